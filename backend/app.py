@@ -1,0 +1,73 @@
+"""The app factory: routes, middleware, error map, OpenAPI, and a lifespan that opens the platform."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from backend.auth.controllers import AuthController
+from backend.health.controllers import HealthController
+from backend.lib.deps import DEPENDENCIES
+from backend.lib.errors import EXCEPTION_HANDLERS
+from backend.lib.logging import configure_logging, request_id_middleware
+from backend.lib.platform import Platform
+from backend.lib.principal import TokenAuthMiddleware
+from backend.team.controllers import TeamController, WorkspaceController
+from common.settings import Settings, get_settings
+
+PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
+
+
+class Metrics(PrometheusController):
+    path = "/metrics"
+    opt = {"exclude_from_auth": True}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        platform = Platform.open(settings)
+        app.state.platform = platform
+        from backend.features import start_features
+
+        stop = await start_features(platform)
+        try:
+            yield
+        finally:
+            await stop()
+            await platform.close()
+
+    api = Router(path="/", route_handlers=[AuthController, WorkspaceController, TeamController])
+    prometheus = PrometheusConfig(app_name="coachtwin", group_path=True, exclude=PUBLIC_PATHS)
+    auth = DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS, exclude_from_auth_key="exclude_from_auth")
+    return Litestar(
+        route_handlers=[api, HealthController, Metrics],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware, prometheus.middleware, auth],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["x-request-id"]),
+        openapi_config=OpenAPIConfig(
+            title="CoachTwin API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        debug=False,
+    )

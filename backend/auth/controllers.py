@@ -1,0 +1,84 @@
+"""HTTP endpoints for accounts: /api/v1/auth/*."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from backend.auth import invitations, service
+from backend.auth.schemas import (
+    AcceptInvitationIn,
+    LoginIn,
+    LogoutIn,
+    MeOut,
+    RefreshIn,
+    RegisterIn,
+    RegisterOut,
+    TokenPair,
+    UserOut,
+    WorkspaceRef,
+)
+from backend.lib.deps import Caller, Db, Plat
+from backend.lib.errors import NotAuthenticated
+from backend.lib.principal import staff
+from common.enums import Role
+from common.models import Creator, Membership, User
+
+PUBLIC = {"exclude_from_auth": True}
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register", opt=PUBLIC, status_code=HTTP_201_CREATED)
+    async def register(self, data: RegisterIn, platform: Plat, db: Db) -> RegisterOut:
+        """Create a workspace and its owner."""
+        user, creator = await service.register(platform, db, data)
+        return RegisterOut(
+            user=UserOut(id=user.id, email=user.email, full_name=user.full_name),
+            workspace_id=creator.id,
+            workspace=WorkspaceRef(id=creator.id, name=creator.name, role=Role.owner.value),
+        )
+
+    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK)
+    async def login(self, request: Request[Any, Any, Any], data: LoginIn, platform: Plat, db: Db) -> TokenPair:
+        """Sign in; rate limited per IP and per email."""
+        return await service.login(platform, db, data, client_ip(request))
+
+    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK)
+    async def refresh(self, data: RefreshIn, platform: Plat, db: Db) -> TokenPair:
+        """Trade a refresh token for a new pair; a replayed token revokes its whole family."""
+        return await service.refresh(platform, db, data.refresh_token)
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, platform: Plat, db: Db, principal: Caller, data: LogoutIn | None = None) -> None:
+        """Revoke this access token and, when given, the refresh token's family."""
+        await service.logout(platform, db, principal, data.refresh_token if data else None)
+
+    @post("/accept-invitation", opt=PUBLIC, status_code=HTTP_200_OK)
+    async def accept_invitation(self, data: AcceptInvitationIn, platform: Plat, db: Db) -> TokenPair:
+        """Join a workspace from an invitation (creating the account when the email is new)."""
+        return await invitations.accept(platform, db, data)
+
+    @get("/me")
+    async def me(self, request: Request[Any, Any, Any], db: Db) -> MeOut:
+        principal = staff(request)
+        user = await db.get(User, principal.subject_id)
+        creator = await db.get(Creator, principal.creator_id)
+        membership = (
+            await db.execute(select(Membership).where(Membership.user_id == principal.subject_id))  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if user is None or creator is None or membership is None:
+            raise NotAuthenticated("This account no longer exists in this workspace")
+        return MeOut(
+            user=UserOut(id=user.id, email=user.email, full_name=user.full_name),
+            workspace=WorkspaceRef(id=creator.id, name=creator.name, role=membership.role),
+        )

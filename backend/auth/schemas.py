@@ -1,0 +1,70 @@
+"""Request and response bodies of the auth endpoints (msgspec: validated on the way in)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    full_name: Name
+    workspace_name: Name | None = None
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    workspace_id: uuid.UUID | None = None
+
+
+class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+
+
+class LogoutIn(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+
+
+class AcceptInvitationIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=512)]
+    password: Password
+    full_name: Name | None = None
+
+
+class UserOut(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    full_name: str
+
+
+class WorkspaceRef(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    role: str
+
+
+class RegisterOut(msgspec.Struct):
+    user: UserOut
+    workspace_id: uuid.UUID
+    workspace: WorkspaceRef
+
+
+class TokenPair(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    workspace_id: uuid.UUID
+    token_type: str = "bearer"
+
+
+class MeOut(msgspec.Struct):
+    user: UserOut
+    workspace: WorkspaceRef

@@ -1,0 +1,192 @@
+"""Accounts: registration, sign-in, rotating refresh tokens with reuse detection, sign-out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.schemas import LoginIn, RegisterIn, TokenPair
+from backend.lib.cache import global_key, hit, tenant_key
+from backend.lib.errors import Conflict, Forbidden, NotAuthenticated, RateLimited
+from backend.lib.platform import Platform
+from backend.lib.principal import Principal, revoked_jti_key
+from backend.lib.security import check_password_policy, sha256_hex
+from backend.lib.tenancy import TenantContext, switch_tenant
+from common.enums import Role
+from common.models import Creator, Membership, RefreshToken, User
+
+_LOOKUP = text("SELECT user_id, password_hash, full_name, creator_id, role FROM auth_lookup(:email)")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What the narrow pre-tenant lookup returns: an identity and its memberships."""
+
+    user_id: uuid.UUID
+    password_hash: str
+    full_name: str
+    memberships: list[tuple[uuid.UUID, Role]]
+
+
+async def lookup_account(db: AsyncSession, email: str) -> Account | None:
+    rows = (await db.execute(_LOOKUP, {"email": email.lower()})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    members = [(r.creator_id, Role(r.role)) for r in rows if r.creator_id is not None]
+    return Account(first.user_id, first.password_hash, first.full_name, members)
+
+
+def family_revoked_key(creator_id: uuid.UUID, family_id: uuid.UUID) -> str:
+    return tenant_key("revoked", creator_id, f"family:{family_id}")
+
+
+async def hash_password(platform: Platform, password: str) -> str:
+    return await asyncio.to_thread(platform.passwords.hash, password)
+
+
+async def verify_password(platform: Platform, password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(platform.passwords.verify, password_hash, password)
+
+
+async def register(platform: Platform, db: AsyncSession, data: RegisterIn) -> tuple[User, Creator]:
+    email = data.email.lower()
+    check_password_policy(data.password, email)
+    creator = Creator(name=data.workspace_name or f"{data.full_name}'s workspace")
+    user = User(email=email, full_name=data.full_name, password_hash="")
+    user.password_hash = await hash_password(platform, data.password)
+    # The tenant is born here: scope the transaction to it before writing any of its rows.
+    await switch_tenant(db, TenantContext(creator.id, user.id))
+    db.add(creator)
+    await db.flush()
+    db.add(user)
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        raise Conflict("An account with this email already exists") from exc
+    db.add(Membership(creator_id=creator.id, user_id=user.id, role=Role.owner))
+    await db.flush()
+    return user, creator
+
+
+async def issue_pair(
+    platform: Platform,
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    creator_id: uuid.UUID,
+    role: Role,
+    family_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """An access token and a refresh token; the refresh token is recorded for rotation."""
+    s = platform.settings
+    family = family_id or uuid.uuid4()
+    access, _ = platform.tokens.issue(
+        typ="access", sub=user_id, cid=creator_id, ttl=s.access_token_ttl, role=role.value
+    )
+    refresh, claims = platform.tokens.issue(
+        typ="refresh", sub=user_id, cid=creator_id, ttl=s.refresh_token_ttl, fam=family
+    )
+    await switch_tenant(db, TenantContext(creator_id, user_id))
+    db.add(
+        RefreshToken(
+            id=claims.jti,
+            creator_id=creator_id,
+            user_id=user_id,
+            family_id=family,
+            expires_at=datetime.fromtimestamp(claims.exp, UTC),
+        )
+    )
+    await db.flush()
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=s.access_token_ttl,
+        workspace_id=creator_id,
+    )
+
+
+async def login(platform: Platform, db: AsyncSession, data: LoginIn, ip: str) -> TokenPair:
+    s = platform.settings
+    email = data.email.lower()
+    email_key = global_key("login", f"email:{sha256_hex(email)}")
+    await hit(platform.redis, global_key("login", f"ip:{ip}"), s.login_limit_per_ip, s.login_limit_window)
+    failures = await platform.redis.get(email_key)
+    if failures and int(failures) >= s.login_limit_per_email:
+        ttl = await platform.redis.ttl(email_key)
+        raise RateLimited(
+            "Too many failed sign-ins for this account; try again later",
+            extra={"retry_after": max(int(ttl), 1)},
+        )
+    account = await lookup_account(db, email)
+    ok = await verify_password(platform, account.password_hash if account else None, data.password)
+    if not account or not ok:
+        await hit(platform.redis, email_key, 10**9, s.login_limit_window)
+        raise NotAuthenticated("Email or password is incorrect")
+    await platform.redis.delete(email_key)
+    if not account.memberships:
+        raise Forbidden("This account belongs to no workspace")
+    chosen = account.memberships[0]
+    if data.workspace_id is not None:
+        matches = [m for m in account.memberships if m[0] == data.workspace_id]
+        if not matches:
+            raise Forbidden("This account is not a member of that workspace")
+        chosen = matches[0]
+    return await issue_pair(platform, db, account.user_id, chosen[0], chosen[1])
+
+
+async def refresh(platform: Platform, db: AsyncSession, token: str) -> TokenPair:
+    claims = platform.tokens.verify(token, typ="refresh")
+    if claims.fam is None:
+        raise NotAuthenticated("Token is invalid")
+    if await platform.redis.exists(family_revoked_key(claims.cid, claims.fam)):
+        raise NotAuthenticated("This session was signed out; sign in again")
+    await switch_tenant(db, TenantContext(claims.cid, claims.sub))
+    used = await db.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == claims.jti,  # type: ignore[arg-type]
+            RefreshToken.used_at.is_(None),  # type: ignore[union-attr]
+            RefreshToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(used_at=datetime.now(UTC))
+        .returning(RefreshToken.family_id)
+    )
+    if used.first() is None:
+        # A valid signature on a token already spent: someone replayed it. Kill the whole family.
+        await revoke_family(platform, claims.cid, claims.fam)
+        raise NotAuthenticated("Refresh token was already used; all sessions of it are revoked")
+    role = (
+        await db.execute(
+            select(Membership.role).where(Membership.user_id == claims.sub)  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotAuthenticated("You are no longer a member of this workspace")
+    return await issue_pair(platform, db, claims.sub, claims.cid, Role(role), claims.fam)
+
+
+async def revoke_family(platform: Platform, creator_id: uuid.UUID, family_id: uuid.UUID) -> None:
+    await platform.redis.set(family_revoked_key(creator_id, family_id), "1", ex=platform.settings.refresh_token_ttl)
+
+
+async def logout(platform: Platform, db: AsyncSession, principal: Principal, refresh_token: str | None) -> None:
+    remaining = max(principal.exp - int(time.time()), 1)
+    await platform.redis.set(revoked_jti_key(principal.creator_id, principal.jti), "1", ex=remaining)
+    if not refresh_token:
+        return
+    claims = platform.tokens.verify(refresh_token, typ="refresh")
+    if claims.cid != principal.creator_id or claims.sub != principal.subject_id or not claims.fam:
+        raise Forbidden("That refresh token belongs to another session")
+    await revoke_family(platform, claims.cid, claims.fam)
+    await db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == claims.fam)  # type: ignore[arg-type]
+        .values(revoked_at=datetime.now(UTC))
+    )

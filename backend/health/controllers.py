@@ -1,0 +1,44 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Controller, Response, get
+
+from backend.lib.cache import redis_info
+from backend.lib.db import ping
+from backend.lib.deps import Plat
+
+PUBLIC = {"exclude_from_auth": True}
+
+
+async def _probe(name: str, check: Any) -> tuple[str, dict[str, Any]]:
+    try:
+        return name, {"ok": True, **(await asyncio.wait_for(check, timeout=3))}
+    except Exception as exc:  # a readiness probe reports failures, it does not raise them
+        return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+    include_in_schema = True
+
+    @get("/", opt=PUBLIC)
+    async def live(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/ready", opt=PUBLIC)
+    async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
+        checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
+        checks += [_probe(name, extra.health()) for name, extra in platform.extras.items() if hasattr(extra, "health")]
+        results = dict(await asyncio.gather(*checks))
+        db = results["database"]
+        if db.get("ok") and (db.get("superuser") or db.get("bypassrls")):
+            db.update(ok=False, error="the app role bypasses row-level security")
+        # The LLM is optional: without it the twin answers in extractive mode, still "ready".
+        required = [k for k in results if k != "llm"]
+        ok = all(results[k]["ok"] for k in required)
+        return Response({"status": "ok" if ok else "degraded", "checks": results}, status_code=200 if ok else 503)

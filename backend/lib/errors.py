@@ -1,0 +1,129 @@
+"""Domain errors and the one table that maps them (and framework errors) to JSON responses.
+
+Every error leaves the API as `{"error": <code>, "detail": <human text>}` with a 4xx/5xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
+
+log = structlog.get_logger()
+
+
+class DomainError(Exception):
+    """Base of errors the API answers with a 4xx. `code` is stable; `detail` is for people."""
+
+    code = "bad_request"
+    status = 400
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+
+
+class InvalidInput(DomainError):
+    code, status = "invalid_input", 422
+
+
+class NotAuthenticated(DomainError):
+    code, status = "not_authenticated", 401
+
+
+class Forbidden(DomainError):
+    code, status = "forbidden", 403
+
+
+class NotFound(DomainError):
+    code, status = "not_found", 404
+
+
+class Conflict(DomainError):
+    code, status = "conflict", 409
+
+
+class PayloadTooLarge(DomainError):
+    code, status = "payload_too_large", 413
+
+
+class UnsupportedMedia(DomainError):
+    code, status = "unsupported_media_type", 415
+
+
+class RateLimited(DomainError):
+    code, status = "rate_limited", 429
+
+
+class Unavailable(DomainError):
+    code, status = "unavailable", 503
+
+
+# Framework errors we answer with our own codes; anything else HTTP keeps its status.
+_HTTP_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "detail": detail, **extra}
+
+
+def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    return _respond(exc.status, error_body(exc.code, exc.detail, **exc.extra), headers)
+
+
+def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    # Litestar's message says what failed ("Validation failed for POST ..."); `extra` lists fields.
+    fields = exc.extra if isinstance(exc.extra, list) else []
+    detail = "; ".join(f"{f.get('key') or 'body'}: {f.get('message')}" for f in fields if isinstance(f, dict)) or str(
+        exc.detail
+    )
+    status = 400 if "JSON" in str(exc.detail) or "decode" in str(exc.detail).lower() else 422
+    code = "malformed_body" if status == 400 else "invalid_input"
+    return _respond(status, error_body(code, detail))
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return _respond(exc.status_code, error_body(code, str(exc.detail)), exc.headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path, exc_info=exc)
+    detail = "The database is unavailable" if isinstance(exc, DBAPIError) else "Internal server error"
+    return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("internal_error", detail))
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_handler,
+    NotAuthorizedException: http_error_handler,
+    PermissionDeniedException: http_error_handler,
+    NotFoundException: http_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,101 @@
+"""Who is calling: authentication middleware for bearer tokens and the role guards."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from backend.lib.cache import tenant_key
+from backend.lib.errors import Forbidden, NotAuthenticated
+from backend.lib.platform import Platform
+from backend.lib.tenancy import TenantContext
+from common.enums import PrincipalKind, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: PrincipalKind
+    subject_id: uuid.UUID  # a staff user's id or a member's id
+    creator_id: uuid.UUID
+    role: Role | None
+    jti: uuid.UUID
+    exp: int
+
+    @property
+    def tenant(self) -> TenantContext:
+        user = self.subject_id if self.kind is PrincipalKind.staff else None
+        return TenantContext(self.creator_id, user)
+
+
+def revoked_jti_key(creator_id: uuid.UUID, jti: uuid.UUID) -> str:
+    return tenant_key("revoked", creator_id, f"jti:{jti}")
+
+
+def revoked_subject_key(creator_id: uuid.UUID, subject_id: uuid.UUID) -> str:
+    """Holds the second a staff user was removed or changed role: tokens issued before it stop working."""
+    return tenant_key("revoked", creator_id, f"subject:{subject_id}")
+
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    if connection.scope["type"] == "websocket":  # browsers cannot set headers on a WebSocket
+        return connection.query_params.get("token", "")
+    return ""
+
+
+class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        token = _bearer(connection)
+        if not token:
+            raise NotAuthenticated("Missing bearer token")
+        platform: Platform = connection.app.state.platform
+        principal = await authenticate(platform, token)
+        return AuthenticationResult(user=principal, auth=token)
+
+
+async def authenticate(platform: Platform, token: str) -> Principal:
+    """Verify an access or member token and check revocation in one Redis round trip."""
+    claims = platform.tokens.verify(token, typ=("access", "member"))
+    jti_revoked, subject_revoked_at = await platform.redis.mget(
+        revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub)
+    )
+    if jti_revoked or (subject_revoked_at and claims.iat < int(subject_revoked_at)):
+        raise NotAuthenticated("Token has been revoked")
+    kind = PrincipalKind.member if claims.typ == "member" else PrincipalKind.staff
+    role = Role(claims.role) if claims.role else None
+    return Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
+
+
+def staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.user
+    if not isinstance(principal, Principal) or principal.kind is not PrincipalKind.staff:
+        raise Forbidden("This needs a staff account of the workspace")
+    return principal
+
+
+def has_role(principal: Principal, minimum: Role) -> bool:
+    return principal.kind is PrincipalKind.staff and principal.role is not None and principal.role.at_least(minimum)
+
+
+def min_role(minimum: Role) -> Any:
+    """A Litestar guard: the caller is staff with at least `minimum` role."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not has_role(staff(connection), minimum):
+            raise Forbidden(f"This needs the {minimum.value} role or higher")
+
+    guard.__name__ = f"min_role_{minimum.value}"
+    return guard
+
+
+def any_principal(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not isinstance(connection.user, Principal):
+        raise NotAuthenticated("Sign in first")

@@ -1,0 +1,107 @@
+"""HTTP endpoints for the workspace and its team: /api/v1/workspace, /api/v1/team/*."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from backend.auth import invitations
+from backend.lib.deps import Caller, Db, Plat
+from backend.lib.errors import NotFound
+from backend.lib.principal import min_role
+from backend.team import service
+from backend.team.schemas import (
+    InvitationIn,
+    InvitationOut,
+    RoleIn,
+    TeamMemberOut,
+    WorkspaceIn,
+    WorkspaceOut,
+)
+from common.enums import Role
+from common.models import Creator, Invitation
+
+
+def _invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
+    return InvitationOut(
+        id=inv.id,
+        email=inv.email,
+        role=Role(inv.role),
+        expires_at=inv.expires_at,
+        accepted_at=inv.accepted_at,
+        token=token,
+    )
+
+
+class WorkspaceController(Controller):
+    path = "/api/v1/workspace"
+    tags = ["workspace"]
+    guards = [min_role(Role.viewer)]
+
+    @get("/")
+    async def read(self, db: Db, principal: Caller) -> WorkspaceOut:
+        creator = await db.get(Creator, principal.creator_id)
+        if creator is None:
+            raise NotFound("Workspace not found")
+        role = principal.role.value if principal.role else ""
+        return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
+
+    @patch("/", guards=[min_role(Role.admin)])
+    async def rename(self, data: WorkspaceIn, db: Db, principal: Caller) -> WorkspaceOut:
+        creator = await db.get(Creator, principal.creator_id)
+        if creator is None:
+            raise NotFound("Workspace not found")
+        creator.name = data.name
+        await db.flush()
+        role = principal.role.value if principal.role else ""
+        return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
+
+
+class TeamController(Controller):
+    path = "/api/v1/team"
+    tags = ["team"]
+    guards = [min_role(Role.viewer)]
+
+    @get("/members")
+    async def members(self, db: Db) -> list[TeamMemberOut]:
+        return [
+            TeamMemberOut(user_id=u.id, email=u.email, full_name=u.full_name, role=Role(m.role), joined_at=m.created_at)
+            for m, u in await service.list_members(db)
+        ]
+
+    @patch("/members/{user_id:uuid}", guards=[min_role(Role.admin)])
+    async def change_role(
+        self, user_id: FromPath[uuid.UUID], data: RoleIn, platform: Plat, db: Db, principal: Caller
+    ) -> dict[str, str]:
+        member = await service.change_role(platform, db, principal, user_id, data.role)
+        return {"user_id": str(member.user_id), "role": str(member.role)}
+
+    @delete("/members/{user_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
+    async def remove(self, user_id: FromPath[uuid.UUID], platform: Plat, db: Db, principal: Caller) -> None:
+        await service.remove(platform, db, principal, user_id)
+
+    @get("/invitations", guards=[min_role(Role.admin)])
+    async def list_invitations(self, db: Db) -> list[InvitationOut]:
+        rows = await db.execute(
+            select(Invitation)
+            .where(Invitation.accepted_at.is_(None))  # type: ignore[union-attr]
+            .order_by(Invitation.created_at.desc())  # type: ignore[attr-defined]
+        )
+        return [_invitation_out(i) for i in rows.scalars()]
+
+    @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED)
+    async def invite(self, data: InvitationIn, platform: Plat, db: Db, principal: Caller) -> InvitationOut:
+        invitation, token = await invitations.create(platform, db, principal, data.email, data.role)
+        return _invitation_out(invitation, token)
+
+    @delete("/invitations/{invitation_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
+    async def revoke(self, invitation_id: FromPath[uuid.UUID], db: Db) -> None:
+        invitation = await db.get(Invitation, invitation_id)
+        if invitation is None:
+            raise NotFound("Invitation not found")
+        await db.delete(invitation)
+        await db.flush()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from backend.auth.schemas import Email, Name
+from common.enums import Role
+
+
+class WorkspaceOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    role: str
+
+
+class WorkspaceIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+
+
+class TeamMemberOut(msgspec.Struct):
+    user_id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role
+    joined_at: datetime
+
+
+class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    role: Role
+
+
+class InvitationOut(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
+    accepted_at: datetime | None
+    token: Annotated[str | None, msgspec.Meta(description="Shown once, at creation")] = None
+
+
+class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role

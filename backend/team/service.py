@@ -1,0 +1,77 @@
+"""Who works in a workspace and with which role."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.invitations import may_grant
+from backend.lib.errors import Conflict, Forbidden, NotFound
+from backend.lib.platform import Platform
+from backend.lib.principal import Principal, revoked_subject_key
+from common.enums import Role
+from common.models import Membership, User
+
+
+async def list_members(db: AsyncSession) -> list[tuple[Membership, User]]:
+    rows = await db.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .order_by(Membership.created_at)  # type: ignore[arg-type]
+    )
+    return [(m, u) for m, u in rows.all()]
+
+
+async def _membership(db: AsyncSession, user_id: uuid.UUID) -> Membership:
+    found = (
+        await db.execute(select(Membership).where(Membership.user_id == user_id).with_for_update())  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such team member")
+    return found
+
+
+async def _owners(db: AsyncSession) -> int:
+    return int(
+        (await db.execute(select(func.count()).where(Membership.role == Role.owner.value))).scalar_one()  # type: ignore[arg-type]
+    )
+
+
+async def _cut_off(platform: Platform, principal: Principal, user_id: uuid.UUID) -> None:
+    """Tokens the user holds now carry the old role: make them stop working."""
+    await platform.redis.set(
+        revoked_subject_key(principal.creator_id, user_id),
+        str(int(time.time())),
+        ex=platform.settings.access_token_ttl + 5,
+    )
+
+
+async def change_role(
+    platform: Platform, db: AsyncSession, principal: Principal, user_id: uuid.UUID, role: Role
+) -> Membership:
+    assert principal.role is not None
+    member = await _membership(db, user_id)
+    current = Role(member.role)
+    if not (may_grant(principal.role, role) and may_grant(principal.role, current)):
+        raise Forbidden("Only an owner can grant or take away the owner role")
+    if current is Role.owner and role is not Role.owner and await _owners(db) <= 1:
+        raise Conflict("A workspace needs at least one owner")
+    member.role = role
+    await db.flush()
+    await _cut_off(platform, principal, user_id)
+    return member
+
+
+async def remove(platform: Platform, db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> None:
+    assert principal.role is not None
+    member = await _membership(db, user_id)
+    if not may_grant(principal.role, Role(member.role)):
+        raise Forbidden("Only an owner can remove an owner")
+    if Role(member.role) is Role.owner and await _owners(db) <= 1:
+        raise Conflict("A workspace needs at least one owner")
+    await db.delete(member)
+    await db.flush()
+    await _cut_off(platform, principal, user_id)

@@ -1,0 +1,1 @@
+"""Code shared by the API (backend) and the creator hub (frontend): settings, enums, SQLModel tables."""

@@ -1,0 +1,133 @@
+"""The one settings object, read from the environment in one place and cached."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+_DEV_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    return int(raw) if raw else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name).lower()
+    return default if not raw else raw in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = "dev"
+    data_dir: Path = PROJECT_ROOT / "data"
+    # Databases: the app role (NOSUPERUSER NOBYPASSRLS) and the owner that runs migrations.
+    database_url: str = ""
+    database_admin_url: str = ""
+    db_pool_size: int = 10
+    redis_url: str = ""
+    chroma_url: str = ""
+    # Auth
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str = _DEV_SECRET
+    jwt_private_key_file: str = ""
+    jwt_public_key_file: str = ""
+    access_token_ttl: int = 300
+    refresh_token_ttl: int = 30 * 24 * 3600
+    invitation_ttl: int = 7 * 24 * 3600
+    login_limit_per_email: int = 10
+    login_limit_per_ip: int = 30
+    login_limit_window: int = 300
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    # HTTP
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_workers: int = 1
+    hub_port: int = 3000
+    public_api_url: str = "http://127.0.0.1:8000"
+    cors_origins: tuple[str, ...] = ("*",)
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 25 * 1024 * 1024
+    # AI parts
+    embedding_model: str = ""
+    embedding_batch_size: int = 64
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2"
+    ollama_timeout: float = 60.0
+    # Jobs
+    worker_in_process: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env in {"dev", "test"}
+
+    def validate(self) -> None:
+        """Refuse insecure defaults outside dev and test."""
+        if self.is_dev:
+            return
+        if self.jwt_algorithm.startswith("HS") and self.jwt_secret in {_DEV_SECRET, ""}:
+            raise RuntimeError("JWT_SECRET must be set outside dev (or use RS256 with key files)")
+        if self.jwt_algorithm.startswith("RS") and not (self.jwt_private_key_file and self.jwt_public_key_file):
+            raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE")
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    settings = Settings(
+        env=_env("APP_ENV", "dev"),
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL"),
+        database_admin_url=_env("DATABASE_ADMIN_URL"),
+        db_pool_size=_int("DB_POOL_SIZE", 10),
+        redis_url=_env("REDIS_URL"),
+        chroma_url=_env("CHROMA_URL"),
+        jwt_algorithm=_env("JWT_ALGORITHM", "HS256"),
+        jwt_secret=_env("JWT_SECRET", _DEV_SECRET),
+        jwt_private_key_file=_env("JWT_PRIVATE_KEY_FILE"),
+        jwt_public_key_file=_env("JWT_PUBLIC_KEY_FILE"),
+        access_token_ttl=_int("ACCESS_TOKEN_TTL", 300),
+        refresh_token_ttl=_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        invitation_ttl=_int("INVITATION_TTL", 7 * 24 * 3600),
+        login_limit_per_email=_int("LOGIN_LIMIT_PER_EMAIL", 10),
+        login_limit_per_ip=_int("LOGIN_LIMIT_PER_IP", 30),
+        login_limit_window=_int("LOGIN_LIMIT_WINDOW", 300),
+        argon2_time_cost=_int("ARGON2_TIME_COST", 3),
+        argon2_memory_cost=_int("ARGON2_MEMORY_COST", 65536),
+        argon2_parallelism=_int("ARGON2_PARALLELISM", 4),
+        api_host=_env("API_HOST", "127.0.0.1"),
+        api_port=_int("API_PORT", 8000),
+        api_workers=_int("API_WORKERS", 1),
+        hub_port=_int("HUB_PORT", 3000),
+        public_api_url=_env("PUBLIC_API_URL") or f"http://127.0.0.1:{_int('API_PORT', 8000)}",
+        cors_origins=tuple(o for o in _env("CORS_ORIGINS", "*").split(",") if o),
+        max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
+        max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        embedding_model=_env("EMBEDDING_MODEL"),
+        embedding_batch_size=_int("EMBEDDING_BATCH_SIZE", 64),
+        ollama_url=_env("OLLAMA_URL", "http://127.0.0.1:11434"),
+        ollama_model=_env("OLLAMA_MODEL", "llama3.2"),
+        ollama_timeout=float(_env("OLLAMA_TIMEOUT", "60")),
+        worker_in_process=_bool("WORKER_IN_PROCESS", True),
+        log_level=_env("LOG_LEVEL", "INFO"),
+        log_json=_bool("LOG_JSON", True),
+    )
+    settings.validate()
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,99 @@
+"""Test environment: real PostgreSQL (migrated, RLS forced, app role), real Redis, the real app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.fixtures import database
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+DB_NAME = f"coachtwin_test_{WORKER}"
+ADMIN_URL, APP_URL = database.urls_for(DB_NAME)
+
+# Settings are read once per process: set them before anything imports them.
+os.environ.update(
+    {
+        "APP_ENV": "test",
+        "DATABASE_URL": APP_URL,
+        "DATABASE_ADMIN_URL": ADMIN_URL,
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL")
+        or (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+        + f"/{9 + (int(WORKER[2:]) if WORKER.startswith('gw') else 0)}",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "8192",
+        "ARGON2_PARALLELISM": "1",
+        "LOG_JSON": "false",
+        "LOG_LEVEL": "WARNING",
+        "OLLAMA_URL": "http://127.0.0.1:9",  # nothing listens: extractive mode unless a test starts a fake
+    }
+)
+os.environ.setdefault("DATA_DIR", f"/tmp/coachtwin-test-{WORKER}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> Iterator[str]:
+    from common.settings import get_settings
+
+    get_settings.cache_clear()
+    database.build(DB_NAME)
+    import redis
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    yield APP_URL
+
+
+@pytest.fixture(scope="session")
+async def app(migrated_database: str) -> AsyncIterator[Any]:
+    from backend.app import create_app
+
+    application = create_app()
+    yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+STRONG_PASSWORD = "Correct-Horse-42"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+async def register_and_login(client: AsyncTestClient[Any], prefix: str = "creator") -> dict[str, Any]:
+    email = unique_email(prefix)
+    r = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": STRONG_PASSWORD, "full_name": f"{prefix} person"},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    r = await client.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
+    assert r.status_code == 200, r.text
+    tokens = r.json()
+    return {
+        "email": email,
+        "user_id": body["user"]["id"],
+        "workspace_id": body["workspace_id"],
+        "headers": {"Authorization": f"Bearer {tokens['access_token']}"},
+        **tokens,
+    }
+
+
+@pytest.fixture
+async def creator(client: AsyncTestClient[Any]) -> dict[str, Any]:
+    return await register_and_login(client, "alice")
+
+
+@pytest.fixture
+async def other_creator(client: AsyncTestClient[Any]) -> dict[str, Any]:
+    return await register_and_login(client, "bob")
