@@ -1,0 +1,133 @@
+"""`coachtwin` command line: start the platform, run migrations, run workers, bulk-ingest folders."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from common.settings import PROJECT_ROOT, get_settings
+
+
+def _prepare_environment() -> None:
+    """Start embedded services where none are configured and export their URLs to this process."""
+    from backend.lib.embedded import ensure_services
+
+    os.environ.update(ensure_services(get_settings()))
+    get_settings.cache_clear()
+
+
+def migrate() -> None:
+    from alembic.config import Config
+
+    from alembic import command
+
+    settings = get_settings()
+    cfg = Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
+    cfg.attributes["admin_url"] = settings.database_admin_url or settings.database_url
+    command.upgrade(cfg, "head")
+
+
+def api_command(workers: int | None = None) -> list[str]:
+    s = get_settings()
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--host",
+        s.api_host,
+        "--port",
+        str(s.api_port),
+        "--workers",
+        str(workers or s.api_workers),
+        "--loop",
+        "uvloop",
+        "backend.asgi:app",
+    ]
+
+
+def hub_command() -> list[str]:
+    s = get_settings()
+    return [
+        sys.executable,
+        "-m",
+        "reflex",
+        "run",
+        "--env",
+        "prod",
+        "--frontend-port",
+        str(s.hub_port),
+        "--backend-port",
+        str(s.hub_port + 1),
+    ]
+
+
+def _run_all(commands: Sequence[list[str]]) -> int:
+    """Run processes side by side; stop them all when one ends or on Ctrl-C."""
+    procs = [subprocess.Popen(cmd, cwd=PROJECT_ROOT) for cmd in commands]
+
+    def stop(*_: object) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in procs):
+            try:
+                procs[0].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for p in procs:
+            p.wait(timeout=20)
+    return max((p.returncode or 0) for p in procs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coachtwin")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    api = sub.add_parser("api", help="serve the API (embedded services when none configured)")
+    api.add_argument("--workers", type=int)
+    sub.add_parser("hub", help="serve the creator hub")
+    sub.add_parser("dev", help="API and creator hub together")
+    sub.add_parser("worker", help="run a background job worker")
+    ingest = sub.add_parser("ingest", help="ingest a folder of documents into a workspace")
+    ingest.add_argument("--workspace", required=True, help="workspace (creator) id")
+    ingest.add_argument("folder")
+    ingest.add_argument("--tags", default="", help="comma-separated tags")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "hub":
+        return _run_all([hub_command()])
+    _prepare_environment()
+    if args.cmd == "migrate":
+        migrate()
+        return 0
+    migrate()
+    if args.cmd == "api":
+        return _run_all([api_command(args.workers)])
+    if args.cmd == "dev":
+        return _run_all([api_command(), hub_command()])
+    if args.cmd == "worker":
+        from backend.jobs.worker import run_worker
+
+        return run_worker()
+    if args.cmd == "ingest":
+        from backend.knowledge.bulk import ingest_folder
+
+        return ingest_folder(args.workspace, args.folder, [t for t in args.tags.split(",") if t])
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
