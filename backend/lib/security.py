@@ -149,5 +149,5 @@ class Tokens:
                 role=str(data.get("role", "")),
                 fam=uuid.UUID(data["fam"]) if data.get("fam") else None,
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:  # uuid.UUID(<int>) raises AttributeError
             raise NotAuthenticated("Token is invalid") from exc
