@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "dev":
         return _run_all([api_command(), hub_command()])
     if args.cmd == "worker":
-        from backend.jobs.worker import run_worker
+        from backend.features import run_worker
 
         return run_worker()
     if args.cmd == "ingest":

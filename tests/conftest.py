@@ -42,7 +42,11 @@ def migrated_database() -> Iterator[str]:
 
     get_settings.cache_clear()
     database.build(DB_NAME)
+    import shutil
+
     import redis
+
+    shutil.rmtree(os.environ["DATA_DIR"], ignore_errors=True)  # the embedded Chroma of the last run
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     yield APP_URL

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.auth.schemas import LoginIn, RegisterIn, TokenPair
 from backend.lib.cache import global_key, hit, tenant_key
@@ -156,7 +157,7 @@ async def refresh(platform: Platform, db: AsyncSession, token: str) -> TokenPair
             RefreshToken.revoked_at.is_(None),  # type: ignore[union-attr]
         )
         .values(used_at=datetime.now(UTC))
-        .returning(RefreshToken.family_id)
+        .returning(col(RefreshToken.family_id))
     )
     if used.first() is None:
         # A valid signature on a token already spent: someone replayed it. Kill the whole family.
@@ -164,7 +165,7 @@ async def refresh(platform: Platform, db: AsyncSession, token: str) -> TokenPair
         raise NotAuthenticated("Refresh token was already used; all sessions of it are revoked")
     role = (
         await db.execute(
-            select(Membership.role).where(Membership.user_id == claims.sub)  # type: ignore[arg-type]
+            select(col(Membership.role)).where(col(Membership.user_id) == claims.sub)
         )
     ).scalar_one_or_none()
     if role is None:

@@ -2,5 +2,16 @@
 
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
+from common.models.knowledge import Chunk, Document, DocumentFile
 
-__all__ = ["Creator", "Invitation", "Membership", "RefreshToken", "TenantTable", "User"]
+__all__ = [
+    "Chunk",
+    "Creator",
+    "Document",
+    "DocumentFile",
+    "Invitation",
+    "Membership",
+    "RefreshToken",
+    "TenantTable",
+    "User",
+]

@@ -1,0 +1,152 @@
+"""HTTP endpoints for a workspace's knowledge: /api/v1/knowledge/*."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, Parameter
+
+from backend.knowledge import documents
+from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
+from backend.knowledge.search import Mode, search
+from backend.lib.deps import Caller, Db, Plat
+from backend.lib.errors import InvalidInput
+from backend.lib.platform import Platform
+from backend.lib.principal import min_role
+from common.enums import Role
+from common.models import Document
+from common.settings import get_settings
+
+# Multipart bodies may be as large as an upload plus its form fields; JSON bodies keep the small limit.
+UPLOAD_BODY_LIMIT = get_settings().max_upload_bytes + 256 * 1024
+
+
+@dataclass
+class UploadForm:
+    file: UploadFile
+    title: str | None = None
+    tags: str | None = None
+
+
+Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+def _ingest_later(platform: Platform, doc: Document) -> BackgroundTask:
+    """Queued after the response, i.e. after the commit, so the worker always finds the row."""
+    return BackgroundTask(
+        platform.extras["jobs"].enqueue,
+        "ingest_document",
+        key=f"ingest:{doc.id}:{doc.version}",
+        creator_id=str(doc.creator_id),
+        document_id=str(doc.id),
+        version=doc.version,
+    )
+
+
+async def _read(form: UploadForm, platform: Platform) -> tuple[bytes, str, str]:
+    if not isinstance(form.file, UploadFile):
+        raise InvalidInput("file: attach the document as a multipart field named 'file'")
+    data = await form.file.read()
+    filename = form.file.filename or "upload"
+    return data, filename, documents.check_upload(data, filename, platform.settings.max_upload_bytes)
+
+
+class KnowledgeController(Controller):
+    path = "/api/v1/knowledge"
+    tags = ["knowledge"]
+    guards = [min_role(Role.viewer)]
+
+    @post(
+        "/documents",
+        guards=[min_role(Role.editor)],
+        status_code=202,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
+        """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background."""
+        raw, filename, kind = await _read(data, platform)
+        doc = await documents.create(
+            db, principal.creator_id, raw, filename, kind, data.title, documents.clean_tags(data.tags)
+        )
+        return Response(
+            AcceptedOut(id=doc.id, status=str(doc.status)),
+            status_code=202,
+            background=_ingest_later(platform, doc),
+        )
+
+    @get("/documents")
+    async def list_documents(
+        self,
+        db: Db,
+        tag: str | None = None,
+        q: Annotated[str | None, Parameter(max_length=200)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 200,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[DocumentOut]:
+        return [documents.to_out(d) for d in await documents.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
+
+    @get("/documents/{document_id:uuid}")
+    async def get_document(self, document_id: FromPath[uuid.UUID], db: Db) -> DocumentOut:
+        return documents.to_out(await documents.get(db, document_id))
+
+    @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
+    async def edit_document(self, document_id: FromPath[uuid.UUID], data: DocumentPatch, db: Db) -> DocumentOut:
+        doc = documents.patch(await documents.get(db, document_id, lock=True), data)
+        await db.flush()
+        return documents.to_out(doc)
+
+    @put(
+        "/documents/{document_id:uuid}",
+        guards=[min_role(Role.editor)],
+        status_code=202,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def replace_document(
+        self, document_id: FromPath[uuid.UUID], data: Multipart, platform: Plat, db: Db
+    ) -> Response[AcceptedOut]:
+        """Upload a new version of a document: same id and tags, re-indexed from the new file."""
+        doc = await documents.get(db, document_id, lock=True)
+        raw, filename, kind = await _read(data, platform)
+        doc = await documents.replace(db, doc, raw, filename, kind)
+        return Response(
+            AcceptedOut(id=doc.id, status=str(doc.status)), status_code=202, background=_ingest_later(platform, doc)
+        )
+
+    @delete("/documents/{document_id:uuid}", guards=[min_role(Role.editor)], status_code=204)
+    async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
+        doc = await documents.get(db, document_id, lock=True)
+        await documents.remove(db, platform.extras["vectors"], doc)
+
+    @get("/search")
+    async def search_knowledge(
+        self,
+        platform: Plat,
+        db: Db,
+        principal: Caller,
+        q: Annotated[str, Parameter(min_length=1, max_length=1000)],
+        k: Annotated[int, Parameter(ge=1, le=50)] = 5,
+        mode: Mode = "hybrid",
+    ) -> SearchOut:
+        """Hybrid search over the workspace's passages, each with its document and location."""
+        hits = await search(platform, db, principal.creator_id, q, k, mode)
+        return SearchOut(
+            query=q,
+            mode=mode,
+            results=[
+                SearchResult(
+                    text=h.text,
+                    score=h.score,
+                    document_id=h.document_id,
+                    document_title=h.document_title,
+                    location=h.location,
+                    chunk_id=h.chunk_id,
+                )
+                for h in hits
+            ],
+        )

@@ -1,0 +1,136 @@
+"""Documents: accept uploads, list and edit them, delete them from both stores."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import PurePath
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.knowledge.parsing import DocumentError, detect_kind
+from backend.knowledge.schemas import DocumentOut, DocumentPatch
+from backend.lib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from backend.lib.vectors import VectorStore
+from common.enums import DocumentStatus
+from common.models import Chunk, Document, DocumentFile
+
+MAX_TAGS = 20
+
+
+def clean_tags(raw: str | list[str] | None) -> list[str]:
+    items = raw.split(",") if isinstance(raw, str) else (raw or [])
+    tags = sorted({t.strip().lower()[:64] for t in items if t and t.strip()})
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"tags: at most {MAX_TAGS} tags")
+    return tags
+
+
+def check_upload(data: bytes, filename: str, max_bytes: int) -> str:
+    """Refuse what cannot become a document before anything is written; return the detected kind."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    if not data:
+        raise InvalidInput("file: the file is empty")
+    try:
+        return detect_kind(data, filename)
+    except DocumentError as exc:
+        raise UnsupportedMedia(exc.reason) from exc
+
+
+def to_out(doc: Document) -> DocumentOut:
+    return DocumentOut(
+        id=doc.id,
+        title=doc.title,
+        filename=doc.filename,
+        kind=doc.kind,
+        status=str(doc.status),
+        progress=round(doc.progress, 3),
+        chunk_count=doc.chunk_count,
+        error=doc.error,
+        tags=list(doc.tags or []),
+        version=doc.version,
+        size_bytes=doc.size_bytes,
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+    )
+
+
+async def create(
+    db: AsyncSession, creator_id: uuid.UUID, data: bytes, filename: str, kind: str, title: str | None, tags: list[str]
+) -> Document:
+    name = PurePath(filename or "upload").name[:300]
+    doc = Document(
+        creator_id=creator_id,
+        title=(title or PurePath(name).stem or "Untitled")[:300],
+        filename=name,
+        kind=kind,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        status=DocumentStatus.queued,
+        tags=tags,
+    )
+    db.add(doc)
+    await db.flush()
+    db.add(DocumentFile(creator_id=creator_id, document_id=doc.id, data=data))
+    await db.flush()
+    return doc
+
+
+async def get(db: AsyncSession, document_id: uuid.UUID, *, lock: bool = False) -> Document:
+    query = select(Document).where(Document.id == document_id)  # type: ignore[arg-type]
+    doc = (await db.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    if doc is None:
+        raise NotFound("Document not found")
+    return doc
+
+
+async def listing(db: AsyncSession, *, tag: str | None, q: str | None, limit: int, offset: int) -> list[Document]:
+    query = select(Document).order_by(Document.created_at.desc())  # type: ignore[attr-defined]
+    if tag:
+        query = query.where(Document.tags.contains([tag.lower()]))  # type: ignore[attr-defined]
+    if q:
+        query = query.where(Document.title.ilike(f"%{q}%"))  # type: ignore[attr-defined]
+    return list((await db.execute(query.limit(limit).offset(offset))).scalars())
+
+
+async def replace(db: AsyncSession, doc: Document, data: bytes, filename: str, kind: str) -> Document:
+    """A new version of the same document: same id and tags, new text, re-ingested from scratch."""
+    if doc.status in (DocumentStatus.queued, DocumentStatus.processing):
+        raise Conflict("This document is still being processed; replace it when it is ready or failed")
+    doc.filename = PurePath(filename or doc.filename).name[:300]
+    doc.kind = kind
+    doc.size_bytes = len(data)
+    doc.sha256 = hashlib.sha256(data).hexdigest()
+    doc.version += 1
+    doc.status = DocumentStatus.queued
+    doc.progress = 0.0
+    doc.error = None
+    file = (
+        await db.execute(select(DocumentFile).where(DocumentFile.document_id == doc.id))  # type: ignore[arg-type]
+    ).scalar_one()
+    file.data = data
+    await db.flush()
+    return doc
+
+
+def patch(doc: Document, data: DocumentPatch) -> Document:
+    if data.title is not None:
+        doc.title = data.title
+    if data.tags is not None:
+        doc.tags = clean_tags(data.tags)
+    return doc
+
+
+async def chunk_ids(db: AsyncSession, document_id: uuid.UUID) -> list[str]:
+    rows = await db.execute(select(Chunk.id).where(Chunk.document_id == document_id))  # type: ignore[call-overload]
+    return [str(r[0]) for r in rows]
+
+
+async def remove(db: AsyncSession, vectors: VectorStore, doc: Document) -> None:
+    """Rows go with the transaction; vectors go first so a failure leaves rows to retry from, never orphans."""
+    ids = await chunk_ids(db, doc.id)
+    await vectors.delete(doc.creator_id, ids)
+    await db.execute(delete(Document).where(Document.id == doc.id))  # type: ignore[arg-type]
+    await db.flush()

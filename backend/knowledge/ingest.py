@@ -1,0 +1,144 @@
+"""The ingestion job: parse -> chunk -> dedupe -> embed in batches -> Chroma + PostgreSQL, with progress.
+
+Idempotent and resumable: chunk ids are derived from (document, version, ordinal), vectors are upserted
+before their rows are committed, and a rerun skips every chunk whose row already exists. A worker killed
+mid-document is swept by saq and the retry continues where the last committed batch ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from backend.knowledge.chunking import Chunk as TextChunk
+from backend.knowledge.chunking import deduplicate
+from backend.knowledge.parsing import DocumentError, parse_document
+from backend.lib.platform import Platform
+from backend.lib.tenancy import TenantContext
+from common.enums import DocumentStatus
+from common.models import Chunk, Document, DocumentFile
+
+log = structlog.get_logger()
+BATCH = 128
+_NS = uuid.UUID("6f1c7f0e-52c5-4d9b-a7a5-3c3cf5f1f0a1")
+
+
+def chunk_id(document_id: uuid.UUID, version: int, ordinal: int) -> uuid.UUID:
+    return uuid.uuid5(_NS, f"{document_id}:{version}:{ordinal}")
+
+
+async def _set(platform: Platform, tenant: TenantContext, document_id: uuid.UUID, **values: Any) -> Document | None:
+    async with platform.db.session(tenant) as db:
+        doc = await db.get(Document, document_id, with_for_update=True)
+        if doc is None:
+            return None
+        for name, value in values.items():
+            setattr(doc, name, value)
+        await db.commit()
+        return doc
+
+
+async def _fail(platform: Platform, tenant: TenantContext, document_id: uuid.UUID, reason: str) -> None:
+    """A failed document keeps no passages in either store."""
+    async with platform.db.session(tenant) as db:
+        ids = [str(i) for i in (await db.execute(select(Chunk.id).where(Chunk.document_id == document_id))).scalars()]  # type: ignore[call-overload]
+        await platform.extras["vectors"].delete(tenant.creator_id, ids)
+        await db.execute(delete(Chunk).where(Chunk.document_id == document_id))  # type: ignore[arg-type]
+        doc = await db.get(Document, document_id, with_for_update=True)
+        if doc is not None:
+            doc.status, doc.error, doc.chunk_count = DocumentStatus.failed, reason, 0
+        await db.commit()
+    log.info("ingest_failed", document_id=str(document_id), reason=reason)
+
+
+async def ingest_document(ctx: dict[str, Any], *, creator_id: str, document_id: str, version: int) -> str:
+    platform: Platform = ctx["platform"]
+    cid, did = uuid.UUID(creator_id), uuid.UUID(document_id)
+    tenant = TenantContext(cid)
+    async with platform.db.session(tenant) as db:
+        doc = await db.get(Document, did)
+        if doc is None or doc.version != version:
+            return "superseded"
+        if doc.status == DocumentStatus.ready:
+            return "ready"
+        data = (
+            await db.execute(select(DocumentFile.data).where(DocumentFile.document_id == did))  # type: ignore[call-overload]
+        ).scalar_one()
+        filename = doc.filename
+        doc.status, doc.progress = DocumentStatus.processing, max(doc.progress, 0.02)
+        await db.commit()
+    try:
+        parsed = await asyncio.to_thread(parse_document, data, filename, max_bytes=platform.settings.max_upload_bytes)
+        await _set(platform, tenant, did, progress=0.08)
+        chunks = deduplicate(await asyncio.to_thread(platform.extras["chunker"].chunk, parsed))
+        if not chunks:
+            raise DocumentError("The document contains no readable text.")
+    except DocumentError as exc:
+        await _fail(platform, tenant, did, exc.reason)
+        return "failed"
+    except Exception:
+        job = ctx.get("job")
+        if job is None or job.attempts >= job.retries:
+            await _fail(platform, tenant, did, "Processing failed unexpectedly; please upload the file again.")
+        raise
+    return await _index(ctx, platform, tenant, did, version, chunks)
+
+
+async def _index(
+    ctx: dict[str, Any],
+    platform: Platform,
+    tenant: TenantContext,
+    did: uuid.UUID,
+    version: int,
+    chunks: list[TextChunk],
+) -> str:
+    cid = tenant.creator_id
+    assert cid is not None
+    vectors, embedder = platform.extras["vectors"], platform.extras["embedder"]
+    wanted = {chunk_id(did, version, c.ordinal): c for c in chunks}
+    async with platform.db.session(tenant) as db:
+        existing = set((await db.execute(select(Chunk.id).where(Chunk.document_id == did))).scalars())  # type: ignore[call-overload]
+        stale = [i for i in existing if i not in wanted]
+        await vectors.delete(cid, [str(i) for i in stale])
+        if stale:
+            await db.execute(delete(Chunk).where(Chunk.id.in_(stale)))  # type: ignore[attr-defined]
+        await db.commit()
+    todo = [(i, c) for i, c in wanted.items() if i not in existing]
+    done, total = len(wanted) - len(todo), len(wanted)
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start : start + BATCH]
+        embeddings = await embedder.encode([c.text for _, c in batch])
+        ids = [str(i) for i, _ in batch]
+        await vectors.upsert(cid, ids, embeddings, [{"document_id": str(did), "ordinal": c.ordinal} for _, c in batch])
+        async with platform.db.session(tenant) as db:
+            doc = await db.get(Document, did, with_for_update=True)
+            if doc is None or doc.version != version:  # deleted or replaced meanwhile: leave no orphans
+                await vectors.delete(cid, ids)
+                return "superseded"
+            rows = [
+                {
+                    "id": i,
+                    "creator_id": cid,
+                    "document_id": did,
+                    "ordinal": c.ordinal,
+                    "text": c.text,
+                    "location": c.location,
+                    "token_count": c.token_count,
+                }
+                for i, c in batch
+            ]
+            await db.execute(insert(Chunk).values(rows).on_conflict_do_nothing())
+            done += len(batch)
+            doc.progress = round(0.1 + 0.89 * done / total, 3)
+            await db.commit()
+        job = ctx.get("job")
+        if job is not None:
+            await job.update(progress=done / total)  # also the heartbeat saq's sweeper watches
+    await _set(platform, tenant, did, status=DocumentStatus.ready, progress=1.0, chunk_count=total, error=None)
+    log.info("ingest_ready", document_id=str(did), chunks=total)
+    return "ready"
