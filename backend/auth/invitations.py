@@ -85,10 +85,17 @@ async def accept(platform: Platform, db: AsyncSession, data: AcceptInvitationIn)
         user_id = user.id
         await switch_tenant(db, TenantContext(creator_id, user_id))
         db.add(user)
+        # Without a relationship() the unit of work may insert the membership first (FK violation):
+        # write the user on its own, as register() does.
+        try:
+            await db.flush()
+        except IntegrityError as exc:
+            raise Conflict("An account with this email already exists; sign in to accept") from exc
+    role = Role(invitation.role)  # the column loads as a plain string
     invitation.accepted_at = now
-    db.add(Membership(creator_id=creator_id, user_id=user_id, role=invitation.role))
+    db.add(Membership(creator_id=creator_id, user_id=user_id, role=role))
     try:
         await db.flush()
     except IntegrityError as exc:
         raise Conflict("You are already a member of this workspace") from exc
-    return await issue_pair(platform, db, user_id, creator_id, invitation.role)
+    return await issue_pair(platform, db, user_id, creator_id, role)
