@@ -37,7 +37,9 @@ def revoked_jti_key(creator_id: uuid.UUID, jti: uuid.UUID) -> str:
 
 
 def revoked_subject_key(creator_id: uuid.UUID, subject_id: uuid.UUID) -> str:
-    """Holds the second a staff user was removed or changed role: tokens issued before it stop working."""
+    """Holds the time (seconds, 3 decimals) a staff user was removed or changed role: tokens issued before it
+    stop working. Millisecond resolution matters: whole seconds let a token minted earlier in the same second
+    survive the change."""
     return tenant_key("revoked", creator_id, f"subject:{subject_id}")
 
 
@@ -67,7 +69,7 @@ async def authenticate(platform: Platform, token: str) -> Principal:
     jti_revoked, subject_revoked_at = await platform.redis.mget(
         revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub)
     )
-    if jti_revoked or (subject_revoked_at and claims.iat < int(subject_revoked_at)):
+    if jti_revoked or (subject_revoked_at and claims.iat < float(subject_revoked_at)):
         raise NotAuthenticated("Token has been revoked")
     kind = PrincipalKind.member if claims.typ == "member" else PrincipalKind.staff
     role = Role(claims.role) if claims.role else None

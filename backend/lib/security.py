@@ -80,7 +80,7 @@ class Claims:
     typ: str
     jti: uuid.UUID
     exp: int
-    iat: int = 0
+    iat: float = 0.0  # NumericDate with milliseconds, so a same-second role change still cuts the token off
     role: str = ""
     fam: uuid.UUID | None = None
 
@@ -107,20 +107,21 @@ class Tokens:
         return self.settings.jwt_secret
 
     def issue(self, *, typ: str, sub: uuid.UUID, cid: uuid.UUID, ttl: int, **extra: Any) -> tuple[str, Claims]:
-        now = int(time.time())
+        issued = round(time.time(), 3)
+        now = int(issued)
         jti = uuid.uuid4()
         payload: dict[str, Any] = {
             "sub": str(sub),
             "cid": str(cid),
             "typ": typ,
             "jti": str(jti),
-            "iat": now,
+            "iat": issued,
             "exp": now + ttl,
             **{k: str(v) for k, v in extra.items() if v is not None},
         }
         token = jwt.encode(payload, self._signing_key, algorithm=self.algorithm)
         fam = extra.get("fam")
-        return token, Claims(sub, cid, typ, jti, now + ttl, now, str(extra.get("role", "")), fam)
+        return token, Claims(sub, cid, typ, jti, now + ttl, issued, str(extra.get("role", "")), fam)
 
     def verify(self, token: str, *, typ: str | tuple[str, ...]) -> Claims:
         allowed = (typ,) if isinstance(typ, str) else typ
@@ -145,7 +146,7 @@ class Tokens:
                 typ=data["typ"],
                 jti=uuid.UUID(data["jti"]),
                 exp=int(data["exp"]),
-                iat=int(data.get("iat", 0)),
+                iat=float(data.get("iat", 0)),
                 role=str(data.get("role", "")),
                 fam=uuid.UUID(data["fam"]) if data.get("fam") else None,
             )

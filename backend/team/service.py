@@ -44,7 +44,7 @@ async def _cut_off(platform: Platform, principal: Principal, user_id: uuid.UUID)
     """Tokens the user holds now carry the old role: make them stop working."""
     await platform.redis.set(
         revoked_subject_key(principal.creator_id, user_id),
-        str(int(time.time())),
+        f"{time.time():.3f}",
         ex=platform.settings.access_token_ttl + 5,
     )
 
@@ -62,6 +62,10 @@ async def change_role(
     member.role = role
     await db.flush()
     await _cut_off(platform, principal, user_id)
+    # A refresh running before our commit still reads the old role and mints a token newer than the
+    # cut-off: commit now and cut off again, so no token carrying the old role outlives this request.
+    await db.commit()
+    await _cut_off(platform, principal, user_id)
     return member
 
 
@@ -74,4 +78,6 @@ async def remove(platform: Platform, db: AsyncSession, principal: Principal, use
         raise Conflict("A workspace needs at least one owner")
     await db.delete(member)
     await db.flush()
+    await _cut_off(platform, principal, user_id)
+    await db.commit()  # see change_role: cut off again once the removal is visible
     await _cut_off(platform, principal, user_id)
