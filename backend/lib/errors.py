@@ -14,6 +14,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -99,6 +100,9 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
 def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     # Litestar's message says what failed ("Validation failed for POST ..."); `extra` lists fields.
     fields = exc.extra if isinstance(exc.extra, list) else []
+    if any(isinstance(f, dict) and f.get("key") == "data" and f.get("message") == "'data'" for f in fields):
+        # An empty body on an endpoint that needs one: Litestar reports the missing kwarg as "'data'".
+        return _respond(400, error_body("malformed_body", "A JSON request body is required"))
     detail = "; ".join(f"{f.get('key') or 'body'}: {f.get('message')}" for f in fields if isinstance(f, dict)) or str(
         exc.detail
     )
@@ -108,6 +112,9 @@ def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> R
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 400 and isinstance(exc.__cause__, SerializationException):
+        # Litestar wraps the JSON decoder's error ("Input data was truncated") in a bare 400.
+        return _respond(400, error_body("malformed_body", f"Request body is not valid JSON: {exc.detail}"))
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return _respond(exc.status_code, error_body(code, str(exc.detail)), exc.headers)
 
