@@ -1,0 +1,200 @@
+"""Sign in, sign up and accept an invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from frontend import api
+from frontend.components import auth_frame, error_callout, labeled
+from frontend.state import AuthState
+
+
+def _submit(label: str, testid: str) -> rx.Component:
+    return rx.button(
+        rx.cond(AuthState.busy, rx.spinner(size="2"), rx.fragment()),
+        label,
+        type="submit",
+        size="3",
+        width="100%",
+        # Disabled until the page is connected, so an early click never submits the form natively.
+        disabled=AuthState.busy | ~AuthState.is_hydrated,
+        data_testid=testid,
+    )
+
+
+def login_page() -> rx.Component:
+    return auth_frame(
+        rx.heading("Sign in", size="6"),
+        rx.text("Welcome back. Sign in to your creator hub.", color_scheme="gray"),
+        error_callout(AuthState.form_error),
+        rx.form(
+            rx.vstack(
+                labeled(
+                    "Email",
+                    rx.input(
+                        name="email",
+                        type="email",
+                        placeholder="you@example.com",
+                        size="3",
+                        auto_complete="username",
+                        required=True,
+                        width="100%",
+                        auto_focus=True,
+                    ),
+                ),
+                labeled(
+                    "Password",
+                    rx.input(
+                        name="password",
+                        type="password",
+                        size="3",
+                        required=True,
+                        auto_complete="current-password",
+                        width="100%",
+                    ),
+                ),
+                _submit("Sign in", "sign-in-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AuthState.sign_in,
+            width="100%",
+        ),
+        rx.text("New here? ", rx.link("Create your workspace", href="/signup"), size="2", align="center"),
+    )
+
+
+def signup_page() -> rx.Component:
+    return auth_frame(
+        rx.heading("Create your workspace", size="6"),
+        rx.text("Your knowledge, your voice, your coaching twin.", color_scheme="gray"),
+        error_callout(AuthState.form_error),
+        rx.form(
+            rx.vstack(
+                labeled(
+                    "Your name",
+                    rx.input(
+                        name="full_name",
+                        placeholder="Marcus Aurelius",
+                        size="3",
+                        required=True,
+                        width="100%",
+                        auto_focus=True,
+                    ),
+                ),
+                labeled(
+                    "Email",
+                    rx.input(
+                        name="email",
+                        type="email",
+                        placeholder="you@example.com",
+                        size="3",
+                        auto_complete="username",
+                        required=True,
+                        width="100%",
+                    ),
+                ),
+                labeled(
+                    "Password",
+                    rx.input(
+                        name="password",
+                        type="password",
+                        size="3",
+                        required=True,
+                        auto_complete="new-password",
+                        width="100%",
+                        placeholder="At least 8 characters",
+                    ),
+                ),
+                labeled(
+                    "Workspace name (optional)",
+                    rx.input(name="workspace_name", size="3", width="100%", placeholder="Stoic Coaching"),
+                ),
+                _submit("Create workspace", "sign-up-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AuthState.sign_up,
+            width="100%",
+        ),
+        rx.text("Already have an account? ", rx.link("Sign in", href="/login"), size="2", align="center"),
+    )
+
+
+class InviteState(AuthState):
+    invite_done: bool = False
+    invite_error: str = ""
+
+    @rx.event
+    def reset_invite(self) -> None:
+        self.invite_done, self.invite_error = False, ""
+
+    @rx.event
+    async def accept(self, form: dict[str, Any]) -> Any:
+        token = self.router.url.query_parameters.get("token", "")
+        if not token:
+            self.invite_error = "This invitation link is incomplete. Ask for a new one."
+            return None
+        password = str(form.get("password", ""))
+        if len(password) < 8:
+            self.invite_error = "Choose a password of at least 8 characters."
+            return None
+        try:
+            await api.accept_invitation(token, password, str(form.get("full_name", "")).strip() or None)
+        except api.ApiError as exc:
+            self.invite_error = exc.detail
+            return None
+        self.invite_done, self.invite_error = True, ""
+        return None
+
+
+def accept_page() -> rx.Component:
+    return auth_frame(
+        rx.heading("Join the workspace", size="6"),
+        rx.cond(
+            InviteState.invite_done,
+            rx.vstack(
+                rx.callout(
+                    "You have joined. Sign in with your email and new password.",
+                    icon="check",
+                    color_scheme="green",
+                    width="100%",
+                ),
+                rx.link(rx.button("Sign in", size="3", width="100%"), href="/login", width="100%"),
+                width="100%",
+            ),
+            rx.vstack(
+                rx.text(
+                    "You were invited to a CoachTwin workspace. Choose your password to join.", color_scheme="gray"
+                ),
+                error_callout(InviteState.invite_error),
+                rx.form(
+                    rx.vstack(
+                        labeled("Your name", rx.input(name="full_name", size="3", width="100%")),
+                        labeled(
+                            "Password",
+                            rx.input(
+                                name="password",
+                                type="password",
+                                size="3",
+                                width="100%",
+                                required=True,
+                                placeholder="At least 8 characters",
+                            ),
+                        ),
+                        rx.button(
+                            "Join workspace", type="submit", size="3", width="100%", disabled=~InviteState.is_hydrated
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=InviteState.accept,
+                    width="100%",
+                ),
+                width="100%",
+                spacing="3",
+            ),
+        ),
+    )

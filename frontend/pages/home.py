@@ -1,0 +1,180 @@
+"""Home: a getting-started checklist that ticks itself from what the API says about the workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from frontend import api
+from frontend.components import card, error_callout, layout, loading, section_title
+from frontend.state import AuthState, SessionExpired
+
+
+def persona_is_approved(persona: dict[str, Any] | None) -> bool:
+    if not persona:
+        return False
+    return bool(
+        persona.get("approved") is True
+        or str(persona.get("status", "")).lower() == "approved"
+        or persona.get("approved_at")
+        or persona.get("approved_version")
+    )
+
+
+class HomeState(AuthState):
+    loaded: bool = False
+    error: str = ""
+    docs_total: int = 0
+    docs_ready: int = 0
+    persona_approved: bool = False
+    playground_used: bool = False
+    colleague_invited: bool = False
+    team_size: int = 1
+
+    @rx.var
+    def steps_done(self) -> int:
+        return sum([self.docs_ready > 0, self.persona_approved, self.playground_used, self.colleague_invited])
+
+    @rx.var
+    def progress_pct(self) -> int:
+        return self.steps_done * 25
+
+    async def _optional(self, fn: Any, *args: Any) -> Any:
+        """A call to an endpoint that may not exist yet: None when it is not available."""
+        try:
+            return await self.call(fn, *args)
+        except api.ApiError as exc:
+            if exc.not_available or exc.status == 403:
+                return None
+            raise
+
+    @rx.event
+    async def load(self) -> Any:
+        self.error = ""
+        try:
+            if not await self.ensure_session():
+                return self.to_signin()
+            docs = await self._optional(api.documents) or []
+            self.docs_total = len(docs)
+            self.docs_ready = sum(1 for d in docs if d.get("status") == "ready")
+            self.persona_approved = persona_is_approved(await self._optional(api.persona))
+            self.playground_used = bool(await self._optional(api.conversations))
+            members = await self.call(api.members)
+            self.team_size = len(members)
+            invited = (await self._optional(api.invitations) or []) if self.is_admin else []
+            self.colleague_invited = len(members) > 1 or len(invited) > 0
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+        self.loaded = True
+        return None
+
+
+def step(done: Any, title: str, text: str, href: str, cta: str, testid: str) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            done,
+            rx.icon("circle-check", color=rx.color("green", 10), size=26),
+            rx.icon("circle", color=rx.color("gray", 8), size=26),
+        ),
+        rx.vstack(
+            rx.text(title, weight="bold", size="3", text_decoration=rx.cond(done, "line-through", "none")),
+            rx.text(text, color_scheme="gray", size="2"),
+            spacing="1",
+            align="start",
+            flex="1",
+        ),
+        rx.cond(
+            done, rx.badge("Done", color_scheme="green"), rx.link(rx.button(cta, variant="soft", size="2"), href=href)
+        ),
+        align="center",
+        spacing="4",
+        width="100%",
+        padding_y="12px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        data_testid=testid,
+        data_done=rx.cond(done, "true", "false"),
+    )
+
+
+def home_page() -> rx.Component:
+    return layout(
+        error_callout(HomeState.error),
+        rx.cond(
+            HomeState.loaded,
+            card(
+                rx.hstack(
+                    section_title("Getting started", "rocket"),
+                    rx.spacer(),
+                    rx.text(
+                        HomeState.steps_done, " of 4 done", color_scheme="gray", size="2", data_testid="checklist-count"
+                    ),
+                    width="100%",
+                    align="center",
+                ),
+                rx.progress(value=HomeState.progress_pct, width="100%"),
+                rx.vstack(
+                    step(
+                        HomeState.docs_ready > 0,
+                        "Upload your knowledge",
+                        "Books, notes, transcripts: your twin answers from them, with citations.",
+                        "/knowledge",
+                        "Upload",
+                        "step-knowledge",
+                    ),
+                    step(
+                        HomeState.persona_approved,
+                        "Review and approve your persona",
+                        "How your twin speaks: voice, signature phrases, principles.",
+                        "/persona",
+                        "Review",
+                        "step-persona",
+                    ),
+                    step(
+                        HomeState.playground_used,
+                        "Try the playground",
+                        "Ask your twin a question and check its cited answer.",
+                        "/persona",
+                        "Open playground",
+                        "step-playground",
+                    ),
+                    step(
+                        HomeState.colleague_invited,
+                        "Invite a colleague",
+                        "Bring in an editor or an assistant with the right role.",
+                        "/team",
+                        "Invite",
+                        "step-team",
+                    ),
+                    width="100%",
+                    spacing="0",
+                ),
+                data_testid="checklist",
+            ),
+            loading(),
+        ),
+        rx.grid(
+            card(
+                rx.text("Documents", color_scheme="gray", size="2"),
+                rx.heading(HomeState.docs_ready, " / ", HomeState.docs_total, size="7"),
+                rx.text("ready / uploaded", size="1", color_scheme="gray"),
+            ),
+            card(
+                rx.text("Team", color_scheme="gray", size="2"),
+                rx.heading(HomeState.team_size, size="7"),
+                rx.text("people in this workspace", size="1", color_scheme="gray"),
+            ),
+            card(
+                rx.text("Your role", color_scheme="gray", size="2"),
+                rx.heading(HomeState.role, size="7"),
+                rx.text(HomeState.workspace_name, size="1", color_scheme="gray"),
+            ),
+            columns=rx.breakpoints(initial="1", sm="3"),
+            spacing="4",
+            width="100%",
+        ),
+        title="Home",
+        subtitle="Welcome to your creator hub.",
+    )

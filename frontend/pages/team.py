@@ -1,0 +1,347 @@
+"""Team: members and their roles, invitations with a one-time link. Viewers only see the list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from frontend import api
+from frontend.components import card, error_callout, layout, loading, role_badge, section_title
+from frontend.state import AuthState, SessionExpired
+
+ROLES = ["viewer", "editor", "admin", "owner"]
+
+
+class TeamState(AuthState):
+    loaded: bool = False
+    error: str = ""
+    notice: str = ""
+    members: list[dict[str, str]] = []
+    invitations: list[dict[str, str]] = []
+    invite_link: str = ""
+    invite_token: str = ""
+    invite_email: str = ""
+    invite_role: str = "editor"
+    confirm_remove_id: str = ""
+    confirm_remove_name: str = ""
+
+    @rx.var
+    def grantable_roles(self) -> list[str]:
+        """Only an owner can hand out the owner role."""
+        return ROLES if self.role == "owner" else [r for r in ROLES if r != "owner"]
+
+    async def _reload(self) -> None:
+        members = await self.call(api.members)
+        self.members = [
+            {
+                "user_id": str(m["user_id"]),
+                "email": m["email"],
+                "full_name": m["full_name"],
+                "role": m["role"],
+                "joined": str(m.get("joined_at", ""))[:10],
+                "is_me": "yes" if str(m["user_id"]) == self.user_id else "",
+                # what this viewer may do to that member
+                "editable": "yes"
+                if self.is_admin
+                and str(m["user_id"]) != self.user_id
+                and (m["role"] != "owner" or self.role == "owner")
+                else "",
+            }
+            for m in members
+        ]
+        if self.is_admin:
+            invs = await self.call(api.invitations)
+            self.invitations = [
+                {"id": str(i["id"]), "email": i["email"], "role": i["role"], "expires": str(i["expires_at"])[:10]}
+                for i in invs
+            ]
+        else:
+            self.invitations = []
+
+    @rx.event
+    async def load(self) -> Any:
+        self.error = self.notice = self.invite_link = self.invite_token = ""
+        try:
+            if not await self.ensure_session():
+                return self.to_signin()
+            await self._reload()
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+        self.loaded = True
+        return None
+
+    @rx.event
+    def set_invite_role(self, role: str) -> None:
+        self.invite_role = role
+
+    @rx.event
+    async def invite(self, form: dict[str, Any]) -> Any:
+        email = str(form.get("email", "")).strip()
+        self.error = self.notice = ""
+        if not email:
+            self.error = "Enter the email address of the person to invite."
+            return None
+        try:
+            inv = await self.call(api.invite, email, self.invite_role)
+            self.invite_token = str(inv.get("token") or "")
+            origin = self.router.url.origin if self.router.url.origin not in {"", "://"} else ""
+            self.invite_link = f"{origin}/accept-invitation?token={self.invite_token}" if self.invite_token else ""
+            self.invite_email = email
+            await self._reload()
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+            return None
+        return rx.set_value("invite-email", "")
+
+    @rx.event
+    async def change_role(self, user_id: str, role: str) -> Any:
+        self.error = self.notice = ""
+        try:
+            await self.call(api.change_role, user_id, role)
+            self.notice = "Role updated."
+            await self._reload()
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+        return None
+
+    @rx.event
+    def ask_remove(self, user_id: str, name: str) -> None:
+        self.confirm_remove_id, self.confirm_remove_name = user_id, name
+
+    @rx.event
+    def cancel_remove(self) -> None:
+        self.confirm_remove_id = self.confirm_remove_name = ""
+
+    @rx.event
+    async def confirm_remove(self) -> Any:
+        user_id, self.confirm_remove_id = self.confirm_remove_id, ""
+        self.error = self.notice = ""
+        try:
+            await self.call(api.remove_member, user_id)
+            self.notice = f"{self.confirm_remove_name} was removed from the workspace."
+            await self._reload()
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+        return None
+
+    @rx.event
+    async def revoke(self, invitation_id: str) -> Any:
+        self.error = self.notice = ""
+        try:
+            await self.call(api.revoke_invitation, invitation_id)
+            self.notice = "Invitation revoked."
+            await self._reload()
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+        return None
+
+
+def invite_card() -> rx.Component:
+    return card(
+        section_title("Invite a colleague", "user-plus"),
+        rx.form(
+            rx.flex(
+                rx.input(
+                    name="email",
+                    id="invite-email",
+                    type="email",
+                    placeholder="colleague@example.com",
+                    size="3",
+                    flex="1",
+                    min_width="220px",
+                    data_testid="invite-email",
+                ),
+                rx.select(
+                    TeamState.grantable_roles,
+                    value=TeamState.invite_role,
+                    on_change=TeamState.set_invite_role,
+                    size="3",
+                    data_testid="invite-role",
+                ),
+                rx.button(
+                    rx.icon("send", size=16), "Send invitation", type="submit", size="3", data_testid="invite-submit"
+                ),
+                spacing="3",
+                wrap="wrap",
+                width="100%",
+            ),
+            on_submit=TeamState.invite,
+            width="100%",
+        ),
+        rx.cond(
+            TeamState.invite_token != "",
+            rx.callout(
+                rx.vstack(
+                    rx.text(
+                        "Invitation created for ",
+                        rx.text.strong(TeamState.invite_email),
+                        ". Share this link now: it is shown only once.",
+                    ),
+                    rx.hstack(
+                        rx.code(TeamState.invite_link, data_testid="invite-link", word_break="break-all"),
+                        rx.icon_button(
+                            rx.icon("copy", size=14),
+                            size="1",
+                            variant="soft",
+                            on_click=rx.set_clipboard(TeamState.invite_link),
+                            aria_label="Copy link",
+                        ),
+                        align="center",
+                    ),
+                    rx.text(
+                        "Token: ",
+                        rx.code(TeamState.invite_token, data_testid="invite-token"),
+                        size="1",
+                        color_scheme="gray",
+                        word_break="break-all",
+                    ),
+                    spacing="2",
+                ),
+                icon="link",
+                color_scheme="green",
+                width="100%",
+            ),
+        ),
+        data_testid="invite-card",
+    )
+
+
+def member_row(m: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
+                rx.text(m["email"], size="1", color_scheme="gray"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                m["editable"] != "",
+                rx.select(
+                    TeamState.grantable_roles,
+                    value=m["role"],
+                    on_change=lambda r: TeamState.change_role(m["user_id"], r),
+                    size="2",
+                    data_testid="member-role-select",
+                ),
+                role_badge(m["role"]),
+            )
+        ),
+        rx.table.cell(rx.text(m["joined"], size="2", color_scheme="gray")),
+        rx.table.cell(
+            rx.cond(
+                m["editable"] != "",
+                rx.icon_button(
+                    rx.icon("user-minus", size=16),
+                    color_scheme="red",
+                    variant="soft",
+                    size="2",
+                    on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
+                    aria_label="Remove member",
+                    data_testid="member-remove",
+                ),
+            )
+        ),
+        data_testid="member-row",
+        align="center",
+    )
+
+
+def invitation_row(i: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(i["email"]),
+        rx.table.cell(role_badge(i["role"])),
+        rx.table.cell(rx.text("until ", i["expires"], size="2", color_scheme="gray")),
+        rx.table.cell(
+            rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]))
+        ),
+        data_testid="invitation-row",
+    )
+
+
+def remove_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Remove team member"),
+            rx.alert_dialog.description(
+                "Remove ",
+                rx.text.strong(TeamState.confirm_remove_name),
+                " from this workspace? They lose access immediately.",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=TeamState.cancel_remove)
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Remove", color_scheme="red", on_click=TeamState.confirm_remove, data_testid="confirm-remove"
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=TeamState.confirm_remove_id != "",
+    )
+
+
+def team_page() -> rx.Component:
+    return layout(
+        error_callout(TeamState.error),
+        rx.cond(TeamState.notice != "", rx.callout(TeamState.notice, icon="check", color_scheme="green", width="100%")),
+        rx.cond(TeamState.is_admin, invite_card()),
+        rx.cond(
+            TeamState.loaded,
+            card(
+                section_title("Members", "users"),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Person"),
+                            rx.table.column_header_cell("Role"),
+                            rx.table.column_header_cell("Joined"),
+                            rx.table.column_header_cell(""),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(TeamState.members, member_row)),
+                    width="100%",
+                    variant="ghost",
+                ),
+                rx.cond(
+                    ~TeamState.is_admin,
+                    rx.text(
+                        "Only owners and admins can invite people or change roles.",
+                        size="2",
+                        color_scheme="gray",
+                        data_testid="viewer-note",
+                    ),
+                ),
+            ),
+            loading(),
+        ),
+        rx.cond(
+            TeamState.is_admin & (TeamState.invitations.length() > 0),  # type: ignore[attr-defined]
+            card(
+                section_title("Pending invitations", "mail"),
+                rx.table.root(
+                    rx.table.body(rx.foreach(TeamState.invitations, invitation_row)), width="100%", variant="ghost"
+                ),
+            ),
+        ),
+        remove_dialog(),
+        title="Team",
+        subtitle="Who can work in this workspace, and what they may do.",
+    )
