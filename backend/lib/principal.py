@@ -90,7 +90,8 @@ def has_role(principal: Principal, minimum: Role) -> bool:
 def min_role(minimum: Role) -> Any:
     """A Litestar guard: the caller is staff with at least `minimum` role."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async on purpose: Litestar runs a sync guard through a thread pool (sync_to_thread) on every request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if not has_role(staff(connection), minimum):
             raise Forbidden(f"This needs the {minimum.value} role or higher")
 
@@ -98,6 +99,6 @@ def min_role(minimum: Role) -> Any:
     return guard
 
 
-def any_principal(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def any_principal(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not isinstance(connection.user, Principal):
         raise NotAuthenticated("Sign in first")

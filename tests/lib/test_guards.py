@@ -37,35 +37,39 @@ def _conn(user: Any) -> Any:
 
 @pytest.mark.parametrize("actual", ROLES)
 @pytest.mark.parametrize("minimum", ROLES)
-def test_has_role_and_min_role_follow_the_rank(actual: Role, minimum: Role) -> None:
+async def test_has_role_and_min_role_follow_the_rank(actual: Role, minimum: Role) -> None:
     allowed = ROLES.index(actual) >= ROLES.index(minimum)
     principal = _principal(actual)
     assert has_role(principal, minimum) is allowed
     guard = min_role(minimum)
     if allowed:
-        guard(_conn(principal), None)
+        await guard(_conn(principal), None)
     else:
         with pytest.raises(Forbidden, match=minimum.value):
-            guard(_conn(principal), None)
+            await guard(_conn(principal), None)
 
 
 @pytest.mark.parametrize("minimum", ROLES)
-def test_members_and_anonymous_never_pass_a_staff_guard(minimum: Role) -> None:
+async def test_members_and_anonymous_never_pass_a_staff_guard(minimum: Role) -> None:
     member = _principal(None, PrincipalKind.member)
     # Even a member token that somehow carried a role claim is not staff.
     member_with_role = _principal(Role.owner, PrincipalKind.member)
     for user in (member, member_with_role, None, "someone", {"role": "owner"}):
         assert not isinstance(user, Principal) or not has_role(user, minimum)
         with pytest.raises(Forbidden):
-            min_role(minimum)(_conn(user), None)
+            await min_role(minimum)(_conn(user), None)
     with pytest.raises(Forbidden):
         staff(_conn(member))
     assert not has_role(_principal(None), Role.viewer)  # staff without a role
 
 
-def test_min_role_guards_have_distinct_names() -> None:
+def test_min_role_guards_have_distinct_names_and_are_async() -> None:
+    import inspect
+
     assert min_role(Role.admin).__name__ == "min_role_admin"
     assert min_role(Role.viewer).__name__ == "min_role_viewer"
+    # A sync guard would be run through a thread pool on every request.
+    assert inspect.iscoroutinefunction(min_role(Role.viewer))
 
 
 @pytest.mark.parametrize(
