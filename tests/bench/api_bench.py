@@ -1,0 +1,297 @@
+"""Issue-2 figures: an authenticated, tenant-scoped read vs a bare Litestar hello world, and sign-in.
+
+Both apps run under granian with the same flags (one worker, uvloop) on loopback, side by side in one
+run; `wrk` loads each for the same time with the same connections. Targets: ours >= 40% of hello's
+req/s, p99 <= 25 ms. Sign-in is bounded by argon2 and is reported with its parameters.
+
+The database is a fresh `coachtwin_bench`, built by the migrations like the test database (app role,
+forced RLS), on the PostgreSQL the tests use; Redis db 11 unless BENCH_REDIS_URL says otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, get
+
+NAME = "api"
+TITLE = "API: authenticated tenant-scoped read vs bare Litestar, and sign-in"
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 25.0
+DB_NAME = "coachtwin_bench"
+PASSWORD = "Bench-Password-42"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ---- the baseline: a bare Litestar hello world (granian imports it from here) -------------------
+
+
+@get("/", sync_to_thread=False)
+def hello() -> dict[str, str]:
+    return {"hello": "world"}
+
+
+hello_app = Litestar(route_handlers=[hello], openapi_config=None)
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if shutil.which("apt-get") is None:
+        raise RuntimeError("wrk is missing: install it with your package manager")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"], check=True, env=env)
+    return shutil.which("wrk") or "wrk"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def granian_command(target: str, port: int, workers: int) -> list[str]:
+    """The same flags for both apps (and the same as `coachtwin api`)."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        target,
+    ]
+
+
+@contextlib.contextmanager
+def serve(target: str, port: int, env: dict[str, str], ready_path: str, workers: int = 1) -> Iterator[int]:
+    import httpx
+
+    log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{port}-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(granian_command(target, port, workers), cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.time() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{target} exited: {Path(log.name).read_text()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError(f"{target} did not start: {Path(log.name).read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not m:
+        raise ValueError(f"cannot read a duration from {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if not rps:
+        raise RuntimeError(f"wrk output not understood:\n{output}")
+    latency = {f"p{p}_ms": _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, re.M)}
+    total = re.search(r"(\d+) requests in", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "requests_per_s": float(rps.group(1)),
+        "requests": int(total.group(1)) if total else 0,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0,
+        **latency,
+    }
+
+
+def run_wrk(
+    wrk: str, url: str, duration: int, connections: int, headers: dict[str, str] | None = None, script: str = ""
+) -> dict[str, Any]:
+    cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    result = parse_wrk(out)
+    result.update(connections=connections, duration_s=duration, url=url)
+    return result
+
+
+def build_database(redis_url: str) -> tuple[str, str]:
+    """A fresh bench database built by the migrations (same recipe as tests/fixtures/database.py)."""
+    from tests.fixtures import database
+
+    admin, app = database.urls_for(DB_NAME)
+    os.environ.update({"DATABASE_URL": app, "DATABASE_ADMIN_URL": admin, "APP_ENV": "test"})
+    from common.settings import get_settings
+
+    get_settings.cache_clear()  # the migration reads the app role from DATABASE_URL
+    database.build(DB_NAME)
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    return admin, app
+
+
+def api_env(app_url: str, admin_url: str, redis_url: str, settings: dict[str, str]) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": app_url,
+        "DATABASE_ADMIN_URL": admin_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "LOG_JSON": "true",
+        "ACCESS_TOKEN_TTL": "3600",
+        "LOGIN_LIMIT_PER_IP": "1000000000",
+        "LOGIN_LIMIT_PER_EMAIL": "1000000000",
+        "WORKER_IN_PROCESS": "false",
+        "OLLAMA_URL": "http://127.0.0.1:9",
+        "DATA_DIR": tempfile.mkdtemp(prefix="coachtwin-bench-"),
+        **settings,
+    }
+
+
+def sign_up(base: str) -> dict[str, Any]:
+    import httpx
+
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    r = httpx.post(f"{base}/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "Bench"})
+    r.raise_for_status()
+    r = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    r.raise_for_status()
+    token = r.json()["access_token"]
+    check = httpx.get(f"{base}/api/v1/workspace", headers={"Authorization": f"Bearer {token}"})
+    check.raise_for_status()
+    return {"email": email, "token": token, "workspace": check.json()}
+
+
+def login_script(email: str) -> str:
+    body = json.dumps({"email": email, "password": PASSWORD})
+    path = Path(tempfile.mkstemp(prefix="bench-login-", suffix=".lua")[1])
+    path.write_text(
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n'
+    )
+    return str(path)
+
+
+# ---- the bench ---------------------------------------------------------------------------------
+
+
+def run(options: Any) -> dict[str, Any]:
+    wrk = ensure_wrk()
+    duration, connections = options.duration, options.connections
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+    admin_url, app_url = build_database(redis_url)
+    workers = int(os.environ.get("BENCH_WORKERS", "1"))
+    env = api_env(app_url, admin_url, redis_url, {})
+    hello_port, api_port = free_port(), free_port()
+    hello_url, api_url = f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{api_port}"
+    warm = max(2, duration // 5)
+
+    from backend.lib.security import Passwords
+    from common.settings import load_settings
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("ARGON2_")})
+    argon2 = Passwords(load_settings()).parameters
+
+    with (
+        serve("tests.bench.api_bench:hello_app", hello_port, env, "/", workers),
+        serve("backend.asgi:app", api_port, env, "/health", workers),
+    ):
+        account = sign_up(api_url)
+        auth = {"Authorization": f"Bearer {account['token']}"}
+        read_url = f"{api_url}/api/v1/workspace"
+        # Warm both (connections, caches, JIT-free but pools and imports), then measure back to back.
+        run_wrk(wrk, f"{hello_url}/", warm, connections)
+        run_wrk(wrk, read_url, warm, connections, auth)
+        baseline = run_wrk(wrk, f"{hello_url}/", duration, connections)
+        ours = run_wrk(wrk, read_url, duration, connections, auth)
+        # Sign-in: bounded by argon2; fewer connections (more only queue behind the hash threads).
+        signin = run_wrk(wrk, f"{api_url}/api/v1/auth/login", duration, 8, script=login_script(account["email"]))
+
+    ratio = ours["requests_per_s"] / baseline["requests_per_s"] if baseline["requests_per_s"] else 0.0
+    p99 = float(ours.get("p99_ms", 0.0))
+    return {
+        "server": {"granian": " ".join(granian_command("<app>", 0, workers)[2:-1]), "workers": workers},
+        "endpoint": "GET /api/v1/workspace (bearer token; RLS-scoped session)",
+        "hello": baseline,
+        "ours": ours,
+        "ratio": round(ratio, 3),
+        "p99_ms": p99,
+        "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
+        "meets_targets": ratio >= TARGET_RATIO and p99 <= TARGET_P99_MS and ours["non_2xx"] == 0,
+        "signin": {**signin, "argon2": {"type": "argon2id", **argon2}},
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    h, o, s = result["hello"], result["ours"], result["signin"]
+    ok = "meets" if result["meets_targets"] else "MISSES"
+    a2 = s["argon2"]
+    lines = [
+        f"{result['server']['workers']} granian worker(s), `{result['server']['granian']}`, wrk 2 threads, "
+        f"{o['connections']} connections, {o['duration_s']} s, loopback, both apps up side by side.",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | non-2xx |",
+        "|---|---:|---:|---:|---:|",
+        f"| bare Litestar hello world `GET /` | {h['requests_per_s']:.0f} | {h.get('p50_ms', 0):.2f} "
+        f"| {h.get('p99_ms', 0):.2f} | {h['non_2xx']} |",
+        f"| ours `GET /api/v1/workspace` (auth + RLS) | {o['requests_per_s']:.0f} | {o.get('p50_ms', 0):.2f} "
+        f"| {o.get('p99_ms', 0):.2f} | {o['non_2xx']} |",
+        f"| sign-in `POST /api/v1/auth/login` ({s['connections']} conns) | {s['requests_per_s']:.1f} "
+        f"| {s.get('p50_ms', 0):.0f} | {s.get('p99_ms', 0):.0f} | {s['non_2xx']} |",
+        "",
+        f"Ratio ours/hello: **{result['ratio'] * 100:.1f}%** (target >= {result['targets']['ratio'] * 100:.0f}%); "
+        f"p99 **{result['p99_ms']:.2f} ms** (target <= {result['targets']['p99_ms']:.0f} ms): {ok} the targets.",
+        "",
+        f"Sign-in is bounded by argon2id (time_cost={a2['time_cost']}, memory_cost={a2['memory_cost']} KiB, "
+        f"parallelism={a2['parallelism']}): **{s['requests_per_s']:.1f} sign-ins/s**.",
+    ]
+    if result.get("profile"):
+        lines += ["", result["profile"]]
+    return "\n".join(lines)
