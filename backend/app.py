@@ -15,12 +15,16 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from backend.auth.controllers import AuthController
 from backend.health.controllers import HealthController
+from backend.knowledge.controllers import KnowledgeController
+from backend.members.controllers import MembersController
 from backend.lib.deps import DEPENDENCIES
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.platform import Platform
 from backend.lib.principal import TokenAuthMiddleware
 from backend.team.controllers import TeamController, WorkspaceController
+from backend.twin.controllers import ChatController, PersonaController
+from backend.twin.ws import chat_socket
 from common.settings import Settings, get_settings
 
 PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
@@ -48,7 +52,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await stop()
             await platform.close()
 
-    api = Router(path="/", route_handlers=[AuthController, WorkspaceController, TeamController])
+    api = Router(
+        path="/",
+        route_handlers=[
+            AuthController,
+            WorkspaceController,
+            TeamController,
+            KnowledgeController,
+            MembersController,
+            PersonaController,
+            ChatController,
+            chat_socket,
+        ],
+    )
     prometheus = PrometheusConfig(app_name="coachtwin", group_path=True, exclude=PUBLIC_PATHS)
     auth = DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS, exclude_from_auth_key="exclude_from_auth")
     return Litestar(

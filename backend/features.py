@@ -1,14 +1,74 @@
-"""Start and stop the feature services a process needs (job worker, vector store, models)."""
+"""Open the feature services a process needs (vector store, embedder, chunker, job queue, worker)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from backend.knowledge.ingest import ingest_document
+from backend.lib.embeddings import Embedder
+from backend.lib.jobs import Jobs
+from backend.lib.llm import LLM
 from backend.lib.platform import Platform
+from backend.lib.vectors import VectorStore
+from backend.twin.persona_store import synthesize_persona
+
+JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona]
+
+
+class LazyChunker:
+    """The tokenizer loads on first use, keeping API start-up fast."""
+
+    def __init__(self) -> None:
+        self._chunker: Any = None
+
+    def chunk(self, doc: Any) -> Any:
+        if self._chunker is None:
+            from backend.knowledge.chunking import Chunker
+
+            self._chunker = Chunker()
+        return self._chunker.chunk(doc)
+
+
+async def open_features(platform: Platform) -> Jobs:
+    s = platform.settings
+    platform.extras["vectors"] = VectorStore(path=s.data_dir / "chroma", url=s.chroma_url)
+    platform.extras["embedder"] = Embedder(s.embedding_model, s.embedding_batch_size)
+    platform.extras["chunker"] = LazyChunker()
+    platform.extras["llm"] = LLM(s.ollama_url, s.ollama_model, timeout=s.ollama_timeout)
+    jobs = Jobs(s.redis_url, JOB_FUNCTIONS, {"platform": platform}, s.job_queue)
+    platform.extras["jobs"] = jobs
+    return jobs
 
 
 async def start_features(platform: Platform) -> Callable[[], Awaitable[None]]:
+    jobs = await open_features(platform)
+    if platform.settings.worker_in_process:
+        await jobs.start_worker()
+
     async def stop() -> None:
-        return None
+        return None  # Platform.close() closes every extra that has aclose()
 
     return stop
+
+
+def run_worker() -> int:
+    """`coachtwin worker`: a job worker process; run several against the same Redis and PostgreSQL."""
+    import asyncio
+    import signal
+
+    from common.settings import get_settings
+
+    async def main() -> None:
+        platform = Platform.open(get_settings())
+        jobs = await open_features(platform)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await jobs.start_worker(concurrency=2, sweep_seconds=15)
+        await stop.wait()
+        await platform.close()
+
+    asyncio.run(main())
+    return 0

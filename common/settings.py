@@ -64,8 +64,11 @@ class Settings:
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2"
     ollama_timeout: float = 60.0
+    # Below this cosine similarity (with no word overlap) the twin says its material does not cover it.
+    grounding_min_score: float = 0.30
     # Jobs
     worker_in_process: bool = True
+    job_queue: str = "coachtwin"
     log_level: str = "INFO"
     log_json: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -120,7 +123,9 @@ def load_settings() -> Settings:
         ollama_url=_env("OLLAMA_URL", "http://127.0.0.1:11434"),
         ollama_model=_env("OLLAMA_MODEL", "llama3.2"),
         ollama_timeout=float(_env("OLLAMA_TIMEOUT", "60")),
+        grounding_min_score=float(_env("GROUNDING_MIN_SCORE", "0.30")),
         worker_in_process=_bool("WORKER_IN_PROCESS", True),
+        job_queue=_env("JOB_QUEUE", "coachtwin"),
         log_level=_env("LOG_LEVEL", "INFO"),
         log_json=_bool("LOG_JSON", True),
     )

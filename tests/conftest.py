@@ -13,7 +13,9 @@ from litestar.testing import AsyncTestClient
 from tests.fixtures import database
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-DB_NAME = f"coachtwin_test_{WORKER}"
+# Unique per test process: concurrent runs (clones, xdist workers) never drop each other's database.
+RUN = f"{WORKER}_{os.getpid()}"
+DB_NAME = f"coachtwin_test_{RUN}"
 ADMIN_URL, APP_URL = database.urls_for(DB_NAME)
 
 # Settings are read once per process: set them before anything imports them.
@@ -22,9 +24,11 @@ os.environ.update(
         "APP_ENV": "test",
         "DATABASE_URL": APP_URL,
         "DATABASE_ADMIN_URL": ADMIN_URL,
+        # A Redis database and a job queue of this run's own (15 databases to spread concurrent runs).
         "REDIS_URL": os.environ.get("TEST_REDIS_URL")
-        or (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-        + f"/{9 + (int(WORKER[2:]) if WORKER.startswith('gw') else 0)}",
+        or (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}",
+        "JOB_QUEUE": f"coachtwin-test-{RUN}",
+        "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8192",
         "ARGON2_PARALLELISM": "1",
@@ -33,7 +37,7 @@ os.environ.update(
         "OLLAMA_URL": "http://127.0.0.1:9",  # nothing listens: extractive mode unless a test starts a fake
     }
 )
-os.environ.setdefault("DATA_DIR", f"/tmp/coachtwin-test-{WORKER}")
+os.environ.setdefault("DATA_DIR", f"/tmp/coachtwin-test-{RUN}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,6 +54,8 @@ def migrated_database() -> Iterator[str]:
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     yield APP_URL
+    database.drop(DB_NAME)
+    shutil.rmtree(os.environ["DATA_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,21 @@ JobFunction = Callable[..., Awaitable[Any]]
 QUEUE_NAME = "coachtwin"
 
 
+class EmbeddedWorker(Worker):  # type: ignore[type-arg]
+    """A saq worker that leaves signals to its host process (granian, uvicorn, our CLI)."""
+
+    SIGNALS: list[int] = []  # noqa: RUF012 - saq reads the class attribute
+
+
 class Jobs:
-    def __init__(self, redis_url: str, functions: list[JobFunction], context: dict[str, Any]) -> None:
+    def __init__(
+        self, redis_url: str, functions: list[JobFunction], context: dict[str, Any], name: str = QUEUE_NAME
+    ) -> None:
         self.functions = {f.__name__: f for f in functions}
         self.context = context
         # saq needs bytes replies, so it gets its own client rather than the app's decoded one.
-        self.queue = RedisQueue(Redis.from_url(redis_url), name=QUEUE_NAME) if redis_url else None
-        self._worker: Worker | None = None
+        self.queue = RedisQueue(Redis.from_url(redis_url), name=name) if redis_url else None
+        self._worker: EmbeddedWorker | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def enqueue(
@@ -52,7 +60,7 @@ class Jobs:
         async def startup(ctx: dict[str, Any]) -> None:
             ctx.update(self.context)
 
-        self._worker = Worker(
+        self._worker = EmbeddedWorker(
             self.queue,
             functions=list(self.functions.items()),
             concurrency=concurrency,

@@ -90,6 +90,14 @@ class VectorStore:
         got = await asyncio.to_thread(self._collection(creator_id).get, include=[])
         return set(got["ids"])
 
+    async def embeddings(self, creator_id: uuid.UUID, ids: list[str]) -> np.ndarray | None:
+        """Stored embeddings in the order of `ids` (None when any is missing)."""
+        got = await asyncio.to_thread(self._collection(creator_id).get, ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        if len(by_id) != len(ids):
+            return None
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
+
     async def drop_tenant(self, creator_id: uuid.UUID) -> None:
         name = collection_name(creator_id)
         self._collections.pop(name, None)

@@ -3,14 +3,20 @@
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
 from common.models.knowledge import Chunk, Document, DocumentFile
+from common.models.twin import Conversation, Member, MemberFact, Message, Persona
 
 __all__ = [
     "Chunk",
+    "Conversation",
     "Creator",
     "Document",
     "DocumentFile",
     "Invitation",
+    "Member",
+    "MemberFact",
     "Membership",
+    "Message",
+    "Persona",
     "RefreshToken",
     "TenantTable",
     "User",

@@ -1,0 +1,84 @@
+"""The twin: persona versions, members (end users), conversations, messages and what the twin remembers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from common.models.base import TenantTable, created_at_field, utcnow
+
+
+class Persona(TenantTable, table=True):
+    """One version of the twin's persona. Exactly the approved one speaks to members."""
+
+    __tablename__ = "personas"
+    __table_args__ = (UniqueConstraint("creator_id", "version"),)
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))  # draft | approved | archived
+    source: str = Field(sa_column=Column(String(16), nullable=False))  # synthesized | edited
+    name: str = Field(max_length=200)
+    card: str = Field(sa_column=Column(Text, nullable=False))
+    principles: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    profile: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    llm_card: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: uuid.UUID | None = Field(default=None)
+    approved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = created_at_field()
+
+
+class Member(TenantTable, table=True):
+    """An end user of one creator (widget or channel), addressed by the creator's own external id."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("creator_id", "external_id"),)
+    external_id: str = Field(max_length=200)
+    display_name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = created_at_field()
+
+
+class Conversation(TenantTable, table=True):
+    __tablename__ = "conversations"
+    member_id: uuid.UUID | None = Field(default=None, foreign_key="members.id", index=True, ondelete="CASCADE")
+    staff_user_id: uuid.UUID | None = Field(default=None, index=True)  # playground conversations
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # member | playground
+    title: str = Field(default="", max_length=200)
+    flagged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
+    flag_reason: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = created_at_field()
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class Message(TenantTable, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
+    conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
+    role: str = Field(sa_column=Column(String(16), nullable=False))  # user | assistant
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    client_id: str | None = Field(default=None, max_length=64)  # the sender's id, for retries
+    mode: str | None = Field(default=None, max_length=16)
+    grounded: bool | None = None
+    citations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    consistency: float | None = Field(default=None, sa_column=Column(Float))
+    safety: str | None = Field(default=None, max_length=32)
+    created_at: datetime = created_at_field()
+
+
+class MemberFact(TenantTable, table=True):
+    """Something durable the member told the twin (a goal, a preference, their situation)."""
+
+    __tablename__ = "member_facts"
+    __table_args__ = (UniqueConstraint("member_id", "kind", "text"),)
+    member_id: uuid.UUID = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    text: str = Field(max_length=500)
+    source_message_id: uuid.UUID | None = None
+    created_at: datetime = created_at_field()
