@@ -1,0 +1,295 @@
+"""One chat turn: safety -> retrieval -> grounded? -> LLM (streamed) or extractive -> citations -> store.
+
+The turn commits in two short transactions around the generation, so no database connection is held
+while the model speaks.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.knowledge.search import Hit, search
+from backend.lib.llm import LLMUnavailable
+from backend.lib.platform import Platform
+from backend.lib.principal import Principal
+from backend.twin import conversations, persona_store
+from backend.twin.extractive import Passage, compose_extractive, is_grounded
+from backend.twin.memory import extract_facts
+from backend.twin.prompt import Source, assemble, format_location
+from backend.twin.safety import assess, safe_reply
+from backend.twin.style import style_distance
+from common.enums import PrincipalKind
+from common.models import Conversation, MemberFact, Message
+
+log = structlog.get_logger()
+TokenSink = Callable[[str], Awaitable[None]]
+_CITE = re.compile(r"\[S(\d+)\]")
+TOP_K = 5
+
+
+@dataclass
+class TurnResult:
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    user_message_id: uuid.UUID
+    reply: str
+    mode: str
+    grounded: bool
+    citations: list[dict[str, Any]]
+    consistency: float | None
+    safety: str | None = None
+    flagged: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "conversation_id": str(self.conversation_id),
+            "message_id": str(self.message_id),
+            "reply": self.reply,
+            "mode": self.mode,
+            "grounded": self.grounded,
+            "citations": self.citations,
+            "consistency": self.consistency,
+            "safety": self.safety,
+        }
+
+
+def _citation(hit: Hit) -> dict[str, Any]:
+    snippet = hit.text if len(hit.text) <= 400 else hit.text[:397].rsplit(" ", 1)[0] + "..."
+    return {
+        "document_id": str(hit.document_id),
+        "document_title": hit.document_title,
+        "location": hit.location,
+        "text": snippet,
+        "chunk_id": str(hit.chunk_id),
+    }
+
+
+def _passages(hits: list[Hit]) -> list[Passage]:
+    return [
+        Passage(
+            id=f"S{i}",
+            text=h.text,
+            score=h.similarity,
+            document_id=str(h.document_id),
+            document_title=h.document_title,
+            location=h.location,
+        )
+        for i, h in enumerate(hits, 1)
+    ]
+
+
+async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) -> TurnResult | None:
+    """A message the client already sent (a retry after a drop): answer with the stored reply."""
+    user = (
+        await db.execute(
+            select(Message).where(col(Message.conversation_id) == conversation_id, col(Message.client_id) == client_id)
+        )
+    ).scalar_one_or_none()
+    if user is None:
+        return None
+    reply = (
+        await db.execute(
+            select(Message)
+            .where(col(Message.conversation_id) == conversation_id, col(Message.role) == "assistant")
+            .where(col(Message.created_at) >= user.created_at, col(Message.client_id) == f"re:{client_id}")
+        )
+    ).scalar_one_or_none()
+    if reply is None:
+        return None
+    return TurnResult(
+        conversation_id,
+        reply.id,
+        user.id,
+        reply.content,
+        reply.mode or "extractive",
+        bool(reply.grounded),
+        list(reply.citations),
+        reply.consistency,
+        reply.safety,
+    )
+
+
+async def _stream_words(text: str, sink: TokenSink | None) -> None:
+    if sink is None:
+        return
+    for word in re.findall(r"\S+\s*", text):
+        await sink(word)
+
+
+async def consistency_score(platform: Platform, creator_id: uuid.UUID, profile: Any, reply: str) -> float | None:
+    """Half style (distance to the persona's measured voice), half meaning (closeness to the corpus)."""
+    try:
+        vec = await platform.extras["embedder"].encode_one(reply)
+        nearest = await platform.extras["vectors"].query(creator_id, vec, 1)
+    except Exception:  # scoring must never break a reply
+        log.exception("consistency_failed")
+        return None
+    semantic = max(0.0, nearest[0][1]) if nearest else 0.0
+    style = 1.0 - style_distance(profile.voice, reply) if profile is not None else semantic
+    return round(0.5 * style + 0.5 * semantic, 3)
+
+
+async def run_turn(
+    platform: Platform,
+    principal: Principal,
+    text: str,
+    conversation_id: uuid.UUID | None = None,
+    client_id: str | None = None,
+    on_token: TokenSink | None = None,
+) -> TurnResult:
+    cid = principal.creator_id
+    # Phase 1: conversation, idempotency, the user's message, context and retrieval.
+    async with platform.db.session(principal.tenant) as db:
+        conv = await conversations.open_for_chat(db, principal, conversation_id, text)
+        if client_id and (previous := await _replay(db, conv.id, client_id)):
+            await _stream_words(previous.reply, on_token)
+            return previous
+        history = await conversations.recent_history(platform, db, cid, conv.id)
+        user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
+        db.add(user_msg)
+        persona = await persona_store.speaking(db, principal)
+        facts = await _facts(db, principal)
+        verdict = assess(text)
+        hits = [] if verdict.flagged else await search(platform, db, cid, text, TOP_K)
+        await db.commit()
+    conv_id, user_id = conv.id, user_msg.id
+    profile = persona.profile_obj
+    address = profile.address_form if profile else "you"
+
+    # Phase 2: the reply, with no database connection held.
+    citations: list[dict[str, Any]] = []
+    grounded, mode = False, "extractive"
+    if verdict.flagged:
+        reply = safe_reply(verdict, address)
+        await _stream_words(reply, on_token)
+    else:
+        passages = _passages(hits)
+        grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
+        if not grounded:
+            reply = persona.not_found_reply()
+            await _stream_words(reply, on_token)
+        else:
+            reply, mode, used = await _generate(platform, persona, facts, history, text, hits, passages, on_token)
+            citations = [_citation(hits[i]) for i in used]
+    consistency = None if verdict.flagged else await consistency_score(platform, cid, profile, reply)
+
+    # Phase 3: store the reply and what the twin learned.
+    async with platform.db.session(principal.tenant) as db:
+        answer = Message(
+            creator_id=cid,
+            conversation_id=conv_id,
+            role="assistant",
+            content=reply,
+            mode=mode,
+            grounded=grounded,
+            citations=citations,
+            consistency=consistency,
+            safety=verdict.risk if verdict.flagged else None,
+            client_id=f"re:{client_id}" if client_id else None,
+        )
+        db.add(answer)
+        conv_row = await db.get(Conversation, conv_id, with_for_update=True)
+        if conv_row is not None:
+            conv_row.updated_at = datetime.now(UTC)
+            if verdict.flagged:
+                conv_row.flagged, conv_row.flag_reason = True, f"safety: {verdict.risk} ({verdict.reason})"
+        if principal.kind is PrincipalKind.member:
+            await _learn(db, principal, text, user_id)
+        await db.commit()
+    await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
+    return TurnResult(
+        conv_id,
+        answer.id,
+        user_id,
+        reply,
+        mode,
+        grounded,
+        citations,
+        consistency,
+        verdict.risk if verdict.flagged else None,
+        verdict.flagged,
+    )
+
+
+async def _generate(
+    platform: Platform,
+    persona: persona_store.Speaking,
+    facts: list[tuple[str, str]],
+    history: list[tuple[str, str]],
+    question: str,
+    hits: list[Hit],
+    passages: list[Passage],
+    on_token: TokenSink | None,
+) -> tuple[str, str, list[int]]:
+    """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise."""
+    llm = platform.extras.get("llm")
+    if llm is not None and (await llm.status()).mode == "llm":
+        sources = [Source(p.id, p.document_title, format_location(p.location), p.text) for p in passages]
+        messages = assemble(
+            name=persona.name,
+            card=persona.card,
+            principles=persona.principles,
+            sources=sources,
+            facts=facts,
+            history=history,
+            question=question,
+        )
+        parts: list[str] = []
+        try:
+            async for delta in llm.stream_chat(messages):
+                parts.append(delta)
+                if on_token is not None:
+                    await on_token(delta)
+        except LLMUnavailable:
+            if parts:  # the model died mid-reply: keep what it said, it is still grounded in the sources
+                log.warning("llm_stream_broken", chars=sum(map(len, parts)))
+            else:
+                parts = []
+        if parts:
+            reply = "".join(parts).strip()
+            cited = sorted({int(n) - 1 for n in _CITE.findall(reply) if 0 < int(n) <= len(hits)})
+            return reply, "llm", cited or [0]
+    reply, used = compose_extractive(question, passages, persona.profile_obj)
+    await _stream_words(reply, on_token)
+    index = {p.id: i for i, p in enumerate(passages)}
+    return reply, "extractive", [index[p.id] for p in used if p.id in index] or [0]
+
+
+async def _facts(db: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
+    if principal.kind is not PrincipalKind.member:
+        return []
+    rows = await db.execute(
+        select(MemberFact.kind, MemberFact.text)  # type: ignore[call-overload]
+        .where(col(MemberFact.member_id) == principal.subject_id)
+        .order_by(col(MemberFact.created_at).desc())
+        .limit(8)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def _learn(db: AsyncSession, principal: Principal, text: str, message_id: uuid.UUID) -> None:
+    for fact in extract_facts(text):
+        await db.execute(
+            insert(MemberFact)
+            .values(
+                id=uuid.uuid4(),
+                creator_id=principal.creator_id,
+                member_id=principal.subject_id,
+                kind=fact.kind,
+                text=fact.text,
+                source_message_id=message_id,
+            )
+            .on_conflict_do_nothing()
+        )

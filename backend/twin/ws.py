@@ -1,0 +1,161 @@
+"""WebSocket chat: `/ws/chat?token=...`.
+
+Frames (JSON): the client sends `{"type": "message", "text", "conversation_id"?, "client_id"?}`; the server
+answers `ack` (received), `typing`, a stream of `token` frames, then `reply` with the REST fields. A client
+that reconnects sends `{"type": "history", "conversation_id", "after"?}` to fetch what it missed, and may
+resend a message with the same `client_id`: it gets the stored reply, never a second answer.
+Close codes: 4401 bad or expired token, 1009 frame too large, 1008 too many bad frames.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy import select
+from sqlmodel import col
+
+from backend.lib.cache import hit, tenant_key
+from backend.lib.errors import DomainError
+from backend.lib.platform import Platform
+from backend.lib.principal import Principal, authenticate
+from backend.twin.chat import run_turn
+from backend.twin.conversations import owner_filter
+from common.models import Conversation, Message
+
+log = structlog.get_logger()
+MAX_FRAME = 16 * 1024
+MAX_BAD_FRAMES = 5
+CHAT_LIMIT_PER_MINUTE = 30
+
+
+async def _send(socket: WebSocket[Any, Any, Any], payload: dict[str, Any]) -> None:
+    await socket.send_text(json.dumps(payload, default=str))
+
+
+def _error(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "error", "error": code, "detail": detail, **extra}
+
+
+def _parse(raw: str) -> dict[str, Any]:
+    frame = json.loads(raw)
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ValueError("a frame is a JSON object with a string 'type'")
+    return frame
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    return uuid.UUID(str(value)) if value else None
+
+
+async def _history(platform: Platform, principal: Principal, frame: dict[str, Any]) -> dict[str, Any]:
+    conv_id = _uuid(frame.get("conversation_id"))
+    after = _uuid(frame.get("after"))
+    async with platform.db.session(principal.tenant) as db:
+        conv = (
+            await db.execute(select(Conversation).where(col(Conversation.id) == conv_id, owner_filter(principal)))
+        ).scalar_one_or_none()
+        if conv is None:
+            return _error("not_found", "Conversation not found")
+        query = select(Message).where(col(Message.conversation_id) == conv.id).order_by(col(Message.created_at))
+        if after is not None:
+            anchor = await db.get(Message, after)
+            if anchor is not None and anchor.conversation_id == conv.id:
+                query = query.where(col(Message.created_at) > anchor.created_at)
+        messages = list((await db.execute(query)).scalars())
+    return {
+        "type": "history",
+        "conversation_id": str(conv.id),
+        "messages": [
+            {
+                "id": str(m.id),
+                "role": m.role,
+                "content": m.content,
+                "mode": m.mode,
+                "grounded": m.grounded,
+                "citations": m.citations,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ],
+    }
+
+
+async def _turn(
+    socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, frame: dict[str, Any]
+) -> None:
+    text = frame.get("text")
+    client_id = frame.get("client_id")
+    if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+        await _send(socket, _error("invalid_input", "text: 1 to 4000 characters", client_id=client_id))
+        return
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+        await _send(socket, _error("invalid_input", "client_id: a string of at most 64 characters"))
+        return
+    await hit(
+        platform.redis,
+        tenant_key("ratelimit", principal.creator_id, f"chat:{principal.subject_id}"),
+        CHAT_LIMIT_PER_MINUTE,
+        60,
+    )
+    await _send(socket, {"type": "ack", "client_id": client_id})
+    await _send(socket, {"type": "typing"})
+
+    async def on_token(delta: str) -> None:
+        await _send(socket, {"type": "token", "text": delta, "client_id": client_id})
+
+    result = await run_turn(platform, principal, text.strip(), _uuid(frame.get("conversation_id")), client_id, on_token)
+    await _send(
+        socket,
+        {"type": "reply", "client_id": client_id, "user_message_id": str(result.user_message_id), **result.public()},
+    )
+
+
+@websocket("/ws/chat", opt={"exclude_from_auth": True})
+async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    platform: Platform = socket.app.state.platform
+    await socket.accept()
+    try:
+        principal = await authenticate(platform, socket.query_params.get("token", ""))
+    except DomainError as exc:
+        await _send(socket, _error(exc.code, exc.detail))
+        await socket.close(code=4401, reason=exc.detail[:100])
+        return
+    await _send(socket, {"type": "ready", "kind": principal.kind.value})
+    bad = 0
+    try:
+        while True:
+            raw = await socket.receive_text()
+            if principal.exp <= time.time():
+                await _send(socket, _error("not_authenticated", "Token has expired"))
+                await socket.close(code=4401, reason="token expired")
+                return
+            if len(raw) > MAX_FRAME:
+                await socket.close(code=1009, reason="frame too large")
+                return
+            try:
+                frame = _parse(raw)
+                kind = frame["type"]
+                if kind == "message":
+                    await _turn(socket, platform, principal, frame)
+                elif kind == "history":
+                    await _send(socket, await _history(platform, principal, frame))
+                elif kind == "ping":
+                    await _send(socket, {"type": "pong"})
+                else:
+                    raise ValueError(f"unknown frame type {kind!r}")
+            except (ValueError, TypeError) as exc:
+                bad += 1
+                await _send(socket, _error("malformed_frame", str(exc)[:200]))
+                if bad >= MAX_BAD_FRAMES:
+                    await socket.close(code=1008, reason="too many malformed frames")
+                    return
+            except DomainError as exc:
+                await _send(socket, _error(exc.code, exc.detail, client_id=frame.get("client_id")))
+    except WebSocketDisconnect:
+        return

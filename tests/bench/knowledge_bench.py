@@ -1,0 +1,266 @@
+"""Knowledge figures (issue 3): retrieval quality, ingestion speed against the model's floor, search latency.
+
+- Retrieval: the question set in tests/bench/retrieval/questions.json over the four sample files, each
+  author's files in their own workspace; hit@1, hit@5 and MRR for vector-only, full-text-only and hybrid.
+- Ingestion: discourses.txt end to end to `ready`, against the embedding model alone encoding the same chunks.
+- Search: p95 of hybrid search (query embedding included) with all four files in one workspace and
+  100k synthetic chunks in other workspaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import resource
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+NAME = "knowledge"
+TITLE = "Knowledge: retrieval quality, ingestion speed, search latency"
+DB_NAME = "coachtwin_bench_knowledge"
+ROOT = Path(__file__).resolve().parents[2]
+CORPORA = ROOT.parent / "shared" / "corpora"
+QUESTIONS = Path(__file__).resolve().parent / "retrieval" / "questions.json"
+AUTHORS = {
+    "meditations": "Marcus Aurelius",
+    "discourses": "Epictetus",
+    "on_the_shortness_of_life": "Seneca",
+    "moral_letters_to_Lucilius": "Seneca",
+}
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(text.lower())
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def is_hit(passage: str, quote: str) -> bool:
+    """The passage holds most of the answering quote (a quote may straddle two chunks)."""
+    want = _grams(quote)
+    return len(want & _grams(passage)) >= 0.5 * len(want)
+
+
+def _setup_env() -> None:
+    from tests.fixtures import database
+
+    admin, app = database.urls_for(DB_NAME)
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+    os.environ.update(
+        {
+            "APP_ENV": "test",
+            "DATABASE_URL": app,
+            "DATABASE_ADMIN_URL": admin,
+            "REDIS_URL": redis_url,
+            "DATA_DIR": tempfile.mkdtemp(prefix="coachtwin-bench-kb-"),
+            "LOG_LEVEL": "WARNING",
+            "OLLAMA_URL": "http://127.0.0.1:9",
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
+    from common.settings import get_settings
+
+    get_settings.cache_clear()
+    database.build(DB_NAME)
+
+
+async def _workspace(platform: Any, name: str) -> uuid.UUID:
+    from backend.lib.tenancy import TenantContext
+    from common.models import Creator
+
+    cid = uuid.uuid4()
+    async with platform.db.session(TenantContext(cid)) as db:
+        db.add(Creator(id=cid, name=name))
+        await db.commit()
+    return cid
+
+
+async def _ingest(platform: Any, cid: uuid.UUID, path: Path) -> tuple[float, int]:
+    from backend.knowledge import documents
+    from backend.knowledge.ingest import ingest_document
+    from backend.lib.tenancy import TenantContext
+
+    data = path.read_bytes()
+    kind = documents.check_upload(data, path.name, platform.settings.max_upload_bytes)
+    started = time.perf_counter()
+    async with platform.db.session(TenantContext(cid)) as db:
+        doc = await documents.create(db, cid, data, path.name, kind, path.stem, [])
+        await db.commit()
+    outcome = await ingest_document({"platform": platform}, creator_id=str(cid), document_id=str(doc.id), version=1)
+    assert outcome == "ready", outcome
+    async with platform.db.session(TenantContext(cid)) as db:
+        final = await documents.get(db, doc.id)
+    return time.perf_counter() - started, final.chunk_count
+
+
+async def _retrieval(platform: Any, spaces: dict[str, uuid.UUID]) -> dict[str, Any]:
+    from backend.knowledge.search import search
+    from backend.lib.tenancy import TenantContext
+
+    questions = json.loads(QUESTIONS.read_text())
+    table: dict[str, dict[str, float]] = {}
+    for mode in ("vector", "fulltext", "hybrid"):
+        h1 = h5 = rr = 0.0
+        for q in questions:
+            cid = spaces[AUTHORS[q["corpus"]]]
+            async with platform.db.session(TenantContext(cid)) as db:
+                hits = await search(platform, db, cid, q["question"], 5, mode)  # type: ignore[arg-type]
+            ranks = [i for i, h in enumerate(hits) if is_hit(h.text, q["answer_quote"])]
+            if ranks:
+                h1 += ranks[0] == 0
+                h5 += 1
+                rr += 1 / (ranks[0] + 1)
+        n = len(questions)
+        table[mode] = {"hit@1": round(h1 / n, 3), "hit@5": round(h5 / n, 3), "mrr": round(rr / n, 3)}
+    return {"questions": len(questions), "table": table}
+
+
+async def _synthetic(platform: Any, total: int) -> None:
+    """`total` random chunks spread over 10 other workspaces, in Chroma and PostgreSQL."""
+    import numpy as np
+    from sqlalchemy.dialects.postgresql import insert
+
+    from backend.lib.tenancy import TenantContext
+    from common.enums import DocumentStatus
+    from common.models import Chunk, Document
+
+    rng = np.random.default_rng(7)
+    vocab = _WORDS.findall((CORPORA / "meditations.txt").read_text(errors="ignore").lower())[:50000]
+    per = total // 10
+    for w in range(10):
+        cid = await _workspace(platform, f"synthetic-{w}")
+        doc_id = uuid.uuid4()
+        async with platform.db.session(TenantContext(cid)) as db:
+            db.add(
+                Document(
+                    id=doc_id,
+                    creator_id=cid,
+                    title="synthetic",
+                    filename="s.txt",
+                    kind="txt",
+                    size_bytes=1,
+                    sha256="0" * 64,
+                    status=DocumentStatus.ready,
+                )
+            )
+            await db.commit()
+        for start in range(0, per, 5000):
+            n = min(5000, per - start)
+            vecs = rng.standard_normal((n, 384)).astype("float32")
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            ids = [uuid.uuid4() for _ in range(n)]
+            texts = [" ".join(rng.choice(vocab, 60)) for _ in range(n)]
+            await platform.extras["vectors"].upsert(cid, [str(i) for i in ids], vecs, [{"s": 1}] * n)
+            async with platform.db.session(TenantContext(cid)) as db:
+                await db.execute(
+                    insert(Chunk).values(
+                        [
+                            {
+                                "id": i,
+                                "creator_id": cid,
+                                "document_id": doc_id,
+                                "ordinal": start + k,
+                                "text": t,
+                                "location": {},
+                                "token_count": 60,
+                            }
+                            for k, (i, t) in enumerate(zip(ids, texts, strict=True))
+                        ]
+                    )
+                )
+                await db.commit()
+
+
+async def _latency(platform: Any, cid: uuid.UUID, rounds: int) -> dict[str, float]:
+    from backend.knowledge.search import search
+    from backend.lib.tenancy import TenantContext
+
+    questions = [q["question"] for q in json.loads(QUESTIONS.read_text())]
+    times: list[float] = []
+    for i in range(rounds):
+        q = questions[i % len(questions)] + ("" if i < len(questions) else f" {i}")
+        started = time.perf_counter()
+        async with platform.db.session(TenantContext(cid)) as db:
+            await search(platform, db, cid, q, 5)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(0.95 * len(times)) - 1], 1),
+        "rounds": rounds,
+    }
+
+
+async def _main(quick: bool) -> dict[str, Any]:
+    from backend.features import open_features
+    from backend.lib.platform import Platform
+    from common.settings import get_settings
+
+    platform = Platform.open(get_settings())
+    await open_features(platform)
+    try:
+        await platform.extras["embedder"].warm()
+        spaces = {name: await _workspace(platform, name) for name in sorted(set(AUTHORS.values()))}
+        ingest: dict[str, Any] = {}
+        for stem, author in AUTHORS.items():
+            seconds, chunks = await _ingest(platform, spaces[author], CORPORA / f"{stem}.txt")
+            ingest[stem] = {"seconds": round(seconds, 1), "chunks": chunks}
+        # The floor: the model alone encoding the same chunks of discourses.txt.
+        from backend.knowledge.chunking import deduplicate
+        from backend.knowledge.parsing import parse_document
+
+        chunks = deduplicate(
+            platform.extras["chunker"].chunk(
+                parse_document((CORPORA / "discourses.txt").read_bytes(), "discourses.txt")
+            )
+        )
+        started = time.perf_counter()
+        await platform.extras["embedder"].encode([c.text for c in chunks])
+        model_only = time.perf_counter() - started
+        retrieval = await _retrieval(platform, spaces)
+        # Search latency: all four files in one workspace, 100k synthetic chunks elsewhere.
+        everything = await _workspace(platform, "all four")
+        for stem in AUTHORS:
+            await _ingest(platform, everything, CORPORA / f"{stem}.txt")
+        await _synthetic(platform, 10_000 if quick else 100_000)
+        latency = await _latency(platform, everything, 100 if quick else 300)
+    finally:
+        await platform.close()
+    return {
+        "retrieval": retrieval,
+        "ingest": ingest,
+        "discourses_end_to_end_s": ingest["discourses"]["seconds"],
+        "discourses_model_only_s": round(model_only, 1),
+        "ingest_ratio": round(ingest["discourses"]["seconds"] / model_only, 2),
+        "search": latency,
+        "synthetic_chunks": 10_000 if quick else 100_000,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+    }
+
+
+def run(options: Any) -> dict[str, Any]:
+    _setup_env()
+    return asyncio.run(_main(bool(getattr(options, "quick", False))))
+
+
+def report(result: dict[str, Any]) -> str:
+    t = result["retrieval"]["table"]
+    rows = "\n".join(f"| {m} | {v['hit@1']:.3f} | {v['hit@5']:.3f} | {v['mrr']:.3f} |" for m, v in t.items())
+    s = result["search"]
+    return (
+        f"Retrieval over {result['retrieval']['questions']} paraphrased questions (tests/bench/retrieval):\n\n"
+        f"| mode | hit@1 | hit@5 | MRR |\n|---|---|---|---|\n{rows}\n\n"
+        f"Ingestion of discourses.txt: {result['discourses_end_to_end_s']} s end to end to `ready` vs "
+        f"{result['discourses_model_only_s']} s for the model alone on the same chunks "
+        f"(ratio {result['ingest_ratio']}, target <= 1.5). Peak RSS of the ingesting process: "
+        f"{result['peak_rss_mb']:.0f} MB.\n\n"
+        f"Hybrid search with the query embedding, all four files in one workspace and "
+        f"{result['synthetic_chunks']:,} synthetic chunks in other workspaces: p50 {s['p50_ms']} ms, "
+        f"p95 {s['p95_ms']} ms over {s['rounds']} queries (target p95 <= 30 ms)."
+    )
