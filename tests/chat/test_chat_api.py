@@ -87,7 +87,8 @@ async def test_member_memory_reaches_later_conversations(
 ) -> None:
     member = await member_token(client, seneca, "memory-tester")
     await chat(client, member["headers"], "My goal is to stop checking email before breakfast.")
-    await chat(client, member["headers"], "How should I use my mornings?")  # a new conversation
+    second = await chat(client, member["headers"], "How should I spend my leisure?")  # a new conversation
+    assert second["mode"] == "llm"
     system = [r for r in fake_llm.requests if r.path == "/api/chat"][-1].body["messages"][0]["content"]
     assert "stop checking email before breakfast" in system
 
