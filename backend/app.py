@@ -16,12 +16,12 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from backend.auth.controllers import AuthController
 from backend.health.controllers import HealthController
 from backend.knowledge.controllers import KnowledgeController
-from backend.members.controllers import MembersController
 from backend.lib.deps import DEPENDENCIES
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.platform import Platform
 from backend.lib.principal import TokenAuthMiddleware
+from backend.members.controllers import MembersController
 from backend.team.controllers import TeamController, WorkspaceController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", opt=PUBLIC, status_code=HTTP_201_CREATED)
-    async def register(self, data: RegisterIn, platform: Plat, db: Db) -> RegisterOut:
+    async def register(self, data: JSONBody[RegisterIn], platform: Plat, db: Db) -> RegisterOut:
         """Create a workspace and its owner."""
         user, creator = await service.register(platform, db, data)
         return RegisterOut(
@@ -49,22 +50,24 @@ class AuthController(Controller):
         )
 
     @post("/login", opt=PUBLIC, status_code=HTTP_200_OK)
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn, platform: Plat, db: Db) -> TokenPair:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], platform: Plat, db: Db
+    ) -> TokenPair:
         """Sign in; rate limited per IP and per email."""
         return await service.login(platform, db, data, client_ip(request))
 
     @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK)
-    async def refresh(self, data: RefreshIn, platform: Plat, db: Db) -> TokenPair:
+    async def refresh(self, data: JSONBody[RefreshIn], platform: Plat, db: Db) -> TokenPair:
         """Trade a refresh token for a new pair; a replayed token revokes its whole family."""
         return await service.refresh(platform, db, data.refresh_token)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, platform: Plat, db: Db, principal: Caller, data: LogoutIn | None = None) -> None:
+    async def logout(self, platform: Plat, db: Db, principal: Caller, data: JSONBody[LogoutIn | None] = None) -> None:
         """Revoke this access token and, when given, the refresh token's family."""
         await service.logout(platform, db, principal, data.refresh_token if data else None)
 
     @post("/accept-invitation", opt=PUBLIC, status_code=HTTP_200_OK)
-    async def accept_invitation(self, data: AcceptInvitationIn, platform: Plat, db: Db) -> TokenPair:
+    async def accept_invitation(self, data: JSONBody[AcceptInvitationIn], platform: Plat, db: Db) -> TokenPair:
         """Join a workspace from an invitation (creating the account when the email is new)."""
         return await invitations.accept(platform, db, data)
 

@@ -164,9 +164,7 @@ async def refresh(platform: Platform, db: AsyncSession, token: str) -> TokenPair
         await revoke_family(platform, claims.cid, claims.fam)
         raise NotAuthenticated("Refresh token was already used; all sessions of it are revoked")
     role = (
-        await db.execute(
-            select(col(Membership.role)).where(col(Membership.user_id) == claims.sub)
-        )
+        await db.execute(select(col(Membership.role)).where(col(Membership.user_id) == claims.sub))
     ).scalar_one_or_none()
     if role is None:
         raise NotAuthenticated("You are no longer a member of this workspace")

@@ -30,10 +30,12 @@ async def _ingest(workspace: uuid.UUID, folder: Path, tags: list[str]) -> int:
             if await db.get(Creator, workspace) is None:
                 print(f"no workspace {workspace}", file=sys.stderr)
                 return 2
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        files = await asyncio.to_thread(
+            lambda: sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        )
         for path in files:
             started = time.perf_counter()
-            data = path.read_bytes()
+            data = await asyncio.to_thread(path.read_bytes)
             try:
                 kind = documents.check_upload(data, path.name, platform.settings.max_upload_bytes)
             except DomainError as exc:

@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.knowledge import documents
 from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
@@ -84,10 +84,10 @@ class KnowledgeController(Controller):
     async def list_documents(
         self,
         db: Db,
-        tag: str | None = None,
-        q: Annotated[str | None, Parameter(max_length=200)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 200,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        tag: FromQuery[str | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[DocumentOut]:
         return [documents.to_out(d) for d in await documents.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
 
@@ -96,7 +96,9 @@ class KnowledgeController(Controller):
         return documents.to_out(await documents.get(db, document_id))
 
     @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
-    async def edit_document(self, document_id: FromPath[uuid.UUID], data: DocumentPatch, db: Db) -> DocumentOut:
+    async def edit_document(
+        self, document_id: FromPath[uuid.UUID], data: JSONBody[DocumentPatch], db: Db
+    ) -> DocumentOut:
         doc = documents.patch(await documents.get(db, document_id, lock=True), data)
         await db.flush()
         return documents.to_out(doc)
@@ -129,9 +131,9 @@ class KnowledgeController(Controller):
         platform: Plat,
         db: Db,
         principal: Caller,
-        q: Annotated[str, Parameter(min_length=1, max_length=1000)],
-        k: Annotated[int, Parameter(ge=1, le=50)] = 5,
-        mode: Mode = "hybrid",
+        q: Annotated[str, QueryParameter(min_length=1, max_length=1000)],
+        k: Annotated[int, QueryParameter(ge=1, le=50)] = 5,
+        mode: FromQuery[Mode] = "hybrid",
     ) -> SearchOut:
         """Hybrid search over the workspace's passages, each with its document and location."""
         hits = await search(platform, db, principal.creator_id, q, k, mode)

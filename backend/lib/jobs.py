@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ QUEUE_NAME = "coachtwin"
 class EmbeddedWorker(Worker):  # type: ignore[type-arg]
     """A saq worker that leaves signals to its host process (granian, uvicorn, our CLI)."""
 
-    SIGNALS: list[int] = []  # noqa: RUF012 - saq reads the class attribute
+    SIGNALS: list[signal.Signals] = []
 
 
 class Jobs:
@@ -34,7 +35,13 @@ class Jobs:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def enqueue(
-        self, function: str, *, key: str | None = None, timeout: int = 3600, retries: int = 3, **kwargs: Any
+        self,
+        function: str,
+        *,
+        key: str | None = None,
+        timeout: int = 3600,  # noqa: ASYNC109 - saq's job timeout, not an await timeout
+        retries: int = 3,
+        **kwargs: Any,
     ) -> None:
         """Queue `function(**kwargs)`; a `key` dedupes (a job with the same key is not queued twice)."""
         if self.queue is None:

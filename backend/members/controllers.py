@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
@@ -54,7 +54,7 @@ class MembersController(Controller):
     guards = [min_role(Role.viewer)]
 
     @post("/", guards=[min_role(Role.editor)], status_code=201)
-    async def upsert(self, data: MemberIn, db: Db, principal: Caller) -> MemberOut:
+    async def upsert(self, data: JSONBody[MemberIn], db: Db, principal: Caller) -> MemberOut:
         """Create a member, or update the one with this external id."""
         try:
             ZoneInfo(data.timezone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
@@ -51,7 +51,7 @@ class WorkspaceController(Controller):
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
 
     @patch("/", guards=[min_role(Role.admin)])
-    async def rename(self, data: WorkspaceIn, db: Db, principal: Caller) -> WorkspaceOut:
+    async def rename(self, data: JSONBody[WorkspaceIn], db: Db, principal: Caller) -> WorkspaceOut:
         creator = await db.get(Creator, principal.creator_id)
         if creator is None:
             raise NotFound("Workspace not found")
@@ -75,7 +75,7 @@ class TeamController(Controller):
 
     @patch("/members/{user_id:uuid}", guards=[min_role(Role.admin)])
     async def change_role(
-        self, user_id: FromPath[uuid.UUID], data: RoleIn, platform: Plat, db: Db, principal: Caller
+        self, user_id: FromPath[uuid.UUID], data: JSONBody[RoleIn], platform: Plat, db: Db, principal: Caller
     ) -> dict[str, str]:
         member = await service.change_role(platform, db, principal, user_id, data.role)
         return {"user_id": str(member.user_id), "role": str(member.role)}
@@ -94,7 +94,7 @@ class TeamController(Controller):
         return [_invitation_out(i) for i in rows.scalars()]
 
     @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED)
-    async def invite(self, data: InvitationIn, platform: Plat, db: Db, principal: Caller) -> InvitationOut:
+    async def invite(self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller) -> InvitationOut:
         invitation, token = await invitations.create(platform, db, principal, data.email, data.role)
         return _invitation_out(invitation, token)
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -110,7 +110,7 @@ class PersonaController(Controller):
         return persona_out(row)
 
     @put("/persona", guards=[min_role(Role.editor)])
-    async def edit(self, data: PersonaIn, db: Db, principal: Caller) -> PersonaOut:
+    async def edit(self, data: JSONBody[PersonaIn], db: Db, principal: Caller) -> PersonaOut:
         """Save an edited card and principles as a new version (approving it needs an admin)."""
         base = await persona_store.latest(db)
         row = await persona_store.save_version(
@@ -144,7 +144,7 @@ class PersonaController(Controller):
         return {"status": "queued"}
 
     @get("/consistency/weakest")
-    async def weakest(self, db: Db, limit: Annotated[int, Parameter(ge=1, le=100)] = 20) -> list[WeakReply]:
+    async def weakest(self, db: Db, limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20) -> list[WeakReply]:
         """The twin replies least like the creator: the first place to look when tuning the persona."""
         rows = await db.execute(
             select(Message)
@@ -164,7 +164,7 @@ class ChatController(Controller):
     guards = [any_principal]
 
     @post("/chat", status_code=200)
-    async def chat(self, data: ChatIn, platform: Plat, principal: Caller) -> ChatOut:
+    async def chat(self, data: JSONBody[ChatIn], platform: Plat, principal: Caller) -> ChatOut:
         """One turn with the twin (members: their own conversations; staff: the playground)."""
         await hit(
             platform.redis,
@@ -180,10 +180,10 @@ class ChatController(Controller):
         self,
         db: Db,
         principal: Caller,
-        flagged: bool | None = None,
-        kind: str | None = None,
-        low_consistency: Annotated[float | None, Parameter(ge=0, le=1)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        flagged: FromQuery[bool | None] = None,
+        kind: FromQuery[str | None] = None,
+        low_consistency: Annotated[float | None, QueryParameter(ge=0, le=1)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> list[ConversationOut]:
         """Staff see the workspace's conversations (filter flagged ones); a member sees their own."""
         low = func.min(Message.consistency).label("low")

@@ -13,7 +13,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "goal",
         re.compile(
-            r"\b(?:my goal is|i want to|i'd like to|i would like to|i'm trying to|i am trying to|i hope to|i plan to)\s+([^.!?\n]{3,160})",
+            r"\b(?:my goal is|i want to|i'd like to|i would like to|i'm trying to|i am trying to|i hope to"
+            r"|i plan to)\s+([^.!?\n]{3,160})",
             re.I,
         ),
     ),
@@ -24,7 +25,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "situation",
         re.compile(
-            r"\b(?:i am|i'm|i work as|i work at|i live in|i have)\s+((?:a|an|the|\d+|two|three|four|five|my|in|at|with|been|recently|currently|newly)\b[^.!?\n]{2,160})",
+            r"\b(?:i am|i'm|i work as|i work at|i live in|i have)\s+"
+            r"((?:a|an|the|\d+|two|three|four|five|my|in|at|with|been|recently|currently|newly)\b[^.!?\n]{2,160})",
             re.I,
         ),
     ),

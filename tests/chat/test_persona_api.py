@@ -39,8 +39,12 @@ async def test_synthesize_edit_approve(client: AsyncTestClient[Any], seneca: dic
 
     # Edit: a new version, the old one kept.
     r = await client.put(
-        "/api/v1/twin/persona", headers=h,
-        json={"card": current["card"] + "\n\nAlways end with one concrete step.", "principles": current["principles"][:3]},
+        "/api/v1/twin/persona",
+        headers=h,
+        json={
+            "card": current["card"] + "\n\nAlways end with one concrete step.",
+            "principles": current["principles"][:3],
+        },
     )
     assert r.status_code == 200, r.text
     edited = r.json()
@@ -54,7 +58,8 @@ async def test_synthesize_edit_approve(client: AsyncTestClient[Any], seneca: dic
     assert [v["status"] for v in state["versions"]][:2] == ["approved", "draft"]
 
     # Members now hear the approved persona: its address form frames the extractive reply.
-    r = await client.post("/api/v1/chat", headers=seneca["member"]["headers"], json={"message": "Why is life so short?"})
+    member = seneca["member"]["headers"]
+    r = await client.post("/api/v1/chat", headers=member, json={"message": "Why is life so short?"})
     assert r.status_code == 200 and r.json()["grounded"] is True
 
 
