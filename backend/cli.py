@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from common.settings import PROJECT_ROOT, get_settings
 
@@ -51,25 +52,49 @@ def api_command(workers: int | None = None) -> list[str]:
     ]
 
 
+TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
+
+
 def hub_command() -> list[str]:
+    """The creator hub: a production build, frontend and its state backend on one port (HUB_PORT)."""
+    return [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port"]
+
+
+def hub_env() -> dict[str, str]:
+    """Bun from .tools (never a download by Reflex), telemetry off, caches inside the project."""
     s = get_settings()
-    return [
-        sys.executable,
-        "-m",
-        "reflex",
-        "run",
-        "--env",
-        "prod",
-        "--frontend-port",
-        str(s.hub_port),
-        "--backend-port",
-        str(s.hub_port + 1),
-    ]
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{TOOLS_BIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_TELEMETRY_ENABLED="false",
+        BUN_RUNTIME_TRANSPILER_CACHE_PATH=str(PROJECT_ROOT / ".bun-cache"),
+        PUBLIC_API_URL=s.public_api_url,
+        HUB_PORT=str(s.hub_port),
+    )
+    return env
 
 
-def _run_all(commands: Sequence[list[str]]) -> int:
+def _ensure_hub_toolchain() -> None:
+    """Install bun into .tools when it is missing (what `just setup` does), so `coachtwin hub` works alone."""
+    if (TOOLS_BIN / "bun").exists():
+        return
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("coachtwin_setup", PROJECT_ROOT / ".ci" / "setup.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("bun is missing: run `just setup`")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.hub_toolchain()
+
+
+def _run_all(commands: Sequence[list[str] | tuple[list[str], dict[str, str]]]) -> int:
     """Run processes side by side; stop them all when one ends or on Ctrl-C."""
-    procs = [subprocess.Popen(cmd, cwd=PROJECT_ROOT) for cmd in commands]
+    procs = []
+    for item in commands:
+        cmd, env = item if isinstance(item, tuple) else (item, None)
+        procs.append(subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env))
 
     def stop(*_: object) -> None:
         for p in procs:
@@ -108,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "hub":
-        return _run_all([hub_command()])
+        _ensure_hub_toolchain()
+        return _run_all([(hub_command(), hub_env())])
     _prepare_environment()
     if args.cmd == "migrate":
         migrate()
@@ -117,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "api":
         return _run_all([api_command(args.workers)])
     if args.cmd == "dev":
-        return _run_all([api_command(), hub_command()])
+        _ensure_hub_toolchain()
+        return _run_all([api_command(), (hub_command(), hub_env())])
     if args.cmd == "worker":
         from backend.features import run_worker
 

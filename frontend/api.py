@@ -112,13 +112,14 @@ class Passage(TypedDict, total=False):
     score: float
     document_id: str
     document_title: str
-    location: str
+    location: dict[str, Any]
+    chunk_id: str
 
 
 class Citation(TypedDict, total=False):
     document_id: str
     document_title: str
-    location: str
+    location: dict[str, Any]
     text: str
 
 
@@ -130,6 +131,22 @@ class ChatReply(TypedDict, total=False):
     grounded: bool
     citations: list[Citation]
     consistency: float | None
+
+
+def format_location(location: Any) -> str:
+    """A citation's place in its document, for people: `p. 3 · On anger` (the API sends a dict)."""
+    if isinstance(location, str):
+        return location
+    if not isinstance(location, dict):
+        return ""
+    parts = []
+    if location.get("page") is not None:
+        parts.append(f"p. {location['page']}")
+    if location.get("heading"):
+        parts.append(str(location["heading"]))
+    if not parts and location.get("offset") is not None:
+        parts.append(f"char {location['offset']}")
+    return " · ".join(parts)
 
 
 # --- Transport ---------------------------------------------------------------------------------------
@@ -339,6 +356,10 @@ async def save_persona(token: str, body: dict[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], await request("PUT", "/api/v1/twin/persona", token, json=body))
 
 
+async def approve_persona(token: str, version: int) -> dict[str, Any]:
+    return cast(dict[str, Any], await request("POST", f"/api/v1/twin/persona/versions/{version}/approve", token))
+
+
 async def synthesize_persona(token: str) -> dict[str, Any]:
     return cast(dict[str, Any], await request("POST", "/api/v1/twin/persona/synthesize", token, wait=300))
 
@@ -350,8 +371,17 @@ async def chat(token: str, message: str, conversation_id: str | None = None) -> 
     return cast(ChatReply, await request("POST", "/api/v1/chat", token, json=body, wait=180))
 
 
-async def conversations(token: str, flagged: bool = False) -> list[dict[str, Any]]:
-    data = await request("GET", "/api/v1/conversations", token, params={"flagged": "true"} if flagged else None)
+async def conversations(
+    token: str, flagged: bool | None = None, kind: str | None = None, low_consistency: float | None = None
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {}
+    if flagged is not None:
+        params["flagged"] = "true" if flagged else "false"
+    if kind:
+        params["kind"] = kind
+    if low_consistency is not None:
+        params["low_consistency"] = low_consistency
+    data = await request("GET", "/api/v1/conversations", token, params=params or None)
     if isinstance(data, dict):
         data = data.get("items") or data.get("conversations") or []
     return cast(list[dict[str, Any]], data)

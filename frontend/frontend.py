@@ -5,7 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from frontend.pages.auth import InviteState, accept_page, login_page, signup_page
+from frontend.pages.conversations import ConversationsState, ThreadState, conversations_page, thread_page
 from frontend.pages.home import HomeState, home_page
+from frontend.pages.knowledge import DocumentState, KnowledgeState, document_page, knowledge_page
+from frontend.pages.persona import PersonaState, persona_page
 from frontend.pages.settings import SettingsState, settings_page
 from frontend.pages.team import TeamState, team_page
 from frontend.state import AuthState
@@ -16,5 +19,12 @@ app.add_page(login_page, route="/login", title="Sign in · CoachTwin", on_load=A
 app.add_page(signup_page, route="/signup", title="Sign up · CoachTwin", on_load=AuthState.redirect_if_signed_in)
 app.add_page(accept_page, route="/accept-invitation", title="Join · CoachTwin", on_load=InviteState.reset_invite)
 app.add_page(home_page, route="/", title="Home · CoachTwin", on_load=HomeState.load)
+app.add_page(knowledge_page, route="/knowledge", title="Knowledge · CoachTwin", on_load=KnowledgeState.load)
+app.add_page(document_page, route="/knowledge/[doc_id]", title="Document · CoachTwin", on_load=DocumentState.load)
+app.add_page(persona_page, route="/persona", title="Persona · CoachTwin", on_load=PersonaState.load)
+app.add_page(
+    conversations_page, route="/conversations", title="Conversations · CoachTwin", on_load=ConversationsState.load
+)
+app.add_page(thread_page, route="/conversations/[conv_id]", title="Conversation · CoachTwin", on_load=ThreadState.load)
 app.add_page(team_page, route="/team", title="Team · CoachTwin", on_load=TeamState.load)
 app.add_page(settings_page, route="/settings", title="Settings · CoachTwin", on_load=SettingsState.load)

@@ -15,7 +15,8 @@ def persona_is_approved(persona: dict[str, Any] | None) -> bool:
     if not persona:
         return False
     return bool(
-        persona.get("approved") is True
+        persona.get("approved_version") is not None
+        or persona.get("approved") is True
         or str(persona.get("status", "")).lower() == "approved"
         or persona.get("approved_at")
         or persona.get("approved_version")
@@ -59,7 +60,7 @@ class HomeState(AuthState):
             self.docs_total = len(docs)
             self.docs_ready = sum(1 for d in docs if d.get("status") == "ready")
             self.persona_approved = persona_is_approved(await self._optional(api.persona))
-            self.playground_used = bool(await self._optional(api.conversations))
+            self.playground_used = bool(await self._optional(api.conversations, None, "playground"))
             members = await self.call(api.members)
             self.team_size = len(members)
             invited = (await self._optional(api.invitations) or []) if self.is_admin else []
