@@ -1,0 +1,148 @@
+"""Tenant isolation across two browser contexts, what a viewer is (not) offered, and the Team flow."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+from playwright.sync_api import BrowserContext, Page, expect
+
+from e2e.conftest import Creator, Servers, new_creator, register, shot, sign_in, token_for
+
+AUTH = "Authorization"
+
+
+def upload_via_api(api: httpx.Client, token: str, title: str, text: str) -> str:
+    r = api.post(
+        "/api/v1/knowledge/documents",
+        headers={AUTH: f"Bearer {token}"},
+        files={"file": (f"{title}.txt", text.encode(), "text/plain")},
+        data={"title": title, "tags": "private"},
+    )
+    assert r.status_code in {200, 201, 202}, r.text
+    return str(r.json()["id"])
+
+
+def invite_via_api(api: httpx.Client, token: str, email: str, role: str) -> str:
+    r = api.post("/api/v1/team/invitations", headers={AUTH: f"Bearer {token}"}, json={"email": email, "role": role})
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+def test_two_creators_never_see_each_other(
+    page: Page, second_context: BrowserContext, api: httpx.Client, servers: Servers
+) -> None:
+    alice, bob = new_creator("alice"), new_creator("bob")
+    register(api, alice)
+    register(api, bob)
+    alice_token = token_for(api, alice)
+    secret = f"Alice private notes {uuid.uuid4().hex[:6]}"
+    doc_id = upload_via_api(api, alice_token, secret, "Courage is knowing what not to fear. " * 20)
+    invited = f"friend-of-alice-{uuid.uuid4().hex[:6]}@example.com"
+    invite_via_api(api, alice_token, invited, "editor")
+
+    # Alice sees her own data.
+    sign_in(page, alice)
+    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    page.goto("/knowledge")
+    expect(page.get_by_text(secret)).to_be_visible()
+    page.goto(f"/knowledge/{doc_id}")
+    expect(page.get_by_test_id("doc-title")).to_have_text(secret)
+    page.goto("/team")
+    expect(page.get_by_text(invited)).to_be_visible()
+
+    # Bob, in another browser context, pastes Alice's URLs and sees only his own workspace.
+    bob_page = second_context.new_page()
+    sign_in(bob_page, bob)
+    expect(bob_page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(bob_page.get_by_test_id("workspace-role")).to_contain_text(bob.workspace)
+    bob_page.goto(f"/knowledge/{doc_id}")
+    expect(bob_page.get_by_text("Document not found")).to_be_visible()
+    expect(bob_page.get_by_text(secret)).to_have_count(0)
+    bob_page.goto("/knowledge")
+    expect(bob_page.get_by_test_id("page-title")).to_have_text("Knowledge")
+    expect(bob_page.get_by_test_id("empty-state")).to_be_visible()
+    expect(bob_page.get_by_text(secret)).to_have_count(0)
+    bob_page.goto("/team")
+    expect(bob_page.get_by_test_id("member-row")).to_have_count(1)
+    expect(bob_page.get_by_text(invited)).to_have_count(0)
+    expect(bob_page.get_by_text(alice.email)).to_have_count(0)
+    bob_page.goto("/settings")
+    expect(bob_page.get_by_test_id("workspace-name")).to_have_value(bob.workspace)
+    shot(bob_page, "isolation-bob-settings")
+    # Alice's browser is still Alice's.
+    page.goto("/settings")
+    expect(page.get_by_test_id("workspace-name")).to_have_value(alice.workspace)
+
+
+def test_viewer_is_not_offered_invite_upload_or_delete(page: Page, api: httpx.Client, servers: Servers) -> None:
+    owner = new_creator("owner")
+    register(api, owner)
+    owner_token = token_for(api, owner)
+    upload_via_api(api, owner_token, "Owner handbook", "Discipline is choosing between what you want now and most.")
+    viewer = Creator(f"viewer-{uuid.uuid4().hex[:8]}@example.com", "Vera Viewer", owner.workspace)
+    invite = invite_via_api(api, owner_token, viewer.email, "viewer")
+    r = api.post(
+        "/api/v1/auth/accept-invitation", json={"token": invite, "password": viewer.password, "full_name": viewer.name}
+    )
+    assert r.status_code in {200, 201}, r.text
+
+    sign_in(page, viewer)
+    expect(page.get_by_test_id("workspace-role")).to_contain_text("viewer")
+    page.goto("/team")
+    expect(page.get_by_test_id("member-row")).to_have_count(2)
+    expect(page.get_by_test_id("viewer-note")).to_be_visible()
+    expect(page.get_by_test_id("invite-card")).to_have_count(0)
+    expect(page.get_by_test_id("member-remove")).to_have_count(0)
+    expect(page.get_by_test_id("member-row").get_by_role("combobox")).to_have_count(0)
+    shot(page, "team-viewer")
+    page.goto("/knowledge")
+    expect(page.get_by_text("Owner handbook")).to_be_visible()
+    expect(page.get_by_test_id("upload-zone")).to_have_count(0)
+    expect(page.get_by_test_id("doc-delete")).to_have_count(0)
+    page.goto("/settings")
+    expect(page.get_by_test_id("workspace-name-readonly")).to_have_text(owner.workspace)
+    expect(page.get_by_test_id("workspace-name")).to_have_count(0)
+
+
+def test_owner_invites_changes_role_and_removes(page: Page, api: httpx.Client, servers: Servers) -> None:
+    owner = new_creator("lead")
+    register(api, owner)
+    sign_in(page, owner)
+    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    page.goto("/team")
+    email = f"colleague-{uuid.uuid4().hex[:6]}@example.com"
+    page.get_by_test_id("invite-email").fill(email)
+    page.get_by_test_id("invite-submit").click()
+    link = page.get_by_test_id("invite-link")
+    expect(link).to_contain_text("/accept-invitation?token=")
+    expect(page.get_by_test_id("invitation-row")).to_contain_text(email)
+    shot(page, "team")
+
+    # The colleague follows the one-time link in their own browser session.
+    url = link.inner_text()
+    context = page.context.browser.new_context(base_url=servers.hub_url)  # type: ignore[union-attr]
+    other = context.new_page()
+    other.goto(url)
+    other.locator("input[name=full_name]").fill("Cole League")
+    other.locator("input[name=password]").fill("another-good-password")
+    other.get_by_role("button", name="Join workspace").click()
+    expect(other.get_by_text("You have joined")).to_be_visible()
+    context.close()
+
+    # The checklist ticks "invite a colleague" by itself.
+    page.goto("/")
+    expect(page.get_by_test_id("step-team")).to_have_attribute("data-done", "true")
+
+    # The owner sees the new member, promotes them, then removes them after confirming.
+    page.goto("/team")
+    expect(page.get_by_test_id("member-row")).to_have_count(2)
+    row = page.get_by_test_id("member-row").filter(has_text=email)
+    row.get_by_role("combobox").click()
+    page.get_by_role("option", name="admin").click()
+    expect(page.get_by_text("Role updated.")).to_be_visible()
+    row.get_by_test_id("member-remove").click()
+    page.get_by_test_id("confirm-remove").click()
+    expect(page.get_by_test_id("member-row")).to_have_count(1)
+    expect(page.get_by_text(re.compile("was removed"))).to_be_visible()
