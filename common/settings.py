@@ -61,6 +61,7 @@ class Settings:
     # AI parts
     embedding_model: str = ""
     embedding_batch_size: int = 64
+    ingest_batch: int = 128  # chunks embedded and committed together: the unit of progress and of resuming
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2"
     ollama_timeout: float = 60.0
@@ -120,6 +121,7 @@ def load_settings() -> Settings:
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         embedding_model=_env("EMBEDDING_MODEL"),
         embedding_batch_size=_int("EMBEDDING_BATCH_SIZE", 64),
+        ingest_batch=_int("INGEST_BATCH", 128),
         ollama_url=_env("OLLAMA_URL", "http://127.0.0.1:11434"),
         ollama_model=_env("OLLAMA_MODEL", "llama3.2"),
         ollama_timeout=float(_env("OLLAMA_TIMEOUT", "60")),

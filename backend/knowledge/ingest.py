@@ -24,7 +24,6 @@ from common.enums import DocumentStatus
 from common.models import Chunk, Document, DocumentFile
 
 log = structlog.get_logger()
-BATCH = 128
 _NS = uuid.UUID("6f1c7f0e-52c5-4d9b-a7a5-3c3cf5f1f0a1")
 
 
@@ -110,8 +109,9 @@ async def _index(
         await db.commit()
     todo = [(i, c) for i, c in wanted.items() if i not in existing]
     done, total = len(wanted) - len(todo), len(wanted)
-    for start in range(0, len(todo), BATCH):
-        batch = todo[start : start + BATCH]
+    size = platform.settings.ingest_batch
+    for start in range(0, len(todo), size):
+        batch = todo[start : start + size]
         embeddings = await embedder.encode([c.text for _, c in batch])
         ids = [str(i) for i, _ in batch]
         await vectors.upsert(cid, ids, embeddings, [{"document_id": str(did), "ordinal": c.ordinal} for _, c in batch])
