@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import signal
@@ -61,7 +62,7 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path) -> None:
         await db.commit()
 
     env = {**os.environ, "DATA_DIR": str(tmp_path), "INGEST_BATCH": "16"}  # ~7 batches: room to kill mid-way
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(cid), str(doc.id)], env=env)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(cid), str(doc.id)], env=env)  # noqa: ASYNC220
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -69,7 +70,7 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path) -> None:
             if rows[0][0] > 0:  # at least one batch is committed: kill it mid-document
                 break
             assert child.poll() is None, "the worker ended before it could be killed"
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
     finally:
