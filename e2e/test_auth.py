@@ -66,6 +66,8 @@ def test_invalid_session_returns_to_sign_in_and_back(page: Page, api, servers: S
     page.evaluate("localStorage.setItem('ct_access_token', 'bad'); localStorage.setItem('ct_refresh_token', 'bad')")
     page.goto("/settings")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fsettings"))
+    expect(page.get_by_test_id("signin-needed")).to_be_visible()
+    shot(page, "session-expired")
     sign_in(page, creator, path=page.url)
     expect(page).to_have_url(re.compile(r"/settings/?$"))
     expect(page.get_by_test_id("page-title")).to_have_text("Settings")

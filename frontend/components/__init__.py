@@ -105,7 +105,7 @@ def sidebar() -> rx.Component:
         top="0",
         border_right=f"1px solid {rx.color('gray', 5)}",
         bg=rx.color("gray", 2),
-        display=["none", "none", "flex"],
+        display=["none", "none", "none", "flex"],
     )
 
 
@@ -126,7 +126,7 @@ def topbar() -> rx.Component:
         padding="12px 16px",
         width="100%",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
-        display=["flex", "flex", "none"],
+        display=["flex", "flex", "flex", "none"],
         align="center",
     )
 

@@ -28,6 +28,15 @@ def login_page() -> rx.Component:
     return auth_frame(
         rx.heading("Sign in", size="6"),
         rx.text("Welcome back. Sign in to your creator hub.", color_scheme="gray"),
+        rx.cond(
+            AuthState.next_param != "/",
+            rx.callout(
+                "Please sign in to continue where you were.",
+                icon="lock",
+                color_scheme="blue",
+                data_testid="signin-needed",
+            ),
+        ),
         error_callout(AuthState.form_error),
         rx.form(
             rx.vstack(
