@@ -90,6 +90,7 @@ def test_viewer_is_not_offered_invite_upload_or_delete(page: Page, api: httpx.Cl
 
     sign_in(page, viewer)
     expect(page.get_by_test_id("workspace-role")).to_contain_text("viewer")
+    expect(page.get_by_test_id("step-team").get_by_role("link")).to_have_count(0)
     page.goto("/team")
     expect(page.get_by_test_id("member-row")).to_have_count(2)
     expect(page.get_by_test_id("viewer-note")).to_be_visible()

@@ -73,7 +73,7 @@ class HomeState(AuthState):
         return None
 
 
-def step(done: Any, title: str, text: str, href: str, cta: str, testid: str) -> rx.Component:
+def step(done: Any, title: str, text: str, href: str, cta: str, testid: str, allowed: Any = True) -> rx.Component:
     return rx.hstack(
         rx.cond(
             done,
@@ -124,6 +124,7 @@ def home_page() -> rx.Component:
                         "/knowledge",
                         "Upload",
                         "step-knowledge",
+                        HomeState.can_edit,
                     ),
                     step(
                         HomeState.persona_approved,
@@ -132,6 +133,7 @@ def home_page() -> rx.Component:
                         "/persona",
                         "Review",
                         "step-persona",
+                        HomeState.can_edit,
                     ),
                     step(
                         HomeState.playground_used,
@@ -148,6 +150,7 @@ def home_page() -> rx.Component:
                         "/team",
                         "Invite",
                         "step-team",
+                        HomeState.is_admin,
                     ),
                     width="100%",
                     spacing="0",
