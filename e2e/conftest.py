@@ -77,6 +77,17 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+def stop_embedded_redis(data_dir: Path) -> None:
+    """The API's embedded redis-server outlives the API by design (it is reused); this one was ours."""
+    sock = data_dir / "redis" / "redis.sock"
+    if not sock.exists():
+        return
+    import redis
+
+    with contextlib.suppress(redis.RedisError, OSError):
+        redis.Redis(unix_socket_path=str(sock), socket_timeout=5).shutdown(nosave=True)
+
+
 def hub_env(api_url: str, port: int) -> dict[str, str]:
     """The hub's environment: bun from .tools, telemetry off, caches inside the project."""
     env = {k: v for k, v in os.environ.items() if k not in _STRIP}
@@ -171,6 +182,7 @@ def servers() -> Iterator[Servers]:
     finally:
         for proc in reversed(procs):
             stop(proc)
+        stop_embedded_redis(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
