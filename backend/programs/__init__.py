@@ -1,0 +1,1 @@
+"""Coaching programs: the graph model and its validation, the runtime, timers, simulator and templates."""
