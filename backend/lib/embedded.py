@@ -7,6 +7,7 @@ Both listen on Unix sockets inside the data folder, so nothing clashes with serv
 
 from __future__ import annotations
 
+import atexit
 import json
 import secrets
 import shutil
@@ -90,9 +91,19 @@ def start_redis(data_dir: Path) -> str:
     ).wait(timeout=10)
     for _ in range(50):
         if _redis_alive(url):
+            atexit.register(_stop_redis, url)  # we started it, so we stop it (its data stays on disk)
             return url
         time.sleep(0.1)
     raise RuntimeError(f"redis-server did not start; see {folder / 'redis.log'}")
+
+
+def _stop_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).shutdown(save=True)
+    except (redis.RedisError, OSError):
+        return  # already gone
 
 
 def _redis_alive(url: str) -> bool:
