@@ -1,0 +1,118 @@
+"""Due timers: claimed across tenants in batches (FOR UPDATE SKIP LOCKED, through the narrow SECURITY
+DEFINER function), then each advanced in its own tenant-scoped transaction.
+
+Several workers (processes, or tasks in one process) can run `run_due` at once: SKIP LOCKED hands each
+timer to one claimer, a lease lets another worker retake a timer whose claimer died, and `fire_timer`
+advances an enrollment at most once per timer whatever happens.
+
+The saq job `advance_program_timers` drains due timers, then schedules itself for the next due time (at
+most TICK_SECONDS ahead while timers are pending). The API kicks it whenever it creates a timer. Job keys
+are per time bucket, so the running job can schedule its successor and kicks for one bucket dedupe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+
+from backend.lib.platform import Platform
+from backend.lib.tenancy import TenantContext
+from backend.programs.runtime import claim_due, fire_timer
+
+log = structlog.get_logger()
+JOB = "advance_program_timers"
+TICK_SECONDS = 15
+BATCH = 200
+LEASE_SECONDS = 300
+
+
+@dataclass
+class DrainStats:
+    claimed: int = 0
+    applied: int = 0
+    skipped: int = 0  # duplicate / stale / inactive
+    failed: int = 0
+
+
+async def _advance(platform: Platform, timer_id: uuid.UUID, creator_id: uuid.UUID, stats: DrainStats) -> None:
+    try:
+        async with platform.db.session(TenantContext(creator_id)) as db:
+            result = await fire_timer(db, timer_id)
+            await db.commit()
+        if result.outcome == "applied":
+            stats.applied += 1
+        else:
+            stats.skipped += 1
+    except Exception:
+        # The claim stays; after the lease another worker retries, and fire_timer stays idempotent.
+        stats.failed += 1
+        log.exception("program_timer_failed", timer_id=str(timer_id))
+
+
+async def run_due(
+    platform: Platform, *, batch: int = BATCH, concurrency: int = 8, lease_seconds: int = LEASE_SECONDS
+) -> DrainStats:
+    """Claim and advance due timers until none is left; returns what happened."""
+    stats = DrainStats()
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(timer_id: uuid.UUID, creator_id: uuid.UUID) -> None:
+        async with gate:
+            await _advance(platform, timer_id, creator_id, stats)
+
+    while True:
+        async with platform.db.session(None) as db:  # no tenant: only the claim function sees timers
+            claimed = await claim_due(db, batch, lease_seconds)
+            await db.commit()
+        if not claimed:
+            return stats
+        stats.claimed += len(claimed)
+        await asyncio.gather(*(one(t, c) for t, c in claimed))
+
+
+async def next_due(platform: Platform) -> datetime | None:
+    async with platform.db.session(None) as db:
+        value: datetime | None = (await db.execute(text("SELECT next_program_timer_due()"))).scalar()
+        await db.commit()
+    return value
+
+
+async def kick(platform: Platform, due_at: datetime | None = None) -> None:
+    """Make sure a timer job runs at `due_at` (or now). Safe to call often: one job per time bucket."""
+    jobs = platform.extras.get("jobs")
+    if jobs is None:
+        return
+    when = max(time.time(), due_at.timestamp() if due_at else 0.0)
+    bucket = int(when // TICK_SECONDS)
+    await jobs.enqueue(JOB, key=f"{JOB}:{bucket}", scheduled=int(when), timeout=600, retries=1)
+
+
+async def advance_program_timers(ctx: dict[str, Any], *, scheduled: int = 0, **_: Any) -> dict[str, int]:
+    """The saq job: drain due timers, then schedule the next run."""
+    platform: Platform = ctx["platform"]
+    jobs = platform.extras.get("jobs")
+    if jobs is not None and jobs.queue is None and scheduled > time.time():
+        await asyncio.sleep(scheduled - time.time())  # in-process fallback: no scheduler, so wait here
+    stats = await run_due(platform)
+    upcoming = await next_due(platform)
+    if upcoming is not None:
+        await kick(platform, _at(upcoming, scheduled))
+    return {"claimed": stats.claimed, "applied": stats.applied, "skipped": stats.skipped, "failed": stats.failed}
+
+
+def _at(upcoming: datetime, scheduled: int) -> datetime:
+    """The next run: at the next due time, never more than a tick away (a safety net for lost jobs), and in
+    a later bucket than this run's (whose key is still taken while it runs)."""
+    ceiling = datetime.now(UTC) + timedelta(seconds=TICK_SECONDS)
+    at = min(upcoming, ceiling)
+    this_bucket = int(max(scheduled, 0) // TICK_SECONDS)
+    if int(at.timestamp() // TICK_SECONDS) <= this_bucket:
+        at = datetime.fromtimestamp((this_bucket + 1) * TICK_SECONDS, UTC)
+    return at
