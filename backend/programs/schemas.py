@@ -1,0 +1,192 @@
+"""Request and response shapes. Graphs are React Flow JSON: the canvas loads and saves them as-is."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Description = Annotated[str, msgspec.Meta(max_length=5000)]
+
+
+class Position(msgspec.Struct):
+    x: float = 0.0
+    y: float = 0.0
+
+
+class NodeJSON(msgspec.Struct, omit_defaults=False):
+    """A React Flow node. Unknown keys (width, selected, measured...) are accepted and dropped."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    type: Annotated[str, msgspec.Meta(max_length=32)]
+    position: Position = msgspec.field(default_factory=Position)
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class EdgeJSON(msgspec.Struct, omit_defaults=True):
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    source: Annotated[str, msgspec.Meta(max_length=100)]
+    target: Annotated[str, msgspec.Meta(max_length=100)]
+    sourceHandle: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    targetHandle: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    label: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class GraphJSON(msgspec.Struct, omit_defaults=True):
+    nodes: Annotated[list[NodeJSON], msgspec.Meta(max_length=1000)]
+    edges: Annotated[list[EdgeJSON], msgspec.Meta(max_length=4000)]
+    viewport: dict[str, float] | None = None
+
+
+class IssueOut(msgspec.Struct):
+    code: str
+    message: str
+    node_ids: list[str]
+    edge_ids: list[str]
+
+
+class ProgramIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    description: Description = ""
+    graph: GraphJSON | None = None
+
+
+class ProgramUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | None = None
+    description: Description | None = None
+    graph: GraphJSON | None = None
+    revision: int | None = None  # the revision the editor loaded: a stale save is refused (409)
+
+
+class VersionRef(msgspec.Struct):
+    version: int
+    published_at: datetime
+
+
+class ProgramOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    description: str
+    graph: dict[str, Any]
+    revision: int
+    published_version: int | None
+    versions: list[VersionRef]
+    issues: list[IssueOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProgramSummary(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    description: str
+    revision: int
+    published_version: int | None
+    active_enrollments: int
+    updated_at: datetime
+
+
+class ValidationOut(msgspec.Struct):
+    valid: bool
+    issues: list[IssueOut]
+
+
+class PublishOut(msgspec.Struct):
+    program_id: uuid.UUID
+    version: int
+    published_at: datetime
+
+
+class EnrollIn(msgspec.Struct, forbid_unknown_fields=True):
+    member_id: uuid.UUID
+
+
+class EnrollmentOut(msgspec.Struct):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    version: int | None
+    member_id: uuid.UUID
+    status: str
+    current_node: str | None
+    waiting: str | None
+    next_due_at: str | None
+    steps: int
+    path: list[str]
+    enrolled_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    error: str | None = None
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["answer", "event", "message"]
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class EventOut(msgspec.Struct):
+    outcome: str  # applied | duplicate | stale | inactive | error
+    detail: str
+    messages: list[str]
+    enrollment: EnrollmentOut
+
+
+class ScriptedEvent(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    at: datetime
+
+
+class SimulateIn(msgspec.Struct, forbid_unknown_fields=True):
+    answers: dict[str, Any] = msgspec.field(default_factory=dict)
+    start_at: datetime | None = None
+    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "UTC"
+    name: Annotated[str, msgspec.Meta(max_length=200)] = "Test member"
+    events: Annotated[list[ScriptedEvent], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
+    version: int | None = None  # a published version; default: the current draft
+    max_steps: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 2000
+
+
+class TranscriptLine(msgspec.Struct):
+    at: str
+    local: str
+    role: str  # assistant | member | system | event
+    node_id: str | None
+    text: str
+
+
+class SimulateOut(msgspec.Struct):
+    status: str  # completed | waiting | error | limit
+    detail: str
+    path: list[str]
+    transcript: list[TranscriptLine]
+    goals: list[dict[str, Any]]
+    started_at: datetime | None
+    ended_at: datetime | None
+    issues: list[IssueOut]
+
+
+class TemplateOut(msgspec.Struct):
+    key: str
+    name: str
+    description: str
+    graph: dict[str, Any]
+
+
+class ImportIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Either a template key, or an exported program (`format`, `name`, `description`, `graph`)."""
+
+    template: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    format: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    name: Name | None = None
+    description: Description | None = None
+    graph: GraphJSON | None = None
+
+
+class ExportOut(msgspec.Struct):
+    format: str
+    name: str
+    description: str
+    graph: dict[str, Any]
