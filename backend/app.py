@@ -22,6 +22,7 @@ from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.platform import Platform
 from backend.lib.principal import TokenAuthMiddleware
 from backend.members.controllers import MembersController
+from backend.programs.controllers import EnrollmentsController, ProgramsController
 from backend.team.controllers import TeamController, WorkspaceController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MembersController,
             PersonaController,
             ChatController,
+            ProgramsController,
+            EnrollmentsController,
             chat_socket,
         ],
     )

@@ -11,9 +11,10 @@ from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
+from backend.programs.timers import advance_program_timers
 from backend.twin.persona_store import synthesize_persona
 
-JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona]
+JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
 
 
 class LazyChunker:
