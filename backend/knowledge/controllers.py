@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.knowledge import documents
+from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
 from backend.knowledge.search import Mode, search
 from backend.lib.deps import Caller, Db, Plat
@@ -124,6 +125,7 @@ class KnowledgeController(Controller):
     async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
         doc = await documents.get(db, document_id, lock=True)
         await documents.remove(db, platform.extras["vectors"], doc)
+        await refresh_stats(db, platform.redis, doc.creator_id)
 
     @get("/search")
     async def search_knowledge(

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from backend.knowledge.chunking import Chunk as TextChunk
 from backend.knowledge.chunking import deduplicate
+from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.parsing import DocumentError, parse_document
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -140,5 +141,7 @@ async def _index(
         if job is not None:
             await job.update(progress=done / total)  # also the heartbeat saq's sweeper watches
     await _set(platform, tenant, did, status=DocumentStatus.ready, progress=1.0, chunk_count=total, error=None)
+    async with platform.db.session(tenant) as db:
+        await refresh_stats(db, platform.redis, cid)  # the full-text leg's document frequencies
     log.info("ingest_ready", document_id=str(did), chunks=total)
     return "ready"
