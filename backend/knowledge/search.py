@@ -14,27 +14,13 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.knowledge.lexical import lexical_leg
 from backend.lib.platform import Platform
 
 Mode = Literal["hybrid", "vector", "fulltext"]
 RRF_K = 60
 CANDIDATES = 40
 _WORD = re.compile(r"[a-z0-9']+")
-
-# Full text with OR semantics: a paraphrased question rarely contains every word of its answer.
-_FTS = text(
-    """
-WITH q AS (
-  SELECT to_tsquery('english', string_agg(quote_literal(lex), ' | ')) AS query
-  FROM unnest(tsvector_to_array(to_tsvector('english', :q))) AS lex
-)
-SELECT c.id, ts_rank_cd(c.tsv, q.query, 1) AS rank
-FROM chunks c, q
-WHERE q.query IS NOT NULL AND c.tsv @@ q.query
-ORDER BY rank DESC
-LIMIT :n
-"""
-)
 
 _ROWS = text(
     """
@@ -91,10 +77,6 @@ async def vector_leg(
     return [(uuid.UUID(i), sim) for i, sim, _ in found]
 
 
-async def fulltext_leg(db: AsyncSession, q: str, n: int) -> list[uuid.UUID]:
-    return [row[0] for row in await db.execute(_FTS, {"q": q, "n": n})]
-
-
 async def search(
     platform: Platform,
     db: AsyncSession,
@@ -103,17 +85,23 @@ async def search(
     k: int = 5,
     mode: Mode = "hybrid",
     weights: dict[str, float] | None = None,
+    query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
+    """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it (a chat
+    turn computes it before it takes a database connection)."""
     rankings: dict[str, list[uuid.UUID]] = {}
     similarity: dict[uuid.UUID, float] = {}
     if mode in ("hybrid", "vector"):
-        qvec = await platform.extras["embedder"].encode_one(q)
+        qvec = query_vector if query_vector is not None else await platform.extras["embedder"].encode_one(q)
         vec = await vector_leg(platform, creator_id, qvec, CANDIDATES)
         rankings["vector"] = [i for i, _ in vec]
         similarity = dict(vec)
     if mode in ("hybrid", "fulltext"):
-        rankings["fulltext"] = await fulltext_leg(db, q, CANDIDATES)
-    fused = rrf(rankings, weights or {"vector": 1.0, "fulltext": 0.6})
+        # In hybrid mode the vector leg's best passages feed the full-text query (pseudo-relevance
+        # feedback): the legs run one after the other on purpose.
+        feedback = rankings.get("vector", [])
+        rankings["fulltext"] = await lexical_leg(db, platform.redis, creator_id, q, feedback, CANDIDATES)
+    fused = rrf(rankings, weights or {"vector": 1.0, "fulltext": 1.0})
     if not fused:
         return []
     ordered = sorted(fused, key=lambda i: fused[i], reverse=True)[: max(k * 4, 20)]

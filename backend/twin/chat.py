@@ -6,6 +6,7 @@ while the model speaks.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -131,7 +132,8 @@ async def _stream_words(text: str, sink: TokenSink | None) -> None:
 async def consistency_score(platform: Platform, creator_id: uuid.UUID, profile: Any, reply: str) -> float | None:
     """Half style (distance to the persona's measured voice), half meaning (closeness to the corpus)."""
     try:
-        vec = await platform.extras["embedder"].encode_one(reply)
+        # Not urgent: waiting queries (other turns' time to first token) go first.
+        vec = await platform.extras["embedder"].encode_one(reply, urgent=False)
         nearest = await platform.extras["vectors"].query(creator_id, vec, 1)
     except Exception:  # scoring must never break a reply
         log.exception("consistency_failed")
@@ -150,20 +152,32 @@ async def run_turn(
     on_token: TokenSink | None = None,
 ) -> TurnResult:
     cid = principal.creator_id
-    # Phase 1: conversation, idempotency, the user's message, context and retrieval.
-    async with platform.db.session(principal.tenant) as db:
-        conv = await conversations.open_for_chat(db, principal, conversation_id, text)
-        if client_id and (previous := await _replay(db, conv.id, client_id)):
-            await _stream_words(previous.reply, on_token)
-            return previous
-        history = await conversations.recent_history(platform, db, cid, conv.id)
-        user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
-        db.add(user_msg)
-        persona = await persona_store.speaking(db, principal)
-        facts = await _facts(db, principal)
-        verdict = assess(text)
-        hits = [] if verdict.flagged else await search(platform, db, cid, text, TOP_K)
-        await db.commit()
+    verdict = assess(text)
+    # The query's embedding starts now, before the turn takes a database connection: it overlaps the first
+    # round trips, and concurrent turns' queries reach the embedder together (one micro-batched model call)
+    # instead of each waiting for a pooled connection first.
+    query_vector = None if verdict.flagged else asyncio.ensure_future(platform.extras["embedder"].encode_one(text))
+    try:
+        # Phase 1: conversation, idempotency, the user's message, context and retrieval.
+        async with platform.db.session(principal.tenant) as db:
+            conv = await conversations.open_for_chat(db, principal, conversation_id, text)
+            if client_id and (previous := await _replay(db, conv.id, client_id)):
+                await _stream_words(previous.reply, on_token)
+                return previous
+            history = await conversations.recent_history(platform, db, cid, conv.id)
+            user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
+            db.add(user_msg)
+            persona = await persona_store.speaking(db, principal)
+            facts = await _facts(db, principal)
+            hits = (
+                []
+                if query_vector is None
+                else await search(platform, db, cid, text, TOP_K, query_vector=await query_vector)
+            )
+            await db.commit()
+    finally:
+        if query_vector is not None and not query_vector.done():
+            query_vector.cancel()  # a replayed message or a failure: nobody needs the vector
     conv_id, user_id = conv.id, user_msg.id
     profile = persona.profile_obj
     address = profile.address_form if profile else "you"
