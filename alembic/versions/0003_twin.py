@@ -8,9 +8,9 @@ Create Date: 2026-11-23
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from alembic import op
 from backend.lib.db import role_of
 from backend.lib.rls import tenant_table
 from common.settings import get_settings
