@@ -197,6 +197,11 @@ def error_callout(message: Any, **props: Any) -> rx.Component:
     )
 
 
+def notice_callout(message: Any) -> rx.Component:
+    """A green confirmation, shown while `message` is not empty."""
+    return rx.cond(message != "", rx.callout(message, icon="check", color_scheme="green", width="100%"))
+
+
 def info_callout(message: Any, icon: str = "info", **props: Any) -> rx.Component:
     return rx.callout(message, icon=icon, color_scheme="blue", width="100%", **props)
 

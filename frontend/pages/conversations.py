@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import card, empty_state, layout, loading, unavailable
+from frontend.components import card, empty_state, layout
+from frontend.components.gates import back_link, detail_body, feature_body
 from frontend.pages.persona import message_bubble, reply_message
 from frontend.state import AuthState, SessionExpired
 
@@ -100,26 +101,23 @@ def row(c: rx.Var) -> rx.Component:
 def conversations_page() -> rx.Component:
     return layout(
         rx.cond(ConversationsState.error != "", rx.callout(ConversationsState.error, color_scheme="red")),
-        rx.cond(
-            ~ConversationsState.loaded,
-            loading(),
-            rx.cond(
-                ConversationsState.available,
-                card(
-                    rx.segmented_control.root(
-                        *[rx.segmented_control.item(f.capitalize(), value=f) for f in FILTERS],
-                        value=ConversationsState.filter,
-                        on_change=ConversationsState.set_filter,
-                    ),
-                    rx.cond(
-                        ConversationsState.rows.length() == 0,  # type: ignore[attr-defined]
-                        empty_state("messages-square", "No conversations here",
-                                    "Conversations appear when members or your team talk with the twin."),
-                        rx.vstack(rx.foreach(ConversationsState.rows, row), spacing="1", width="100%"),
-                    ),
+        feature_body(
+            ConversationsState.loaded,
+            ConversationsState.available,
+            card(
+                rx.segmented_control.root(
+                    *[rx.segmented_control.item(f.capitalize(), value=f) for f in FILTERS],
+                    value=ConversationsState.filter,
+                    on_change=ConversationsState.set_filter,
                 ),
-                unavailable("Conversations"),
+                rx.cond(
+                    ConversationsState.rows.length() == 0,  # type: ignore[attr-defined]
+                    empty_state("messages-square", "No conversations here",
+                                "Conversations appear when members or your team talk with the twin."),
+                    rx.vstack(rx.foreach(ConversationsState.rows, row), spacing="1", width="100%"),
+                ),
             ),
+            "Conversations",
         ),
         title="Conversations",
         subtitle="What members ask, and how the twin answers.",
@@ -161,21 +159,15 @@ class ThreadState(AuthState):
 
 def thread_page() -> rx.Component:
     return layout(
-        rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All conversations"), align="center"),
-                href="/conversations", size="2"),
-        rx.cond(
-            ~ThreadState.thread_loaded,
-            loading(),
-            rx.cond(
-                ThreadState.thread_error != "",
-                empty_state("message-square-x", "Conversation not found", ThreadState.thread_error),
-                card(
-                    rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
-                    rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
-                    rx.vstack(rx.foreach(ThreadState.thread, message_bubble), spacing="2", width="100%",
-                              align="stretch"),
-                ),
-            ),
+        back_link("All conversations", "/conversations"),
+        detail_body(
+            ThreadState.thread_loaded,
+            ThreadState.thread_error,
+            "message-square-x",
+            "Conversation not found",
+            rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
+            rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
+            rx.vstack(rx.foreach(ThreadState.thread, message_bubble), spacing="2", width="100%", align="stretch"),
         ),
         title="Conversation",
     )  # fmt: skip

@@ -9,16 +9,9 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import (
-    card,
-    empty_state,
-    error_callout,
-    layout,
-    loading,
-    section_title,
-    status_badge,
-    unavailable,
-)
+from frontend.components import card, empty_state, error_callout, layout, notice_callout, section_title, status_badge
+from frontend.components.dialogs import confirm_dialog
+from frontend.components.gates import back_link, detail_body, feature_body
 from frontend.state import AuthState, SessionExpired
 
 UPLOAD_ID = "knowledge-upload"
@@ -501,48 +494,38 @@ def search_card() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete document"),
-            rx.alert_dialog.description(
-                "Delete ", rx.text.strong(KnowledgeState.confirm_title),
-                " and everything learned from it? The twin will no longer cite it.",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 on_click=KnowledgeState.cancel_delete)),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=KnowledgeState.confirm_delete,
-                                                 data_testid="confirm-delete")),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
-        open=KnowledgeState.confirm_id != "",
-    )  # fmt: skip
+    return confirm_dialog(
+        "Delete document",
+        [
+            "Delete ",
+            rx.text.strong(KnowledgeState.confirm_title),
+            " and everything learned from it? The twin will no longer cite it.",
+        ],
+        "Delete",
+        on_cancel=KnowledgeState.cancel_delete,
+        on_confirm=KnowledgeState.confirm_delete,
+        confirm_testid="confirm-delete",
+        open_=KnowledgeState.confirm_id != "",
+    )
 
 
 def knowledge_page() -> rx.Component:
     return layout(
         error_callout(KnowledgeState.error),
-        rx.cond(KnowledgeState.notice != "",
-                rx.callout(KnowledgeState.notice, icon="check", color_scheme="green", width="100%")),
-        rx.cond(
-            ~KnowledgeState.loaded,
-            loading(),
-            rx.cond(
-                KnowledgeState.available,
-                rx.vstack(
-                    rx.cond(KnowledgeState.can_edit, upload_zone(),
-                            rx.callout("You can read and search the knowledge; editors upload and delete.",
-                                       icon="eye", width="100%", data_testid="viewer-note")),
-                    documents_card(),
-                    search_card(),
-                    spacing="5",
-                    width="100%",
-                ),
-                unavailable("The knowledge base"),
+        notice_callout(KnowledgeState.notice),
+        feature_body(
+            KnowledgeState.loaded,
+            KnowledgeState.available,
+            rx.vstack(
+                rx.cond(KnowledgeState.can_edit, upload_zone(),
+                        rx.callout("You can read and search the knowledge; editors upload and delete.",
+                                   icon="eye", width="100%", data_testid="viewer-note")),
+                documents_card(),
+                search_card(),
+                spacing="5",
+                width="100%",
             ),
+            "The knowledge base",
         ),
         delete_dialog(),
         title="Knowledge",
@@ -578,24 +561,19 @@ class DocumentState(AuthState):
 
 def document_page() -> rx.Component:
     return layout(
-        rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All documents"), align="center"),
-                href="/knowledge", size="2"),
-        rx.cond(
-            ~DocumentState.doc_loaded,
-            loading(),
-            rx.cond(
-                DocumentState.doc_error != "",
-                empty_state("file-x", "Document not found", DocumentState.doc_error),
-                card(
-                    rx.heading(DocumentState.doc["title"], size="5", data_testid="doc-title"),
-                    rx.hstack(status_badge(DocumentState.doc["status"]),
-                              rx.text(DocumentState.doc["chunks"], " passages", size="2", color_scheme="gray"),
-                              rx.text("added ", DocumentState.doc["created"], size="2", color_scheme="gray"),
-                              spacing="3", align="center", wrap="wrap"),
-                    rx.cond(DocumentState.doc["error"] != "",
-                            rx.callout(DocumentState.doc["error"], icon="triangle-alert", color_scheme="red")),
-                ),
-            ),
+        back_link("All documents", "/knowledge"),
+        detail_body(
+            DocumentState.doc_loaded,
+            DocumentState.doc_error,
+            "file-x",
+            "Document not found",
+            rx.heading(DocumentState.doc["title"], size="5", data_testid="doc-title"),
+            rx.hstack(status_badge(DocumentState.doc["status"]),
+                      rx.text(DocumentState.doc["chunks"], " passages", size="2", color_scheme="gray"),
+                      rx.text("added ", DocumentState.doc["created"], size="2", color_scheme="gray"),
+                      spacing="3", align="center", wrap="wrap"),
+            rx.cond(DocumentState.doc["error"] != "",
+                    rx.callout(DocumentState.doc["error"], icon="triangle-alert", color_scheme="red")),
         ),
         title="Document",
     )  # fmt: skip

@@ -10,7 +10,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import card, empty_state, error_callout, layout, loading, section_title, unavailable
+from frontend.components import card, empty_state, error_callout, layout, notice_callout, section_title
+from frontend.components.gates import feature_body
 from frontend.state import AuthState, SessionExpired
 
 
@@ -500,32 +501,28 @@ def playground_card() -> rx.Component:
 def persona_page() -> rx.Component:
     return layout(
         error_callout(PersonaState.error),
-        rx.cond(PersonaState.notice != "",
-                rx.callout(PersonaState.notice, icon="check", color_scheme="green", width="100%")),
-        rx.cond(
-            ~PersonaState.loaded,
-            loading(),
-            rx.cond(
-                PersonaState.available,
-                rx.grid(
-                    rx.vstack(
-                        synth_card(),
-                        rx.cond(PersonaState.has_persona, rx.vstack(editor_card(), profile_card(), spacing="4",
-                                                                    width="100%"),
-                                card(empty_state("sparkles", "No persona yet",
-                                                 "Upload knowledge, then synthesize: your twin learns your voice."))),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    rx.box(playground_card(), position=rx.breakpoints(initial="static", lg="sticky"), top="24px",
-                           width="100%"),
-                    columns=rx.breakpoints(initial="1", lg="2"),
+        notice_callout(PersonaState.notice),
+        feature_body(
+            PersonaState.loaded,
+            PersonaState.available,
+            rx.grid(
+                rx.vstack(
+                    synth_card(),
+                    rx.cond(PersonaState.has_persona, rx.vstack(editor_card(), profile_card(), spacing="4",
+                                                                width="100%"),
+                            card(empty_state("sparkles", "No persona yet",
+                                             "Upload knowledge, then synthesize: your twin learns your voice."))),
                     spacing="4",
                     width="100%",
-                    align="start",
                 ),
-                unavailable("The persona studio"),
+                rx.box(playground_card(), position=rx.breakpoints(initial="static", lg="sticky"), top="24px",
+                       width="100%"),
+                columns=rx.breakpoints(initial="1", lg="2"),
+                spacing="4",
+                width="100%",
+                align="start",
             ),
+            "The persona studio",
         ),
         title="Persona & playground",
         subtitle="How your twin speaks, and how it answers.",

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import card, error_callout, layout, loading, section_title
+from frontend.components import card, error_callout, layout, loading, notice_callout, section_title
 from frontend.state import AuthState, SessionExpired
 
 
@@ -116,10 +116,7 @@ def check_row(c: rx.Var) -> rx.Component:
 def settings_page() -> rx.Component:
     return layout(
         error_callout(SettingsState.error),
-        rx.cond(
-            SettingsState.notice != "",
-            rx.callout(SettingsState.notice, icon="check", color_scheme="green", width="100%"),
-        ),
+        notice_callout(SettingsState.notice),
         card(
             section_title("Workspace", "building"),
             rx.cond(

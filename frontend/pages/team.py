@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import card, error_callout, layout, loading, role_badge, section_title
+from frontend.components import card, error_callout, layout, loading, notice_callout, role_badge, section_title
+from frontend.components.dialogs import confirm_dialog
 from frontend.state import AuthState, SessionExpired
 
 ROLES = ["viewer", "editor", "admin", "owner"]
@@ -272,36 +273,25 @@ def invitation_row(i: rx.Var) -> rx.Component:
 
 
 def remove_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Remove team member"),
-            rx.alert_dialog.description(
-                "Remove ",
-                rx.text.strong(TeamState.confirm_remove_name),
-                " from this workspace? They lose access immediately.",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=TeamState.cancel_remove)
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Remove", color_scheme="red", on_click=TeamState.confirm_remove, data_testid="confirm-remove"
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
-        open=TeamState.confirm_remove_id != "",
+    return confirm_dialog(
+        "Remove team member",
+        [
+            "Remove ",
+            rx.text.strong(TeamState.confirm_remove_name),
+            " from this workspace? They lose access immediately.",
+        ],
+        "Remove",
+        on_cancel=TeamState.cancel_remove,
+        on_confirm=TeamState.confirm_remove,
+        confirm_testid="confirm-remove",
+        open_=TeamState.confirm_remove_id != "",
     )
 
 
 def team_page() -> rx.Component:
     return layout(
         error_callout(TeamState.error),
-        rx.cond(TeamState.notice != "", rx.callout(TeamState.notice, icon="check", color_scheme="green", width="100%")),
+        notice_callout(TeamState.notice),
         rx.cond(TeamState.is_admin, invite_card()),
         rx.cond(
             TeamState.loaded,
