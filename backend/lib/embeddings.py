@@ -79,7 +79,9 @@ class Embedder:
 
         with self._run_lock:
             torch.set_num_threads(threads or self._default_threads)
-            vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+            vectors = model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_sync(self, texts: list[str]) -> np.ndarray:
