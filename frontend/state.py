@@ -129,6 +129,12 @@ class AuthState(rx.State):
         self._apply_me(me)
         return True
 
+    async def _open_session(self, email: str, password: str) -> None:
+        """Sign in with a password: keep the token pair and load who is signed in."""
+        pair = await api.login(email, password)
+        self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
+        self._apply_me(await api.me(self.access_token))
+
     def _apply_me(self, me: api.MeOut) -> None:
         self.user_id = str(me["user"]["id"])
         self.user_name = me["user"]["full_name"]
@@ -165,9 +171,7 @@ class AuthState(rx.State):
         self.busy, self.form_error = True, ""
         yield
         try:
-            pair = await api.login(email, password)
-            self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
-            self._apply_me(await api.me(self.access_token))
+            await self._open_session(email, password)
         except api.ApiError as exc:
             self.form_error = exc.detail
             return
@@ -191,9 +195,7 @@ class AuthState(rx.State):
         yield
         try:
             await api.register(email, password, name, workspace)
-            pair = await api.login(email, password)
-            self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
-            self._apply_me(await api.me(self.access_token))
+            await self._open_session(email, password)
         except api.ApiError as exc:
             self.form_error = exc.detail
             return

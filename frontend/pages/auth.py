@@ -24,6 +24,22 @@ def _submit(label: str, testid: str) -> rx.Component:
     )
 
 
+def _field(label: str, name: str, **props: Any) -> rx.Component:
+    """A labelled, full-width, large text input of the auth forms."""
+    return labeled(label, rx.input(name=name, size="3", width="100%", **props))
+
+
+def _email_field(auto_focus: bool = False) -> rx.Component:
+    extra: dict[str, Any] = {"auto_focus": True} if auto_focus else {}
+    return _field(
+        "Email", "email", type="email", placeholder="you@example.com", auto_complete="username", required=True, **extra
+    )
+
+
+def _new_password_field(**props: Any) -> rx.Component:
+    return _field("Password", "password", type="password", required=True, placeholder="At least 8 characters", **props)
+
+
 def login_page() -> rx.Component:
     return auth_frame(
         rx.heading("Sign in", size="6"),
@@ -40,30 +56,8 @@ def login_page() -> rx.Component:
         error_callout(AuthState.form_error),
         rx.form(
             rx.vstack(
-                labeled(
-                    "Email",
-                    rx.input(
-                        name="email",
-                        type="email",
-                        placeholder="you@example.com",
-                        size="3",
-                        auto_complete="username",
-                        required=True,
-                        width="100%",
-                        auto_focus=True,
-                    ),
-                ),
-                labeled(
-                    "Password",
-                    rx.input(
-                        name="password",
-                        type="password",
-                        size="3",
-                        required=True,
-                        auto_complete="current-password",
-                        width="100%",
-                    ),
-                ),
+                _email_field(auto_focus=True),
+                _field("Password", "password", type="password", required=True, auto_complete="current-password"),
                 _submit("Sign in", "sign-in-submit"),
                 spacing="3",
                 width="100%",
@@ -82,45 +76,10 @@ def signup_page() -> rx.Component:
         error_callout(AuthState.form_error),
         rx.form(
             rx.vstack(
-                labeled(
-                    "Your name",
-                    rx.input(
-                        name="full_name",
-                        placeholder="Marcus Aurelius",
-                        size="3",
-                        required=True,
-                        width="100%",
-                        auto_focus=True,
-                    ),
-                ),
-                labeled(
-                    "Email",
-                    rx.input(
-                        name="email",
-                        type="email",
-                        placeholder="you@example.com",
-                        size="3",
-                        auto_complete="username",
-                        required=True,
-                        width="100%",
-                    ),
-                ),
-                labeled(
-                    "Password",
-                    rx.input(
-                        name="password",
-                        type="password",
-                        size="3",
-                        required=True,
-                        auto_complete="new-password",
-                        width="100%",
-                        placeholder="At least 8 characters",
-                    ),
-                ),
-                labeled(
-                    "Workspace name (optional)",
-                    rx.input(name="workspace_name", size="3", width="100%", placeholder="Stoic Coaching"),
-                ),
+                _field("Your name", "full_name", placeholder="Marcus Aurelius", required=True, auto_focus=True),
+                _email_field(),
+                _new_password_field(auto_complete="new-password"),
+                _field("Workspace name (optional)", "workspace_name", placeholder="Stoic Coaching"),
                 _submit("Create workspace", "sign-up-submit"),
                 spacing="3",
                 width="100%",
@@ -181,18 +140,8 @@ def accept_page() -> rx.Component:
                 error_callout(InviteState.invite_error),
                 rx.form(
                     rx.vstack(
-                        labeled("Your name", rx.input(name="full_name", size="3", width="100%")),
-                        labeled(
-                            "Password",
-                            rx.input(
-                                name="password",
-                                type="password",
-                                size="3",
-                                width="100%",
-                                required=True,
-                                placeholder="At least 8 characters",
-                            ),
-                        ),
+                        _field("Your name", "full_name"),
+                        _new_password_field(),
                         rx.button(
                             "Join workspace", type="submit", size="3", width="100%", disabled=~InviteState.is_hydrated
                         ),
