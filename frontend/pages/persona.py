@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
@@ -156,23 +157,27 @@ class PersonaState(AuthState):
         }
         if self.name:
             body["name"] = self.name
-        try:
-            await self.call(api.save_persona, body)
-            self._apply(await self.call(api.persona))
-            self.notice = f"Saved as version {self.version}" + (" and approved." if self.is_approved else ".")
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-        return None
+        return await self._change(
+            lambda: f"Saved as version {self.version}" + (" and approved." if self.is_approved else "."),
+            api.save_persona,
+            body,
+        )
 
     @rx.event
     async def approve(self) -> Any:
         self.error = self.notice = ""
+        return await self._change(
+            lambda: f"Version {self.version} is approved: your twin speaks with it now.",
+            api.approve_persona,
+            self.version,
+        )
+
+    async def _change(self, notice: Callable[[], str], fn: Callable[..., Awaitable[object]], *args: Any) -> Any:
+        """Call the API, reload the persona and say what happened (`notice` reads the reloaded state)."""
         try:
-            await self.call(api.approve_persona, self.version)
+            await self.call(fn, *args)
             self._apply(await self.call(api.persona))
-            self.notice = f"Version {self.version} is approved: your twin speaks with it now."
+            self.notice = notice()
         except SessionExpired:
             return self.to_signin()
         except api.ApiError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
@@ -99,18 +100,22 @@ class TeamState(AuthState):
             return None
         return rx.set_value("invite-email", "")
 
-    @rx.event
-    async def change_role(self, user_id: str, role: str) -> Any:
+    async def _change(self, notice: str, fn: Callable[..., Awaitable[object]], *args: Any) -> Any:
+        """One change to the team: call the API, say what happened, show the lists again."""
         self.error = self.notice = ""
         try:
-            await self.call(api.change_role, user_id, role)
-            self.notice = "Role updated."
+            await self.call(fn, *args)
+            self.notice = notice
             await self._reload()
         except SessionExpired:
             return self.to_signin()
         except api.ApiError as exc:
             self.error = exc.detail
         return None
+
+    @rx.event
+    async def change_role(self, user_id: str, role: str) -> Any:
+        return await self._change("Role updated.", api.change_role, user_id, role)
 
     @rx.event
     def ask_remove(self, user_id: str, name: str) -> None:
@@ -123,29 +128,12 @@ class TeamState(AuthState):
     @rx.event
     async def confirm_remove(self) -> Any:
         user_id, self.confirm_remove_id = self.confirm_remove_id, ""
-        self.error = self.notice = ""
-        try:
-            await self.call(api.remove_member, user_id)
-            self.notice = f"{self.confirm_remove_name} was removed from the workspace."
-            await self._reload()
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-        return None
+        notice = f"{self.confirm_remove_name} was removed from the workspace."
+        return await self._change(notice, api.remove_member, user_id)
 
     @rx.event
     async def revoke(self, invitation_id: str) -> Any:
-        self.error = self.notice = ""
-        try:
-            await self.call(api.revoke_invitation, invitation_id)
-            self.notice = "Invitation revoked."
-            await self._reload()
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-        return None
+        return await self._change("Invitation revoked.", api.revoke_invitation, invitation_id)
 
 
 def invite_card() -> rx.Component:
