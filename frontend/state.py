@@ -18,6 +18,7 @@ import reflex as rx
 from frontend import api
 
 T = TypeVar("T")
+Fetch = Callable[[], Awaitable[object]]
 ROLE_RANK = {"viewer": 0, "editor": 1, "admin": 2, "owner": 3}
 
 
@@ -134,6 +135,19 @@ class AuthState(rx.State):
         pair = await api.login(email, password)
         self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
         self._apply_me(await api.me(self.access_token))
+
+    async def _load_signed_in(self, fetch: Fetch, on_error: Callable[[api.ApiError], None]) -> Any:
+        """on_load of a signed-in page: the session, then `fetch`. Returns the sign-in redirect when there is no
+        session (None otherwise); an API error goes to `on_error`."""
+        try:
+            if not await self.ensure_session():
+                return self.to_signin()
+            await fetch()
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            on_error(exc)
+        return None
 
     def _apply_me(self, me: api.MeOut) -> None:
         self.user_id = str(me["user"]["id"])

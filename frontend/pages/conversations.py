@@ -9,8 +9,9 @@ import reflex as rx
 from frontend import api
 from frontend.components import card, empty_state, layout
 from frontend.components.gates import back_link, detail_body, feature_body
+from frontend.feature_state import load_feature
 from frontend.pages.persona import message_bubble, reply_message
-from frontend.state import AuthState, SessionExpired
+from frontend.state import AuthState
 
 FILTERS = ["all", "flagged", "low consistency", "members", "playground"]
 LOW = 0.5
@@ -51,20 +52,7 @@ class ConversationsState(AuthState):
     @rx.event
     async def load(self) -> Any:
         self.error = ""
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            await self._fetch()
-            self.available = True
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            if exc.not_available:
-                self.available = False
-            else:
-                self.error = exc.detail
-        self.loaded = True
-        return None
+        return await load_feature(self, self._fetch)
 
     @rx.event
     async def set_filter(self, value: str | list[str]) -> Any:
@@ -134,27 +122,25 @@ class ThreadState(AuthState):
     @rx.event
     async def load(self) -> Any:
         self.thread_loaded, self.thread_error, self.thread = False, "", []
-        conv_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            conv = await self.call(api.conversation, conv_id)
-            self.thread_title = str(conv.get("title") or "Conversation")
-            self.thread_meta = f"{conv.get('kind', '')} · started {str(conv.get('created_at', ''))[:16]}"
-            self.thread = [
-                {"role": "user", "text": m.get("content", ""), "citations": [], "mode": "", "streaming": ""}
-                if m.get("role") == "user"
-                else reply_message({**m, "reply": m.get("content", "")})
-                for m in conv.get("messages") or []
-            ]
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.thread_error = (
-                "This conversation does not exist in your workspace." if exc.status in {400, 404, 422} else exc.detail
-            )
-        self.thread_loaded = True
-        return None
+        redirect = await self._load_signed_in(self._fetch_thread, self._not_found)
+        self.thread_loaded = redirect is None
+        return redirect
+
+    async def _fetch_thread(self) -> None:
+        conv = await self.call(api.conversation, self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
+        self.thread_title = str(conv.get("title") or "Conversation")
+        self.thread_meta = f"{conv.get('kind', '')} · started {str(conv.get('created_at', ''))[:16]}"
+        self.thread = [
+            {"role": "user", "text": m.get("content", ""), "citations": [], "mode": "", "streaming": ""}
+            if m.get("role") == "user"
+            else reply_message({**m, "reply": m.get("content", "")})
+            for m in conv.get("messages") or []
+        ]
+
+    def _not_found(self, exc: api.ApiError) -> None:
+        self.thread_error = (
+            "This conversation does not exist in your workspace." if exc.status in {400, 404, 422} else exc.detail
+        )
 
 
 def thread_page() -> rx.Component:

@@ -12,6 +12,7 @@ from frontend import api
 from frontend.components import card, empty_state, error_callout, layout, notice_callout, section_title, status_badge
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.gates import back_link, detail_body, feature_body
+from frontend.feature_state import load_feature
 from frontend.state import AuthState, SessionExpired
 
 UPLOAD_ID = "knowledge-upload"
@@ -111,19 +112,8 @@ class KnowledgeState(AuthState):
     @rx.event
     async def load(self) -> Any:
         self.error = self.notice = ""
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            await self._fetch()
-            self.available = True
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            if exc.not_available:
-                self.available = False
-            else:
-                self.error = exc.detail
-        self.loaded = True
+        if (redirect := await load_feature(self, self._fetch)) is not None:
+            return redirect
         if self._pending():
             return KnowledgeState.poll
         return None
@@ -544,19 +534,17 @@ class DocumentState(AuthState):
     @rx.event
     async def load(self) -> Any:
         self.doc, self.doc_error, self.doc_loaded = {}, "", False
-        doc_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            self.doc = doc_row(await self.call(api.document, doc_id))
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.doc_error = (
-                "This document does not exist in your workspace." if exc.status in {404, 422, 400} else exc.detail
-            )
-        self.doc_loaded = True
-        return None
+        redirect = await self._load_signed_in(self._fetch_doc, self._not_found)
+        self.doc_loaded = redirect is None
+        return redirect
+
+    async def _fetch_doc(self) -> None:
+        self.doc = doc_row(await self.call(api.document, self.router.url.path.rstrip("/").rsplit("/", 1)[-1]))
+
+    def _not_found(self, exc: api.ApiError) -> None:
+        self.doc_error = (
+            "This document does not exist in your workspace." if exc.status in {404, 422, 400} else exc.detail
+        )
 
 
 def document_page() -> rx.Component:

@@ -13,6 +13,7 @@ import reflex as rx
 from frontend import api
 from frontend.components import card, empty_state, error_callout, layout, notice_callout, section_title
 from frontend.components.gates import feature_body
+from frontend.feature_state import load_feature
 from frontend.state import AuthState, SessionExpired
 
 
@@ -125,20 +126,12 @@ class PersonaState(AuthState):
     @rx.event
     async def load(self) -> Any:
         self.error = self.notice = ""
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            self._apply(await self.call(api.persona))
-            self.available = True
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            if exc.not_available:
-                self.available = False
-            else:
-                self.error = exc.detail
-        self.loaded = True
+        if (redirect := await load_feature(self, self._fetch)) is not None:
+            return redirect
         return PersonaState.watch_synthesis if self.synth_running else None
+
+    async def _fetch(self) -> None:
+        self._apply(await self.call(api.persona))
 
     @rx.event
     async def save(self, form: dict[str, Any]) -> Any:
