@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import zlib
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -164,7 +165,9 @@ def _normal(text: str) -> str:
 def _shingles(norm: str) -> set[int]:
     words = norm.split()
     grams = [" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))]
-    return {hash(g) & 0xFFFFFFFF for g in grams}  # in-process comparison only, so the salted hash() is fine
+    # A stable hash: Python's hash() is salted per process, which made near-duplicate detection (and its
+    # test) differ from run to run.
+    return {zlib.crc32(g.encode()) for g in grams}
 
 
 def _minhash(shingles: set[int]) -> np.ndarray:
