@@ -11,7 +11,7 @@ from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
-from backend.programs.timers import advance_program_timers
+from backend.programs.timers import advance_program_timers, kick
 from backend.twin.persona_store import synthesize_persona
 
 JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
@@ -46,6 +46,7 @@ async def start_features(platform: Platform) -> Callable[[], Awaitable[None]]:
     jobs = await open_features(platform)
     if platform.settings.worker_in_process:
         await jobs.start_worker()
+        await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
 
     async def stop() -> None:
         return None  # Platform.close() closes every extra that has aclose()
@@ -68,6 +69,7 @@ def run_worker() -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await jobs.start_worker(concurrency=2, sweep_seconds=15)
+        await kick(platform)
         await stop.wait()
         await platform.close()
 
