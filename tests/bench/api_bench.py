@@ -18,9 +18,7 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +26,8 @@ from typing import Any
 
 from litestar import Litestar, get
 from litestar.datastructures import State
+
+from tests.bench import serving
 
 NAME = "api"
 TITLE = "API: authenticated tenant-scoped read vs bare Litestar, and sign-in"
@@ -120,55 +120,13 @@ def free_port() -> int:
 
 
 def granian_command(target: str, port: int, workers: int) -> list[str]:
-    """The same flags for both apps (and the same as `coachtwin api`)."""
-    return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--loop",
-        "uvloop",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        target,
-    ]
+    return serving.granian_command(target, port, workers)
 
 
 @contextlib.contextmanager
 def serve(target: str, port: int, env: dict[str, str], ready_path: str, workers: int = 1) -> Iterator[int]:
-    import httpx
-
-    log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{port}-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(granian_command(target, port, workers), cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.time() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{target} exited: {Path(log.name).read_text()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError(f"{target} did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.2)
+    with serving.serve(granian_command(target, port, workers), port, env, ready_path, timeout=60) as proc:
         yield proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}

@@ -37,11 +37,12 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tests.bench import serving
 
 NAME = "chat"
 TITLE = "Chat: TTFT overhead, extractive reply latency, WebSocket connections per worker"
@@ -164,58 +165,14 @@ def fake_ollama(port: int, first_token_delay: float, token_delay: float = 0.0) -
 
 
 def granian_command(port: int, max_connections: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--loop",
-        "uvloop",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--backlog",
-        "4096",
-        "--backpressure",
-        str(max_connections + 1000),
-        "backend.asgi:app",
-    ]
+    extra = ["--backlog", "4096", "--backpressure", str(max_connections + 1000)]
+    return serving.granian_command("backend.asgi:app", port, 1, extra)
 
 
 @contextlib.contextmanager
 def serve_api(port: int, env: dict[str, str], max_connections: int) -> Iterator[subprocess.Popen[bytes]]:
-    import httpx
-
-    log = tempfile.NamedTemporaryFile("w+", prefix="bench-chat-api-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(granian_command(port, max_connections), cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.time() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the API exited: {Path(log.name).read_text()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError(f"the API did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.2)
+    with serving.serve(granian_command(port, max_connections), port, env, "/health") as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def worker_pid(pid: int) -> int:
