@@ -46,11 +46,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.platform = platform
         from backend.features import start_features
 
-        stop = await start_features(platform)
+        await start_features(platform)
         try:
             yield
         finally:
-            await stop()
             await platform.close()
 
     api = Router(

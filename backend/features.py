@@ -42,16 +42,12 @@ async def open_features(platform: Platform) -> Jobs:
     return jobs
 
 
-async def start_features(platform: Platform) -> Callable[[], Awaitable[None]]:
+async def start_features(platform: Platform) -> None:
+    """Open the feature services; Platform.close() later closes every one that has aclose()."""
     jobs = await open_features(platform)
     if platform.settings.worker_in_process:
         await jobs.start_worker()
         await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
-
-    async def stop() -> None:
-        return None  # Platform.close() closes every extra that has aclose()
-
-    return stop
 
 
 def run_worker() -> int:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.knowledge.search import Hit, search
+from backend.lib.cache import hit, tenant_key
 from backend.lib.llm import LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
@@ -37,6 +38,13 @@ log = structlog.get_logger()
 TokenSink = Callable[[str], Awaitable[None]]
 _CITE = re.compile(r"\[S(\d+)\]")
 TOP_K = 5
+CHAT_LIMIT_PER_MINUTE = 30
+
+
+async def check_rate(platform: Platform, principal: Principal) -> None:
+    """Chat turns per caller per minute, for REST and WebSocket alike."""
+    key = tenant_key("ratelimit", principal.creator_id, f"chat:{principal.subject_id}")
+    await hit(platform.redis, key, CHAT_LIMIT_PER_MINUTE, 60)
 
 
 @dataclass
@@ -269,8 +277,6 @@ async def _generate(
         except LLMUnavailable:
             if parts:  # the model died mid-reply: keep what it said, it is still grounded in the sources
                 log.warning("llm_stream_broken", chars=sum(map(len, parts)))
-            else:
-                parts = []
         if parts:
             reply = "".join(parts).strip()
             cited = sorted({int(n) - 1 for n in _CITE.findall(reply) if 0 < int(n) <= len(hits)})

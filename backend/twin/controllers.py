@@ -10,12 +10,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from backend.lib.cache import hit, tenant_key
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import NotFound
 from backend.lib.principal import any_principal, min_role
 from backend.twin import persona_store
-from backend.twin.chat import run_turn
+from backend.twin.chat import check_rate, run_turn
 from backend.twin.schemas import (
     ChatIn,
     ChatOut,
@@ -30,8 +29,6 @@ from backend.twin.schemas import (
 )
 from common.enums import PrincipalKind, Role
 from common.models import Conversation, Message, Persona
-
-CHAT_LIMIT_PER_MINUTE = 30
 
 
 def persona_out(p: Persona) -> PersonaOut:
@@ -166,12 +163,7 @@ class ChatController(Controller):
     @post("/chat", status_code=200)
     async def chat(self, data: JSONBody[ChatIn], platform: Plat, principal: Caller) -> ChatOut:
         """One turn with the twin (members: their own conversations; staff: the playground)."""
-        await hit(
-            platform.redis,
-            tenant_key("ratelimit", principal.creator_id, f"chat:{principal.subject_id}"),
-            CHAT_LIMIT_PER_MINUTE,
-            60,
-        )
+        await check_rate(platform, principal)
         result = await run_turn(platform, principal, data.message, data.conversation_id, data.client_id)
         return chat_out(result.public())
 

@@ -174,7 +174,7 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
         embeddings = await platform.extras["vectors"].embeddings(cid, ids)
         if embeddings is None or len(embeddings) != len(texts):
             embeddings = await platform.extras["embedder"].encode(texts)
-        profile: PersonaProfile = await _in_thread(
+        profile: PersonaProfile = await asyncio.to_thread(
             synthesize, texts, np.asarray(embeddings), name=name, background_texts=list(generic_background())
         )
         await set_progress(platform, cid, status="running", progress=0.75, step="Writing the persona card")
@@ -213,10 +213,6 @@ def generic_background() -> tuple[str, ...]:
     from pydoc_data.topics import topics
 
     return tuple(topics.values())
-
-
-async def _in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
 
 
 async def _llm_card(platform: Platform, profile: PersonaProfile, name: str) -> str | None:

@@ -20,18 +20,16 @@ from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy import select
 from sqlmodel import col
 
-from backend.lib.cache import hit, tenant_key
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
-from backend.twin.chat import run_turn
+from backend.twin.chat import check_rate, run_turn
 from backend.twin.conversations import owner_filter
 from common.models import Conversation, Message
 
 log = structlog.get_logger()
 MAX_FRAME = 16 * 1024
 MAX_BAD_FRAMES = 5
-CHAT_LIMIT_PER_MINUTE = 30
 
 
 async def _send(socket: WebSocket[Any, Any, Any], payload: dict[str, Any]) -> None:
@@ -97,12 +95,7 @@ async def _turn(
     if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
         await _send(socket, _error("invalid_input", "client_id: a string of at most 64 characters"))
         return
-    await hit(
-        platform.redis,
-        tenant_key("ratelimit", principal.creator_id, f"chat:{principal.subject_id}"),
-        CHAT_LIMIT_PER_MINUTE,
-        60,
-    )
+    await check_rate(platform, principal)
     await _send(socket, {"type": "ack", "client_id": client_id})
     await _send(socket, {"type": "typing"})
 

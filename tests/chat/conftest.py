@@ -11,9 +11,7 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import register_and_login
 from tests.knowledge.helpers import upload, wait_done
 
-CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
-if not CORPORA.exists():  # CI clones the repo with shared/ beside it
-    CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
+CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"  # shared/ sits beside the repo
 
 
 async def member_token(client: AsyncTestClient[Any], staff: dict[str, Any], external_id: str) -> dict[str, Any]:
