@@ -46,15 +46,21 @@ def test_rs256_round_trip_and_foreign_key_refused(tmp_path: Path) -> None:
 
     other_dir = tmp_path / "other"
     other_dir.mkdir()
-    other_private, other_public = _keys(other_dir)
+    other_private, _ = _keys(other_dir)
     forger = Tokens(dataclasses.replace(settings, jwt_private_key_file=str(other_private)))
     forged, _ = forger.issue(typ="access", sub=uuid.uuid4(), cid=uuid.uuid4(), ttl=60)
     with pytest.raises(NotAuthenticated):
         tokens.verify(forged, typ="access")
-    # An HS256 token signed with the public key (the classic algorithm-confusion attack) is refused.
+    # With RS256 configured, a well-formed HS256 token is refused for its algorithm alone.
     import jwt
 
-    confused = jwt.encode({"sub": "x"}, "not-the-key", algorithm="HS256")
+    claims_ok = {
+        "sub": str(uuid.uuid4()),
+        "cid": str(uuid.uuid4()),
+        "typ": "access",
+        "jti": str(uuid.uuid4()),
+        "exp": 2**31,
+    }
+    hs = jwt.encode(claims_ok, "some-shared-secret-of-enough-length-123", algorithm="HS256")
     with pytest.raises(NotAuthenticated):
-        tokens.verify(confused, typ="access")
-    del other_public
+        tokens.verify(hs, typ="access")
