@@ -84,9 +84,14 @@ class Jobs:
             return {"backend": "in-process"}
         return {"backend": "saq/redis", "queued": await self.queue.count("queued")}
 
+    async def stop_worker(self) -> None:
+        """Stop processing jobs here (running ones finish); the queue stays usable for enqueueing."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await worker.stop()
+
     async def aclose(self) -> None:
-        if self._worker is not None:
-            await self._worker.stop()
+        await self.stop_worker()
         for task in list(self._tasks):
             task.cancel()
         if self.queue is not None:
