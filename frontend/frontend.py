@@ -11,6 +11,9 @@ from frontend.pages.knowledge import DocumentState, KnowledgeState, document_pag
 from frontend.pages.persona import PersonaState, persona_page
 from frontend.pages.settings import SettingsState, settings_page
 from frontend.pages.team import TeamState, team_page
+from frontend.programs.builder_page import builder_page
+from frontend.programs.list_page import programs_page
+from frontend.programs.state import BuilderState, ProgramsState
 from frontend.state import AuthState
 
 app = rx.App()
@@ -26,5 +29,9 @@ app.add_page(
     conversations_page, route="/conversations", title="Conversations · CoachTwin", on_load=ConversationsState.load
 )
 app.add_page(thread_page, route="/conversations/[conv_id]", title="Conversation · CoachTwin", on_load=ThreadState.load)
+app.add_page(programs_page, route="/programs", title="Programs · CoachTwin", on_load=ProgramsState.load)
+app.add_page(
+    builder_page, route="/programs/[program_id]", title="Program builder · CoachTwin", on_load=BuilderState.load
+)
 app.add_page(team_page, route="/team", title="Team · CoachTwin", on_load=TeamState.load)
 app.add_page(settings_page, route="/settings", title="Settings · CoachTwin", on_load=SettingsState.load)

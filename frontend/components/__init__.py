@@ -12,6 +12,7 @@ NAV = [
     ("Home", "/", "house"),
     ("Knowledge", "/knowledge", "book-open"),
     ("Persona & playground", "/persona", "sparkles"),
+    ("Programs", "/programs", "route"),
     ("Conversations", "/conversations", "messages-square"),
     ("Team", "/team", "users"),
     ("Settings", "/settings", "settings"),
@@ -131,7 +132,9 @@ def topbar() -> rx.Component:
     )
 
 
-def layout(*children: rx.Component, title: str, subtitle: str = "", actions: Any = None) -> rx.Component:
+def layout(
+    *children: rx.Component, title: str, subtitle: str = "", actions: Any = None, max_width: str = "1100px"
+) -> rx.Component:
     """The signed-in frame: sidebar, page header, content. Shows a loader until the session is known."""
     header = rx.hstack(
         rx.vstack(
@@ -158,7 +161,7 @@ def layout(*children: rx.Component, title: str, subtitle: str = "", actions: Any
                     *children,
                     spacing="5",
                     width="100%",
-                    max_width="1100px",
+                    max_width=max_width,
                     padding=["16px", "24px", "32px"],
                     margin_x="auto",
                 ),

@@ -1,0 +1,199 @@
+"""The builder's side panel: edit the selected node, or see the program's problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from frontend.programs.state import BuilderState
+
+S = BuilderState
+KINDS = ["scale", "yes_no", "number", "free_text"]
+SOURCES = ["answer", "attribute", "event"]
+OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "exists", "missing"]
+HELP = {
+    "start": "Every enrollment begins here. Connect it to the first step.",
+    "message": "Sent into the member's conversation. Use {{first_name}}, {{name}} or {{day}}. Several variants "
+    "(one per line) rotate on each visit.",
+    "checkin": "Asks a question and waits for the answer. With an answer window, a 'timeout' exit is taken when "
+    "the member does not answer in time.",
+    "wait": "Pauses for a duration, or until a time of day on the member's own clock (daylight saving handled).",
+    "condition": "Branches on the last answer to a check-in, a member attribute or a behaviour event. Each rule "
+    "is an exit; connect the 'else' exit for everything else.",
+    "goal": "Records a milestone. A streak goal counts consecutive answered check-ins.",
+    "twin": "An open exchange with the twin on a topic, for up to the given number of member turns.",
+    "end": "The program is complete for this member.",
+}
+
+
+def text_field(label: str, key: str, placeholder: str = "", multiline: bool = False, **props: Any) -> rx.Component:
+    control = rx.text_area if multiline else rx.input
+    return rx.vstack(
+        rx.text(label, size="1", weight="medium", as_="label"),
+        control(
+            value=S.sel[key],
+            placeholder=placeholder,
+            on_change=lambda v: S.edit(key, v),
+            on_blur=S.commit(key),
+            width="100%",
+            data_testid=f"field-{key}",
+            **props,
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) -> rx.Component:
+    """A select over `options`: a list of values, or (label, value) pairs."""
+    items = (
+        rx.foreach(options, lambda o: rx.select.item(o, value=o))
+        if isinstance(options, rx.Var)
+        else [rx.select.item(o[0], value=o[1]) if isinstance(o, tuple) else rx.select.item(o, value=o) for o in options]
+    )
+    return rx.select.root(
+        rx.select.trigger(width="100%", data_testid=testid),
+        rx.select.content(items if isinstance(items, rx.Component) else rx.fragment(*items)),
+        value=value,
+        on_change=on_change,
+        **props,
+    )
+
+
+def choice(label: str, key: str, options: Any) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", weight="medium", as_="label"),
+        select(options, S.sel[key], lambda v: S.choose(key, v), f"field-{key}"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def rule_row(r: rx.Var) -> rx.Component:
+    index = r["index"].to(int)
+    return rx.hstack(
+        rx.input(value=r["label"], on_change=lambda v: S.edit_rule(index, "label", v),
+                 on_blur=S.commit_rule(index, "label"), placeholder="exit", width="90px", data_testid="rule-label"),
+        rx.box(select(OPS, r["op"], lambda v: S.choose_rule(index, "op", v), "rule-op"), width="90px"),
+        rx.input(value=r["value"], on_change=lambda v: S.edit_rule(index, "value", v),
+                 on_blur=S.commit_rule(index, "value"), placeholder="value", flex="1", data_testid="rule-value"),
+        rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                       on_click=S.remove_rule(index), aria_label="Remove rule"),
+        spacing="1",
+        align="center",
+        width="100%",
+    )  # fmt: skip
+
+
+def condition_fields() -> rx.Component:
+    return rx.vstack(
+        choice("Branch on", "source", SOURCES),
+        rx.cond(S.sel["source"] == "answer", choice("Check-in", "node", S.checkin_ids)),
+        rx.cond(S.sel["source"] == "attribute", text_field("Member attribute", "attribute", "e.g. timezone")),
+        rx.cond(S.sel["source"] == "event", text_field("Behaviour event", "event", "e.g. missed_checkin")),
+        rx.text("Rules (first match wins)", size="1", weight="medium"),
+        rx.foreach(S.sel_rules, rule_row),
+        rx.button(rx.icon("plus", size=14), "Add rule", size="1", variant="soft", on_click=S.add_rule,
+                  data_testid="add-rule"),
+        spacing="2",
+        width="100%",
+    )  # fmt: skip
+
+
+def fields_for(node_type: Any) -> rx.Component:
+    return rx.match(
+        node_type,
+        ("message", rx.vstack(
+            text_field("Message", "text", "What the twin sends", multiline=True, rows="4"),
+            text_field("Variants (optional, one per line)", "variants", "", multiline=True, rows="3"),
+            width="100%",
+        )),
+        ("checkin", rx.vstack(
+            text_field("Question", "question", "e.g. How calm did you feel today?", multiline=True, rows="3"),
+            choice("Answer type", "kind", KINDS),
+            rx.cond(S.sel["kind"] == "scale", rx.hstack(text_field("From", "min"), text_field("To", "max"),
+                                                         width="100%")),
+            text_field("Answer window in minutes (empty: no limit)", "window_minutes", "720"),
+            width="100%",
+        )),
+        ("wait", rx.vstack(
+            choice("Wait", "mode", [("for a duration", "duration"), ("until a time of day", "until")]),
+            rx.cond(S.sel["mode"] == "until",
+                    text_field("Time of day (HH:MM, member's time)", "until", "07:00"),
+                    text_field("Minutes", "duration_minutes", "1440")),
+            width="100%",
+        )),
+        ("condition", condition_fields()),
+        ("goal", rx.vstack(
+            text_field("Milestone", "name", "e.g. First week complete"),
+            text_field("Streak of check-in (optional)", "streak_of", "check-in id"),
+            text_field("Streak length", "target", "7"),
+            width="100%",
+        )),
+        ("twin", rx.vstack(
+            text_field("Topic", "topic", "e.g. What is in your control today?"),
+            text_field("Member turns", "max_turns", "5"),
+            text_field("Opening prompt (optional)", "prompt", "", multiline=True, rows="3"),
+            text_field("Answer window in minutes (empty: no limit)", "window_minutes", ""),
+            width="100%",
+        )),
+        rx.fragment(),
+    )  # fmt: skip
+
+
+def node_editor() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(S.sel["type"], variant="solid", size="2"),
+            rx.text(S.sel["id"], size="1", color_scheme="gray", font_family="monospace"),
+            rx.spacer(),
+            rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                           on_click=S.select(""), aria_label="Close"),
+            width="100%",
+            align="center",
+        ),
+        rx.text(rx.match(S.sel["type"], *HELP.items(), ""), size="1", color_scheme="gray"),
+        fields_for(S.sel["type"]),
+        rx.cond(
+            (S.sel["type"] != "start") & S.can_edit,
+            rx.button(rx.icon("trash-2", size=14), "Delete step", size="1", variant="soft", color_scheme="red",
+                      on_click=S.delete_selected, data_testid="delete-node"),
+        ),
+        spacing="3",
+        width="100%",
+        data_testid="node-panel",
+    )  # fmt: skip
+
+
+def issue_item(i: rx.Var) -> rx.Component:
+    return rx.box(
+        rx.text(i["message"], size="2"),
+        on_click=S.focus_issue(i["node_ids"].to(list[str])),
+        cursor="pointer",
+        padding="8px",
+        border_radius="8px",
+        bg=rx.color("red", 3),
+        width="100%",
+        data_testid="issue",
+    )
+
+
+def overview() -> rx.Component:
+    return rx.vstack(
+        rx.text("Select a step to edit it. Drag steps from the palette; connect an exit (bottom dot) to the next "
+                "step (top dot). Delete with the Delete key; Ctrl+Z undoes.", size="2", color_scheme="gray"),
+        rx.cond(
+            S.issues.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(rx.text("Problems", weight="medium", size="2"), rx.foreach(S.issues, issue_item),
+                      spacing="2", width="100%"),
+            rx.callout("No problems found in the last saved draft.", icon="check", color_scheme="green",
+                       size="1", width="100%"),
+        ),
+        spacing="3",
+        width="100%",
+    )  # fmt: skip
+
+
+def build_panel() -> rx.Component:
+    return rx.cond(S.selected_id != "", node_editor(), overview())
