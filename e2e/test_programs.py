@@ -137,7 +137,10 @@ def test_build_publish_simulate_enroll(page: Page, api: httpx.Client, servers: S
     assert len(conversations) == 1, conversations
     thread = api.get(f"/api/v1/conversations/{conversations[0]['id']}", headers=headers).json()
     said = [m["content"] for m in thread["messages"] if m["role"] == "assistant"]
-    assert said == ["Good evening, Ana. Look back on the day with me.", "Did you keep your intention today? (yes/no)"], said
+    assert said == [
+        "Good evening, Ana. Look back on the day with me.",
+        "Did you keep your intention today? (yes/no)",
+    ], said
 
     # Export downloads the program as JSON that imports again.
     with page.expect_download() as download:
