@@ -108,6 +108,14 @@ def _num(value: Any) -> float | None:
     return None
 
 
+def opener(topic: str) -> str:
+    """The twin exchange's first line when the creator wrote none: the topic itself when it is a question."""
+    topic = topic.strip()
+    if topic.endswith("?"):
+        return topic
+    return f"Let's talk about {topic.rstrip('.')}. What is on your mind?"
+
+
 def coerce_answer(node_data: dict[str, Any], value: Any) -> tuple[Any, str | None]:
     """The stored form of an answer to a check-in, or an error message."""
     kind = node_data.get("kind")
@@ -358,7 +366,7 @@ class Engine:
                 self._goal(out, node.id, d, ctx)
             elif node.type == "twin":
                 topic = d.get("topic", "")
-                prompt = d.get("prompt") or f"Let's talk about {topic}. What is on your mind?"
+                prompt = d.get("prompt") or opener(str(topic))
                 out.messages.append((node.id, self.render(prompt, s, ctx)))
                 s["waiting"], s["turns"] = "twin", 0
                 if d.get("window_minutes"):

@@ -25,6 +25,9 @@ from backend.lib.cache import hit, tenant_key
 from backend.lib.llm import LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
+from backend.programs import inbox
+from backend.programs.runtime import StepResult
+from backend.programs.timers import kick
 from backend.twin import conversations, persona_store
 from backend.twin.extractive import Passage, compose_extractive, is_grounded
 from backend.twin.memory import extract_facts
@@ -71,6 +74,7 @@ class TurnResult:
             "citations": self.citations,
             "consistency": self.consistency,
             "safety": self.safety,
+            "program": self.extra.get("program"),
         }
 
 
@@ -175,6 +179,11 @@ async def run_turn(
             history = await conversations.recent_history(platform, db, cid, conv.id)
             user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
             db.add(user_msg)
+            waiting = await _program_waiting(db, principal, conv.id, verdict.flagged)
+            if waiting is not None and waiting.kind == "answer":
+                answered = await _answer_program(platform, db, principal, user_msg, waiting, client_id, on_token)
+                if answered is not None:
+                    return answered
             persona = await persona_store.speaking(db, principal)
             facts = await _facts(db, principal)
             hits = (
@@ -229,7 +238,11 @@ async def run_turn(
                 conv_row.flagged, conv_row.flag_reason = True, f"safety: {verdict.risk} ({verdict.reason})"
         if principal.kind is PrincipalKind.member:
             await _learn(db, principal, text, user_id)
+        twin_turn = waiting is not None and waiting.kind == "twin"  # a turn of the program's twin exchange
+        step = await inbox.deliver(db, waiting, text, f"chat:{user_id}") if twin_turn and waiting else None
         await db.commit()
+    if step is not None:
+        await _kick_timers(platform, step)
     await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
     return TurnResult(
         conv_id,
@@ -242,7 +255,57 @@ async def run_turn(
         consistency,
         verdict.risk if verdict.flagged else None,
         verdict.flagged,
+        {"program": inbox.step_out(step)} if step is not None else {},
     )
+
+
+async def _program_waiting(
+    db: AsyncSession, principal: Principal, conversation_id: uuid.UUID, flagged: bool
+) -> inbox.Waiting | None:
+    """The program step this member's message may answer (never a message that signals risk)."""
+    if principal.kind is not PrincipalKind.member or flagged:
+        return None
+    return await inbox.waiting_on(db, principal.subject_id, conversation_id)
+
+
+async def _answer_program(
+    platform: Platform,
+    db: AsyncSession,
+    principal: Principal,
+    user_msg: Message,
+    waiting: inbox.Waiting,
+    client_id: str | None,
+    on_token: TokenSink | None,
+) -> TurnResult | None:
+    """The message answers the check-in the member's program waits on: acknowledge it; the program's next
+    messages follow in the conversation (and in the result). None when it is not an answer."""
+    receipt = Message(
+        creator_id=principal.creator_id,
+        conversation_id=user_msg.conversation_id,
+        role="assistant",
+        content=inbox.RECEIPT,
+        mode="program",
+        grounded=True,
+        client_id=f"re:{client_id}" if client_id else None,
+    )  # built before the step, so it sorts before the program's next messages
+    step = await inbox.deliver(db, waiting, user_msg.content, f"chat:{user_msg.id}")
+    if step is None:
+        return None
+    db.add(receipt)
+    await db.commit()
+    await _kick_timers(platform, step)
+    await _stream_words(receipt.content, on_token)
+    turn = [("user", user_msg.content), ("assistant", receipt.content), *(("assistant", m) for m in step.messages)]
+    await conversations.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
+    return TurnResult(
+        user_msg.conversation_id, receipt.id, user_msg.id, receipt.content, "program", True, [], None,
+        extra={"program": inbox.step_out(step)},
+    )  # fmt: skip
+
+
+async def _kick_timers(platform: Platform, step: StepResult) -> None:
+    for due in step.timers:
+        await kick(platform, due)
 
 
 async def _generate(

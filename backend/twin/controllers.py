@@ -25,6 +25,7 @@ from backend.twin.schemas import (
     PersonaOut,
     PersonaState,
     PersonaVersionRef,
+    ProgramStep,
     WeakReply,
 )
 from common.enums import PrincipalKind, Role
@@ -56,6 +57,7 @@ def chat_out(result: dict[str, Any]) -> ChatOut:
         citations=[Citation(**c) for c in result["citations"]],
         consistency=result["consistency"],
         safety=result["safety"],
+        program=ProgramStep(**result["program"]) if result.get("program") else None,
     )
 
 

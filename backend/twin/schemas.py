@@ -23,6 +23,13 @@ class Citation(msgspec.Struct):
     chunk_id: str | None = None
 
 
+class ProgramStep(msgspec.Struct):
+    enrollment_id: str | None
+    current_node: str | None
+    status: str | None
+    messages: list[str]
+
+
 class ChatOut(msgspec.Struct):
     conversation_id: str
     message_id: str
@@ -32,6 +39,7 @@ class ChatOut(msgspec.Struct):
     citations: list[Citation]
     consistency: float | None
     safety: str | None = None
+    program: ProgramStep | None = None  # the program step this message answered, if any
 
 
 class PersonaOut(msgspec.Struct):
