@@ -127,6 +127,10 @@ def test_build_publish_simulate_enroll(page: Page, api: httpx.Client, servers: S
     expect(card).to_have_count(1)
     expect(card.get_by_test_id("enrollment-status")).to_have_text("active")
     expect(card).to_contain_text("checkin_1")
+    card.get_by_test_id("enrollment-pause").click()
+    expect(card.get_by_test_id("enrollment-status")).to_have_text("paused")
+    card.get_by_test_id("enrollment-resume").click()
+    expect(card.get_by_test_id("enrollment-status")).to_have_text("active")
 
     # The member's conversation holds the welcome, with their name filled in.
     headers = {"Authorization": f"Bearer {token_for(api, creator)}"}
