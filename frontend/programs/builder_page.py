@@ -109,6 +109,8 @@ def builder_page() -> rx.Component:
         back_link("All programs", "/programs"),
         error_callout(S.error),
         notice_callout(S.notice),
+        rx.cond(S.warning != "", rx.callout(S.warning, icon="triangle-alert", color_scheme="amber", width="100%",
+                                             data_testid="warning")),
         rx.cond(
             ~S.loaded,
             rx.center(rx.spinner(size="3"), width="100%", height="40vh"),

@@ -160,6 +160,7 @@ class BuilderState(ProgramsState):
     versions: list[dict[str, str]] = []
     issues: list[dict[str, Any]] = []
     notice: str = ""
+    warning: str = ""
     dirty: bool = False
     saving: bool = False
     tab: str = "build"
@@ -261,7 +262,7 @@ class BuilderState(ProgramsState):
 
     @rx.event
     async def load(self) -> Any:
-        self.error = self.notice = ""
+        self.error = self.notice = self.warning = ""
         self.loaded, self.tab, self.selected_id, self.program_id = False, "build", "", ""
         self.sim_status, self.sim_transcript, self.sim_path, self.sim_answers = "", [], [], {}
         program_id = str(self.router.page.params.get("program_id", ""))
@@ -387,22 +388,24 @@ class BuilderState(ProgramsState):
 
     @rx.event
     async def save(self) -> Any:
-        self.error = self.notice = ""
+        self.error = self.notice = self.warning = ""
         self.saving = True
         yield
 
         async def go() -> None:
             await self._save()
             count = len(self.issues)
-            found = f"{count} problem(s) to fix before publishing." if count else "No problems found."
-            self.notice = f"Saved. {found}"
+            if count:
+                self.warning = f"Saved. {count} problem(s) to fix before publishing: they are marked on the canvas."
+            else:
+                self.notice = "Saved. No problems found."
 
         yield await self._guard(go)
         self.saving = False
 
     @rx.event
     async def publish(self) -> Any:
-        self.error = self.notice = ""
+        self.error = self.notice = self.warning = ""
         self.saving = True
         yield
 
