@@ -67,6 +67,16 @@ def test_upload_search_persona_playground(page: Page, api: httpx.Client, servers
         approve.click()
     expect(page.get_by_test_id("persona-approved")).to_be_visible(timeout=30_000)
 
+    # An edit saves a new version, not approved; approving the first one again rolls the twin back to it.
+    page.get_by_test_id("persona-card").fill("I speak plainly, as Seneca wrote to Lucilius.")
+    page.get_by_test_id("persona-save").click()
+    versions = page.get_by_test_id("persona-version")
+    expect(versions).to_have_count(2)
+    expect(page.get_by_test_id("persona-approve")).to_be_visible()
+    versions.filter(has_text="approved").get_by_test_id("persona-version-show").click()
+    expect(page.get_by_test_id("persona-card")).not_to_have_value("I speak plainly, as Seneca wrote to Lucilius.")
+    expect(page.get_by_test_id("persona-approved")).to_be_visible()
+
     # Playground: a reply with its mode, grounded flag and citations.
     page.get_by_test_id("playground-input").fill("How should I deal with anger?")
     page.get_by_test_id("playground-send").click()

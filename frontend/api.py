@@ -352,6 +352,10 @@ async def persona(token: str) -> dict[str, Any]:
     return cast(dict[str, Any], await request("GET", "/api/v1/twin/persona", token))
 
 
+async def persona_version(token: str, version: int) -> dict[str, Any]:
+    return dict(await request("GET", f"/api/v1/twin/persona/versions/{version}", token))
+
+
 async def save_persona(token: str, body: dict[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], await request("PUT", "/api/v1/twin/persona", token, json=body))
 

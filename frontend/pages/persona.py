@@ -66,6 +66,7 @@ class PersonaState(AuthState):
     themes: list[dict[str, Any]] = []
     dos: list[str] = []
     donts: list[str] = []
+    versions: list[dict[str, str]] = []
     synth_status: str = "idle"
     synth_progress: int = 0
     synth_step: str = ""
@@ -95,8 +96,16 @@ class PersonaState(AuthState):
         self.synth_step = str(synth.get("step") or "")
         self.synth_error = str(synth.get("error") or "")
         self.has_persona = bool(current)
-        if not current:
-            return
+        self.versions = [
+            {"version": str(v["version"]), "status": str(v.get("status") or ""), "source": str(v.get("source") or ""),
+             "created": str(v.get("created_at") or "")[:16].replace("T", " ")}
+            for v in body.get("versions") or []
+        ]  # fmt: skip
+        if current:
+            self._show(current)
+
+    def _show(self, current: dict[str, Any]) -> None:
+        """Put one persona version in the editor and the profile view."""
         self.version = int(current.get("version") or 0)
         self.status = str(current.get("status") or "")
         self.name = str(current.get("name") or "")
@@ -157,13 +166,27 @@ class PersonaState(AuthState):
         )
 
     @rx.event
+    async def open_version(self, version: str) -> Any:
+        """Show an earlier version (to read it, edit from it, or approve it again: a roll-back)."""
+        self.error = ""
+        try:
+            self._show(await self.call(api.persona_version, int(version)))
+        except SessionExpired:
+            return self.to_signin()
+        except api.ApiError as exc:
+            self.error = exc.detail
+        return None
+
+    @rx.event
     async def approve(self) -> Any:
         self.error = self.notice = ""
-        return await self._change(
-            lambda: f"Version {self.version} is approved: your twin speaks with it now.",
-            api.approve_persona,
-            self.version,
+        chosen = self.version
+        redirect = await self._change(
+            lambda: f"Version {chosen} is approved: your twin speaks with it now.", api.approve_persona, chosen
         )
+        if redirect is None and not self.error and self.version != chosen:
+            return await self.open_version(str(chosen))  # an earlier version was approved: keep it in view
+        return redirect
 
     async def _change(self, notice: Callable[[], str], fn: Callable[..., Awaitable[object]], *args: Any) -> Any:
         """Call the API, reload the persona and say what happened (`notice` reads the reloaded state)."""
@@ -391,6 +414,30 @@ def editor_card() -> rx.Component:
     )  # fmt: skip
 
 
+def version_row(v: rx.Var) -> rx.Component:
+    shown = PersonaState.version.to(str) == v["version"]
+    return rx.hstack(
+        rx.badge("v", v["version"], variant=rx.cond(shown, "solid", "soft")),
+        rx.badge(v["status"], color_scheme=rx.cond(v["status"] == "approved", "green", "gray"), variant="soft"),
+        rx.text(v["source"], " · ", v["created"], size="1", color_scheme="gray"),
+        rx.spacer(),
+        rx.button("Show", size="1", variant="ghost", on_click=PersonaState.open_version(v["version"]),
+                  disabled=shown, data_testid="persona-version-show"),
+        width="100%",
+        align="center",
+        data_testid="persona-version",
+    )  # fmt: skip
+
+
+def versions_card() -> rx.Component:
+    return card(
+        section_title("Versions", "history"),
+        rx.text("Every synthesis and edit is kept. Show one to read or edit from it; approving an earlier "
+                "version rolls the twin back to it.", size="2", color_scheme="gray"),
+        rx.foreach(PersonaState.versions, version_row),
+    )  # fmt: skip
+
+
 def synth_card() -> rx.Component:
     return card(
         rx.hstack(
@@ -506,8 +553,8 @@ def persona_page() -> rx.Component:
             rx.grid(
                 rx.vstack(
                     synth_card(),
-                    rx.cond(PersonaState.has_persona, rx.vstack(editor_card(), profile_card(), spacing="4",
-                                                                width="100%"),
+                    rx.cond(PersonaState.has_persona, rx.vstack(editor_card(), versions_card(), profile_card(),
+                                                                spacing="4", width="100%"),
                             card(empty_state("sparkles", "No persona yet",
                                              "Upload knowledge, then synthesize: your twin learns your voice."))),
                     spacing="4",
