@@ -152,3 +152,33 @@ def test_build_publish_simulate_enroll(page: Page, api: httpx.Client, servers: S
     exported = json.loads(Path(download.value.path()).read_text())
     assert exported["name"] == "Evening reflection"
     assert len(exported["graph"]["nodes"]) == 4
+
+
+def test_templates_and_import(page: Page, api: httpx.Client, servers: Servers, tmp_path: Path) -> None:
+    creator = new_creator("coach")
+    register(api, creator)
+    sign_in(page, creator)
+    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    page.goto("/programs")
+    page.get_by_test_id("use-template-stoic-morning").click()
+    expect(page).to_have_url(re.compile(r"/programs/[0-9a-f-]{36}$"))
+    expect(page.get_by_test_id("program-name")).to_have_value("Stoic morning")
+    expect(page.get_by_test_id("canvas-node").first).to_be_visible()
+    page.get_by_test_id("save").click()
+    expect(page.get_by_text("No problems found", exact=False).first).to_be_visible()
+
+    # An exported program imports as a new draft; a file that is not an export is refused with a reason.
+    headers = {"Authorization": f"Bearer {token_for(api, creator)}"}
+    exported = api.get(f"/api/v1/programs/{page.url.rsplit('/', 1)[1]}/export", headers=headers).json()
+    exported["name"] = "Stoic morning (copy)"
+    good, bad = tmp_path / "copy.json", tmp_path / "broken.json"
+    good.write_text(json.dumps(exported))
+    bad.write_text("{not json")
+    page.goto("/programs")
+    expect(page.get_by_test_id("program-row")).to_have_count(1)
+    page.get_by_test_id("program-import").locator("input[type=file]").set_input_files(str(bad))
+    expect(page.get_by_test_id("error")).to_contain_text("not a program export")
+    page.get_by_test_id("program-import").locator("input[type=file]").set_input_files(str(good))
+    expect(page.get_by_test_id("program-name")).to_have_value("Stoic morning (copy)")
+    page.goto("/programs")
+    expect(page.get_by_test_id("program-row")).to_have_count(2)
