@@ -1,7 +1,8 @@
 """The program runtime: enroll, advance on events and timers, pause/resume/unenroll.
 
 Every step runs in ONE transaction of the caller's tenant session (the API commits at the request
-boundary; the timer worker commits per timer), and is idempotent:
+boundary; the timer worker commits per batch of one tenant's timers, each timer one step of its own
+enrollment, the batch's effects written set-based), and is idempotent:
 - an event is inserted first with its key (UNIQUE (enrollment_id, key)); a duplicate inserts nothing and
   the step does nothing;
 - a timer is fired by `UPDATE ... SET fired_at WHERE fired_at IS NULL`, so a timer claimed twice (a lease
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,104 +77,139 @@ async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uui
     return graph
 
 
-def member_view(m: Member) -> dict[str, Any]:
-    return {"display_name": m.display_name, "external_id": m.external_id, "timezone": m.timezone}
+def member_view(display_name: str, external_id: str, timezone: str) -> dict[str, Any]:
+    """What the engine knows of a member."""
+    return {"display_name": display_name, "external_id": external_id, "timezone": timezone}
 
 
-async def _conversation(db: AsyncSession, e: Enrollment, now: datetime) -> uuid.UUID:
-    cid = e.state.get("conversation_id")
-    if cid:
-        return uuid.UUID(cid)
-    found = (
-        await db.execute(
-            select(col(Conversation.id))
-            .where(col(Conversation.member_id) == e.member_id, col(Conversation.kind) == "member")
-            .order_by(col(Conversation.updated_at).desc())
-            .limit(1)
+def _view(m: Member) -> dict[str, Any]:
+    return member_view(m.display_name, m.external_id, m.timezone)
+
+
+def _ids(values: list[uuid.UUID]) -> Any:
+    """`= ANY(...)` of a uuid array: one statement text whatever the number of ids."""
+    return any_(bindparam(None, values, type_=ARRAY(Uuid())))
+
+
+async def _conversations(db: AsyncSession, talking: list[Enrollment], now: datetime) -> list[uuid.UUID]:
+    """The member conversation each enrollment's messages go to: the one it used before, else the member's
+    latest, else a new one (one per member); all of them touched at `now`."""
+    chosen = {e.id: uuid.UUID(e.state["conversation_id"]) for e in talking if e.state.get("conversation_id")}
+    members = list({e.member_id for e in talking if e.id not in chosen})
+    latest: dict[uuid.UUID, uuid.UUID] = {}
+    if members:
+        rows = await db.execute(
+            select(col(Conversation.member_id), col(Conversation.id))
+            .where(col(Conversation.member_id) == _ids(members), col(Conversation.kind) == "member")
+            .order_by(col(Conversation.member_id), col(Conversation.updated_at).desc())
+            .ext(distinct_on(col(Conversation.member_id)))
         )
-    ).scalar_one_or_none()
-    if found is None:
-        conv = Conversation(creator_id=e.creator_id, member_id=e.member_id, kind="member", title="Coaching program")
-        db.add(conv)
-        await db.flush()
-        found = conv.id
-    return found
+        latest = {m: c for m, c in rows if m is not None}
+    created: dict[uuid.UUID, dict[str, Any]] = {}
+    for e in talking:
+        if e.id not in chosen and e.member_id not in latest and e.member_id not in created:
+            created[e.member_id] = {
+                "id": uuid.uuid4(),
+                "creator_id": e.creator_id,
+                "member_id": e.member_id,
+                "kind": "member",
+                "title": "Coaching program",
+                "flagged": False,
+                "created_at": utcnow(),
+                "updated_at": now,
+            }
+    if created:
+        await db.execute(insert(Conversation), list(created.values()))
+    touched = {*chosen.values(), *latest.values()}
+    if touched:
+        await db.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == _ids(list(touched)))
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return [chosen.get(e.id) or latest.get(e.member_id) or created[e.member_id]["id"] for e in talking]
 
 
-async def _apply(db: AsyncSession, e: Enrollment, out: Outcome, now: datetime) -> StepResult:
-    """Write one step's effects. Runs inside the caller's transaction, the enrollment row locked."""
-    result = StepResult("applied", out.detail, e)
-    if out.status == "error":
-        e.status = "paused"
-        out.state["error"] = out.detail
-        result.outcome = "error"
-    step = e.steps + 1
-    if out.cancel_timer or out.timer is not None:
+async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now: datetime) -> list[StepResult]:
+    """Write the effects of one step each for several enrollments, set-based (one statement per kind of
+    effect, whatever the number of steps). Runs inside the caller's transaction, the enrollment rows locked."""
+    results = [StepResult("applied", out.detail, e) for e, out in steps]
+    cancel = [e.id for e, out in steps if out.cancel_timer or out.timer is not None]
+    if cancel:
         await db.execute(
             update(ProgramTimer)
-            .where(col(ProgramTimer.enrollment_id) == e.id, col(ProgramTimer.fired_at).is_(None))
+            .where(col(ProgramTimer.enrollment_id) == _ids(cancel), col(ProgramTimer.fired_at).is_(None))
             .values(fired_at=now, outcome="cancelled")
+            .execution_options(synchronize_session=False)
         )
-    if out.messages:
-        conversation_id = await _conversation(db, e, now)
-        out.state["conversation_id"] = str(conversation_id)
-        rows = [
+    conversations = iter(await _conversations(db, [e for e, out in steps if out.messages], now))
+    messages: list[dict[str, Any]] = []
+    timers: list[dict[str, Any]] = []
+    goals: list[dict[str, Any]] = []
+    for (e, out), result in zip(steps, results, strict=True):
+        if out.status == "error":
+            e.status = "paused"
+            out.state["error"] = out.detail
+            result.outcome = "error"
+        step = e.steps + 1
+        if out.messages:
+            conversation_id = next(conversations)
+            out.state["conversation_id"] = str(conversation_id)
+            messages += [
+                {
+                    "id": uuid.uuid4(),
+                    "creator_id": e.creator_id,
+                    "conversation_id": conversation_id,
+                    "role": "assistant",
+                    "content": content,
+                    "client_id": f"prg:{e.id.hex[:24]}:{step}:{i}",
+                    "mode": "program",
+                    "citations": [],
+                    "created_at": now + timedelta(microseconds=i),
+                }
+                for i, (_, content) in enumerate(out.messages)
+            ]
+            result.messages = [content for _, content in out.messages]
+        if out.timer is not None:
+            timers.append(
+                {
+                    "id": uuid.uuid4(),
+                    "creator_id": e.creator_id,
+                    "enrollment_id": e.id,
+                    "node_id": out.timer.node,
+                    "kind": out.timer.kind,
+                    "due_at": out.timer.due_at,
+                }
+            )
+            result.timers.append(out.timer.due_at)
+        goals += [
             {
                 "id": uuid.uuid4(),
                 "creator_id": e.creator_id,
-                "conversation_id": conversation_id,
-                "role": "assistant",
-                "content": content,
-                "client_id": f"prg:{e.id.hex[:24]}:{step}:{i}",
-                "mode": "program",
-                "citations": [],
-                "created_at": now + timedelta(microseconds=i),
+                "enrollment_id": e.id,
+                "member_id": e.member_id,
+                "node_id": node,
+                "occurrence": n,
+                "name": name[:200],
+                "achieved_at": now,
             }
-            for i, (_, content) in enumerate(out.messages)
+            for node, name, n in out.goals
         ]
-        await db.execute(insert(Message).values(rows).on_conflict_do_nothing())
-        await db.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
-        result.messages = [content for _, content in out.messages]
-    if out.timer is not None:
-        await db.execute(
-            insert(ProgramTimer).values(
-                id=uuid.uuid4(),
-                creator_id=e.creator_id,
-                enrollment_id=e.id,
-                node_id=out.timer.node,
-                kind=out.timer.kind,
-                due_at=out.timer.due_at,
-            )
-        )
-        result.timers.append(out.timer.due_at)
-    if out.goals:
-        await db.execute(
-            insert(Achievement)
-            .values(
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "creator_id": e.creator_id,
-                        "enrollment_id": e.id,
-                        "member_id": e.member_id,
-                        "node_id": node,
-                        "occurrence": n,
-                        "name": name[:200],
-                        "achieved_at": now,
-                    }
-                    for node, name, n in out.goals
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
-    e.state = out.state
-    e.current_node = out.state.get("node")
-    e.steps = step
-    e.updated_at = now
-    if out.completed:
-        e.status, e.completed_at = "completed", now
+        e.state = out.state
+        e.current_node = out.state.get("node")
+        e.steps = step
+        e.updated_at = now
+        if out.completed:
+            e.status, e.completed_at = "completed", now
+    if messages:
+        await db.execute(insert(Message).on_conflict_do_nothing(), messages)
+    if timers:
+        await db.execute(insert(ProgramTimer), timers)
+    if goals:
+        await db.execute(insert(Achievement).on_conflict_do_nothing(), goals)
     await db.flush()
-    return result
+    return results
 
 
 async def _locked(db: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment:
@@ -239,8 +275,8 @@ async def enroll(
     db.add(e)
     await db.flush()
     graph = await version_graph(db, creator_id, version_id)
-    out = Engine(graph).start(e.state, Context(now, member_view(member)))
-    return await _apply(db, e, out, now)
+    out = Engine(graph).start(e.state, Context(now, _view(member)))
+    return (await _apply(db, [(e, out)], now))[0]
 
 
 async def _record(
@@ -293,54 +329,104 @@ async def handle_event(
     event = Event(type_, node, value, name=payload.get("name") if type_ == "event" else None)
     member = await _member(db, e.member_id)
     out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
-        e.state, event, Context(now, member_view(member))
+        e.state, event, Context(now, _view(member))
     )
     if out.status == "invalid":
         raise InvalidInput(out.detail)  # rolls back: the key stays free for a corrected retry
     if out.status == "stale":
         await _set_outcome(db, event_id, "stale", out.detail)
         return StepResult("stale", out.detail, e)
-    result = await _apply(db, e, out, now)
+    result = (await _apply(db, [(e, out)], now))[0]
     if result.outcome != "applied":
         await _set_outcome(db, event_id, result.outcome, out.detail)
     return result
 
 
-async def fire_timer(db: AsyncSession, timer_id: uuid.UUID, now: datetime | None = None) -> StepResult:
-    """Advance the enrollment a due timer belongs to, once (the caller's session is tenant-scoped)."""
+async def fire_timers(
+    db: AsyncSession, timer_ids: list[uuid.UUID], now: datetime | None = None
+) -> dict[uuid.UUID, StepResult]:
+    """Advance the enrollments these due timers belong to, each timer at most once, in the caller's
+    tenant-scoped transaction; one result per timer id. A batch costs the statements of one timer.
+
+    The enrollments are locked in id order, so two batches wait for each other rather than deadlock (every
+    other path locks a single enrollment, then its timers). A second timer of an enrollment already in the
+    batch runs after the first one's step, as if fired on its own right after it.
+    """
     now = now or utcnow()
-    row = (
+    rows = (
         await db.execute(
-            select(col(ProgramTimer.enrollment_id), col(ProgramTimer.node_id), col(ProgramTimer.kind)).where(
-                col(ProgramTimer.id) == timer_id
+            select(
+                Enrollment,
+                col(ProgramTimer.id),
+                col(ProgramTimer.node_id),
+                col(ProgramTimer.kind),
+                col(Member.display_name),
+                col(Member.external_id),
+                col(Member.timezone),
             )
+            .join(ProgramTimer, col(ProgramTimer.enrollment_id) == col(Enrollment.id))
+            .join(Member, col(Member.id) == col(Enrollment.member_id))
+            .where(col(ProgramTimer.id) == _ids(timer_ids))
+            .order_by(col(Enrollment.id), col(ProgramTimer.due_at))
+            .with_for_update(of=Enrollment)
+            .execution_options(populate_existing=True)
         )
-    ).one_or_none()
-    if row is None:
-        return StepResult("stale", "timer not found")
-    e = await _locked(db, row[0])
-    fired = (
+    ).all()
+    results = {t: StepResult("stale", "timer not found") for t in timer_ids}
+    first: dict[uuid.UUID, tuple[Enrollment, uuid.UUID, str, str, dict[str, Any]]] = {}
+    later: list[uuid.UUID] = []
+    for e, timer_id, node, kind, name, external_id, tz in rows:
+        if e.id in first:
+            later.append(timer_id)
+        else:
+            first[e.id] = (e, timer_id, node, kind, member_view(name, external_id, tz))
+    fired = set(
+        (
+            await db.execute(
+                update(ProgramTimer)
+                .where(col(ProgramTimer.id) == _ids([t for _, t, *_ in first.values()]))
+                .where(col(ProgramTimer.fired_at).is_(None))
+                .values(fired_at=now, outcome="fired")
+                .returning(col(ProgramTimer.id))
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+    )
+    stale: list[uuid.UUID] = []
+    steps: list[tuple[uuid.UUID, Enrollment, Outcome]] = []
+    for e, timer_id, node, kind, member in first.values():
+        if timer_id not in fired:
+            results[timer_id] = StepResult("duplicate", "timer already fired or cancelled", e)
+        elif e.status != "active":
+            stale.append(timer_id)
+            results[timer_id] = StepResult("inactive", f"enrollment is {e.status}", e)
+        else:
+            out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
+                e.state, Event("timer", node, kind=kind), Context(now, member)
+            )
+            if out.status in ("stale", "invalid"):
+                stale.append(timer_id)
+                results[timer_id] = StepResult("stale", out.detail, e)
+            else:
+                steps.append((timer_id, e, out))
+    if stale:
         await db.execute(
             update(ProgramTimer)
-            .where(col(ProgramTimer.id) == timer_id, col(ProgramTimer.fired_at).is_(None))
-            .values(fired_at=now, outcome="fired")
-            .returning(col(ProgramTimer.id))
+            .where(col(ProgramTimer.id) == _ids(stale))
+            .values(outcome="stale")
+            .execution_options(synchronize_session=False)
         )
-    ).scalar_one_or_none()
-    if fired is None:
-        return StepResult("duplicate", "timer already fired or cancelled", e)
-    if e.status != "active":
-        await db.execute(update(ProgramTimer).where(col(ProgramTimer.id) == timer_id).values(outcome="stale"))
-        return StepResult("inactive", f"enrollment is {e.status}", e)
-    member = await _member(db, e.member_id)
-    event = Event("timer", row[1], kind=row[2])
-    out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
-        e.state, event, Context(now, member_view(member))
-    )
-    if out.status in ("stale", "invalid"):
-        await db.execute(update(ProgramTimer).where(col(ProgramTimer.id) == timer_id).values(outcome="stale"))
-        return StepResult("stale", out.detail, e)
-    return await _apply(db, e, out, now)
+    if steps:
+        applied = await _apply(db, [(e, out) for _, e, out in steps], now)
+        results.update(zip([t for t, _, _ in steps], applied, strict=True))
+    if later:
+        results.update(await fire_timers(db, later, now))
+    return results
+
+
+async def fire_timer(db: AsyncSession, timer_id: uuid.UUID, now: datetime | None = None) -> StepResult:
+    """Advance the enrollment a due timer belongs to, once (the caller's session is tenant-scoped)."""
+    return (await fire_timers(db, [timer_id], now))[timer_id]
 
 
 async def pause(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> Enrollment:

@@ -1,8 +1,11 @@
 """Due timers: claimed across tenants in batches (FOR UPDATE SKIP LOCKED, through the narrow SECURITY
-DEFINER function), then each advanced in its own tenant-scoped transaction.
+DEFINER function), then advanced tenant by tenant: up to PER_TRANSACTION timers of one tenant in one
+tenant-scoped transaction (`fire_timers`, set-based: a transaction costs about the statements of a single
+timer). If such a transaction fails, its timers are retried one per transaction, so one bad timer holds
+back no other.
 
 Several workers (processes, or tasks in one process) can run `run_due` at once: SKIP LOCKED hands each
-timer to one claimer, a lease lets another worker retake a timer whose claimer died, and `fire_timer`
+timer to one claimer, a lease lets another worker retake a timer whose claimer died, and `fire_timers`
 advances an enrollment at most once per timer whatever happens.
 
 The saq job `advance_program_timers` drains due timers, then schedules itself for the next due time (at
@@ -24,12 +27,14 @@ from sqlalchemy import text
 
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
-from backend.programs.runtime import claim_due, fire_timer
+from backend.programs.runtime import claim_due, fire_timers
 
 log = structlog.get_logger()
 JOB = "advance_program_timers"
 TICK_SECONDS = 15
-BATCH = 200
+BATCH = 2000  # timers one claim takes (the claim function's cap is 5000)
+CONCURRENCY = 4  # transactions in flight per worker
+PER_TRANSACTION = 200  # timers of one tenant fired in one transaction
 LEASE_SECONDS = 300
 
 
@@ -41,31 +46,48 @@ class DrainStats:
     failed: int = 0
 
 
-async def _advance(platform: Platform, timer_id: uuid.UUID, creator_id: uuid.UUID, stats: DrainStats) -> None:
+async def _advance(platform: Platform, creator_id: uuid.UUID, timer_ids: list[uuid.UUID], stats: DrainStats) -> None:
+    """Fire one tenant's timers in one transaction; if that fails, each on its own, so one bad timer holds
+    back no other."""
     try:
         async with platform.db.session(TenantContext(creator_id)) as db:
-            result = await fire_timer(db, timer_id)
+            results = await fire_timers(db, timer_ids)
             await db.commit()
+    except Exception:
+        if len(timer_ids) > 1:
+            for timer_id in timer_ids:
+                await _advance(platform, creator_id, [timer_id], stats)
+            return
+        # The claim stays; after the lease another worker retries, and firing stays idempotent.
+        stats.failed += 1
+        log.exception("program_timer_failed", timer_id=str(timer_ids[0]))
+        return
+    for result in results.values():
         if result.outcome == "applied":
             stats.applied += 1
         else:
             stats.skipped += 1
-    except Exception:
-        # The claim stays; after the lease another worker retries, and fire_timer stays idempotent.
-        stats.failed += 1
-        log.exception("program_timer_failed", timer_id=str(timer_id))
 
 
 async def run_due(
-    platform: Platform, *, batch: int = BATCH, concurrency: int = 8, lease_seconds: int = LEASE_SECONDS
+    platform: Platform,
+    *,
+    batch: int = BATCH,
+    concurrency: int = CONCURRENCY,
+    per_transaction: int = PER_TRANSACTION,
+    lease_seconds: int = LEASE_SECONDS,
 ) -> DrainStats:
-    """Claim and advance due timers until none is left; returns what happened."""
+    """Claim and advance due timers until none is left; returns what happened.
+
+    Each claimed batch is split by tenant into transactions of at most `per_transaction` timers, run
+    `concurrency` at a time.
+    """
     stats = DrainStats()
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def one(timer_id: uuid.UUID, creator_id: uuid.UUID) -> None:
+    async def one(creator_id: uuid.UUID, timer_ids: list[uuid.UUID]) -> None:
         async with gate:
-            await _advance(platform, timer_id, creator_id, stats)
+            await _advance(platform, creator_id, timer_ids, stats)
 
     while True:
         async with platform.db.session(None) as db:  # no tenant: only the claim function sees timers
@@ -74,7 +96,13 @@ async def run_due(
         if not claimed:
             return stats
         stats.claimed += len(claimed)
-        await asyncio.gather(*(one(t, c) for t, c in claimed))
+        tenants: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for timer_id, creator_id in claimed:
+            tenants.setdefault(creator_id, []).append(timer_id)
+        size = max(1, per_transaction)
+        await asyncio.gather(
+            *(one(c, ids[i : i + size]) for c, ids in tenants.items() for i in range(0, len(ids), size))
+        )
 
 
 async def next_due(platform: Platform) -> datetime | None:

@@ -171,15 +171,10 @@ def run_wrk(
 
 
 def build_database(redis_url: str) -> tuple[str, str]:
-    """A fresh bench database built by the migrations (same recipe as tests/fixtures/database.py)."""
+    """A fresh bench database built by the migrations, this process pointed at it; its Redis db flushed."""
     from tests.fixtures import database
 
-    admin, app = database.urls_for(DB_NAME)
-    os.environ.update({"DATABASE_URL": app, "DATABASE_ADMIN_URL": admin, "APP_ENV": "test"})
-    from common.settings import get_settings
-
-    get_settings.cache_clear()  # the migration reads the app role from DATABASE_URL
-    database.build(DB_NAME)
+    admin, app = database.build_and_use(DB_NAME)
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()

@@ -542,12 +542,7 @@ def _env(ollama_port: int) -> dict[str, str]:
     from tests.bench.api_bench import api_env
     from tests.fixtures import database
 
-    admin, app = database.urls_for(DB_NAME)
-    os.environ.update({"DATABASE_URL": app, "DATABASE_ADMIN_URL": admin, "APP_ENV": "test"})
-    from common.settings import get_settings
-
-    get_settings.cache_clear()
-    database.build(DB_NAME)
+    admin, app = database.build_and_use(DB_NAME)
     redis_url = os.environ.get("BENCH_CHAT_REDIS_URL", "redis://127.0.0.1:6379/13")
     import redis
 

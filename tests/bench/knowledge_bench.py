@@ -50,13 +50,9 @@ def is_hit(passage: str, quote: str) -> bool:
 def _setup_env() -> None:
     from tests.fixtures import database
 
-    admin, app = database.urls_for(DB_NAME)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
     os.environ.update(
         {
-            "APP_ENV": "test",
-            "DATABASE_URL": app,
-            "DATABASE_ADMIN_URL": admin,
             "REDIS_URL": redis_url,
             "DATA_DIR": tempfile.mkdtemp(prefix="coachtwin-bench-kb-"),
             "LOG_LEVEL": "WARNING",
@@ -64,10 +60,7 @@ def _setup_env() -> None:
             "HF_HUB_OFFLINE": "1",
         }
     )
-    from common.settings import get_settings
-
-    get_settings.cache_clear()
-    database.build(DB_NAME)
+    database.build_and_use(DB_NAME)
 
 
 async def _workspace(platform: Any, name: str) -> uuid.UUID:

@@ -8,6 +8,7 @@ can re-run only its own bench (`--only NAME`) without losing the others' figures
     .venv/bin/python -m tests.bench.run                 # everything
     .venv/bin/python -m tests.bench.run --only api      # one bench
     .venv/bin/python -m tests.bench.run --duration 5    # shorter load phases
+    .venv/bin/python -m tests.bench.run --quick         # smaller data sets, for benches that have them
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="bench NAME to run (repeatable)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per load phase")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for benches that have them")
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args(argv)
     modules: dict[str, ModuleType] = {}
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown bench(es): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
-    options = Options(duration=args.duration, connections=args.connections)
+    options = Options(duration=args.duration, connections=args.connections, quick=args.quick)
     failed = 0
     for name in selected:
         print(f"== bench {name}", flush=True)

@@ -1,7 +1,8 @@
-"""Helpers: a published program, a member, and an admin connection to move timers into the past."""
+"""Helpers: a published program, a member, an admin connection to move timers into the past, a platform."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
+from backend.lib.platform import Platform
+from common.settings import get_settings
 from tests.conftest import ADMIN_URL
 
 
@@ -22,6 +25,20 @@ async def admin_conn(migrated_database: str) -> AsyncIterator[asyncpg.Connection
     conn = await asyncpg.connect(dsn(ADMIN_URL))
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def platform(migrated_database: str) -> AsyncIterator[Platform]:
+    """A platform of this test's event loop (the app's lives in the test client's)."""
+    opened = Platform.open(get_settings())
+    yield opened
+    await opened.close()
+
+
+async def stop_app_worker(client: AsyncTestClient[Any]) -> None:
+    """Stop the app's in-process job worker, whose timer job would otherwise fire a test's due timers.
+    (The app runs on the test client's own event loop: call into it through its portal.)"""
+    await asyncio.to_thread(client.blocking_portal.call, client.app.state.platform.extras["jobs"].stop_worker)
 
 
 def simple_graph(wait_minutes: int = 60) -> dict[str, Any]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.lib.platform import Platform
@@ -19,42 +16,8 @@ from backend.programs import runtime
 from backend.programs.timers import run_due
 from common.settings import get_settings
 from tests.conftest import APP_URL
+from tests.fixtures.programs import enroll_due, wait_graph
 from tests.programs.conftest import dsn, member, published
-
-
-@pytest.fixture
-async def platform(migrated_database: str) -> AsyncIterator[Platform]:
-    """A platform of this test's event loop (the app's lives in the test client's)."""
-    opened = Platform.open(get_settings())
-    yield opened
-    await opened.close()
-
-
-def wait_graph() -> dict[str, Any]:
-    """start -> wait 60 min -> message -> end: one timer, one message per enrollment."""
-    return {
-        "nodes": [
-            {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {}},
-            {"id": "w", "type": "wait", "position": {"x": 0, "y": 1}, "data": {"duration_minutes": 60}},
-            {"id": "m", "type": "message", "position": {"x": 0, "y": 2}, "data": {"text": "Wake up, {{name}}"}},
-            {"id": "end", "type": "end", "position": {"x": 0, "y": 3}, "data": {}},
-        ],
-        "edges": [
-            {"id": "a", "source": "start", "target": "w"},
-            {"id": "b", "source": "w", "target": "m"},
-            {"id": "c", "source": "m", "target": "end"},
-        ],
-    }
-
-
-async def enroll_many(platform: Platform, staff: dict[str, Any], pid: str, member_ids: list[str]) -> None:
-    """Enrolled two hours ago: every timer is already due."""
-    past = runtime.utcnow() - timedelta(hours=2)
-    cid = uuid.UUID(staff["workspace_id"])
-    async with platform.db.session(TenantContext(cid)) as db:
-        for mid in member_ids:
-            await runtime.enroll(db, cid, uuid.UUID(pid), uuid.UUID(mid), now=past)
-        await db.commit()
 
 
 async def bulk_members(admin: asyncpg.Connection, workspace_id: str, n: int) -> list[str]:
@@ -76,7 +39,8 @@ async def test_two_workers_advance_each_timer_exactly_once(
     per_tenant = 150
     for staff in (creator, other_creator):
         pid = await published(client, staff, wait_graph())
-        await enroll_many(platform, staff, pid, await bulk_members(admin_conn, staff["workspace_id"], per_tenant))
+        members = await bulk_members(admin_conn, staff["workspace_id"], per_tenant)
+        await enroll_due(platform, staff["workspace_id"], pid, members)
     workspaces = [creator["workspace_id"], other_creator["workspace_id"]]
 
     # The app's in-process job worker also advances due timers (its timer job re-arms itself): stop it,
@@ -121,7 +85,7 @@ async def test_expired_claim_is_retaken_without_double_advance(
 ) -> None:
     pid = await published(client, creator, wait_graph())
     mid = await member(client, creator, "lost-lease")
-    await enroll_many(platform, creator, pid, [mid])
+    await enroll_due(platform, creator["workspace_id"], pid, [mid])
     # A worker claims and "dies" before the step; after the lease another worker retakes the timer.
     async with platform.db.session(None) as db:
         claimed = await runtime.claim_due(db, 1000, 60)
