@@ -49,8 +49,11 @@ async def test_two_workers_advance_each_timer_exactly_once(
     await asyncio.to_thread(client.blocking_portal.call, client.app.state.platform.extras["jobs"].stop_worker)
     # Two workers with their own connection pools, racing over the same due timers in small batches.
     workers = [Platform.open(get_settings()) for _ in range(2)]
+    for w in workers:  # connections open before the race, so neither worker starts late
+        async with w.db.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
     try:
-        stats = await asyncio.gather(*(run_due(w, batch=25, concurrency=4) for w in workers))
+        stats = await asyncio.gather(*(run_due(w, batch=10, concurrency=4) for w in workers))
     finally:
         for w in workers:
             await w.close()
