@@ -1,4 +1,5 @@
-"""The ingestion job: parse -> chunk -> dedupe -> embed in batches -> Chroma + PostgreSQL, with progress.
+"""The ingestion job: parse -> chunk -> dedupe -> embed in batches (passage and sentence vectors from one
+forward pass) -> Chroma + PostgreSQL, with progress.
 
 Idempotent and resumable: chunk ids are derived from (document, version, ordinal), vectors are upserted
 before their rows are committed, and a rerun skips every chunk whose row already exists. A worker killed
@@ -19,6 +20,7 @@ from backend.knowledge.chunking import Chunk as TextChunk
 from backend.knowledge.chunking import deduplicate
 from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.parsing import DocumentError, parse_document
+from backend.knowledge.spans import encode_with_spans, pack
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.enums import DocumentStatus
@@ -113,7 +115,7 @@ async def _index(
     size = platform.settings.ingest_batch
     for start in range(0, len(todo), size):
         batch = todo[start : start + size]
-        embeddings = await embedder.encode([c.text for _, c in batch])
+        embeddings, sentences = await asyncio.to_thread(encode_with_spans, embedder, [c.text for _, c in batch])
         ids = [str(i) for i, _ in batch]
         await vectors.upsert(cid, ids, embeddings, [{"document_id": str(did), "ordinal": c.ordinal} for _, c in batch])
         async with platform.db.session(tenant) as db:
@@ -130,8 +132,9 @@ async def _index(
                     "text": c.text,
                     "location": c.location,
                     "token_count": c.token_count,
+                    "spans": pack(span),
                 }
-                for i, c in batch
+                for (i, c), span in zip(batch, sentences, strict=True)
             ]
             await db.execute(insert(Chunk).values(rows).on_conflict_do_nothing())
             done += len(batch)

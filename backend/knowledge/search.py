@@ -1,6 +1,13 @@
-"""Hybrid retrieval: vector (Chroma) + full text (PostgreSQL), fused by reciprocal rank, then de-duplicated.
+"""Hybrid retrieval: candidates from the vector leg (Chroma) and the full-text leg (PostgreSQL BM25), re-ranked
+by how close the question is to the best sentence of each passage, then de-duplicated.
 
 Both legs only see the caller's tenant: Chroma through the tenant's own collection, PostgreSQL through RLS.
+
+Why re-rank rather than fuse ranks: the questions people ask are answered by one sentence of a ~200-token
+passage, and a passage vector averages the whole passage. Each passage carries its sentences' vectors,
+pooled from the passage's own forward pass at ingestion (backend/knowledge/spans.py), so the re-ranking
+costs no model call. Reciprocal-rank fusion and score fusion with BM25 were measured and rejected (see
+tests/bench/retrieval/README.md): the full-text leg's value is the passages it adds to the candidates.
 """
 
 from __future__ import annotations
@@ -14,17 +21,17 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.knowledge import spans
 from backend.knowledge.lexical import lexical_leg
 from backend.lib.platform import Platform
 
 Mode = Literal["hybrid", "vector", "fulltext"]
-RRF_K = 60
-CANDIDATES = 40
+CANDIDATES = 40  # from each leg
 _WORD = re.compile(r"[a-z0-9']+")
 
 _ROWS = text(
     """
-SELECT c.id, c.text, c.location, c.document_id, d.title
+SELECT c.id, c.text, c.location, c.document_id, d.title, c.spans
 FROM chunks c JOIN documents d ON d.id = c.document_id
 WHERE c.id = ANY(:ids)
 """
@@ -43,12 +50,12 @@ class Hit:
     sources: list[str] = field(default_factory=list)
 
 
-def rrf(rankings: dict[str, list[uuid.UUID]], weights: dict[str, float]) -> dict[uuid.UUID, float]:
-    fused: dict[uuid.UUID, float] = {}
-    for name, ids in rankings.items():
-        for rank, cid in enumerate(ids):
-            fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (RRF_K + rank + 1)
-    return fused
+def span_score(query: np.ndarray, sentence_vectors: np.ndarray, fallback: float) -> float:
+    """The question's similarity to the passage's closest sentence; `fallback` (the passage cosine) for a
+    passage stored without sentence vectors (indexed before they existed)."""
+    if not len(sentence_vectors):
+        return fallback
+    return float(np.max(sentence_vectors @ query))
 
 
 def _words(s: str) -> set[str]:
@@ -73,8 +80,7 @@ def diversify(hits: list[Hit], k: int, max_overlap: float = 0.6) -> list[Hit]:
 async def vector_leg(
     platform: Platform, creator_id: uuid.UUID, query: np.ndarray, n: int
 ) -> list[tuple[uuid.UUID, float]]:
-    found = await platform.extras["vectors"].query(creator_id, query, n)
-    return [(uuid.UUID(i), sim) for i, sim, _ in found]
+    return [(uuid.UUID(i), sim) for i, sim in await platform.extras["vectors"].query(creator_id, query, n)]
 
 
 async def search(
@@ -84,40 +90,41 @@ async def search(
     q: str,
     k: int = 5,
     mode: Mode = "hybrid",
-    weights: dict[str, float] | None = None,
     query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
     """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it (a chat
     turn computes it before it takes a database connection)."""
-    rankings: dict[str, list[uuid.UUID]] = {}
-    similarity: dict[uuid.UUID, float] = {}
+    legs: dict[str, dict[uuid.UUID, float]] = {}  # each leg's passages, best first, with its own score
+    qvec: np.ndarray | None = None
     if mode in ("hybrid", "vector"):
         qvec = query_vector if query_vector is not None else await platform.extras["embedder"].encode_one(q)
-        vec = await vector_leg(platform, creator_id, qvec, CANDIDATES)
-        rankings["vector"] = [i for i, _ in vec]
-        similarity = dict(vec)
+        legs["vector"] = dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
     if mode in ("hybrid", "fulltext"):
         # In hybrid mode the vector leg's best passages feed the full-text query (pseudo-relevance
         # feedback): the legs run one after the other on purpose.
-        feedback = rankings.get("vector", [])
-        rankings["fulltext"] = await lexical_leg(db, platform.redis, creator_id, q, feedback, CANDIDATES)
-    fused = rrf(rankings, weights or {"vector": 1.0, "fulltext": 1.0})
-    if not fused:
+        feedback = list(legs.get("vector", {}))
+        legs["fulltext"] = dict(await lexical_leg(db, platform.redis, creator_id, q, feedback, CANDIDATES))
+    candidates = list(dict.fromkeys(i for leg in legs.values() for i in leg))
+    if not candidates:
         return []
-    ordered = sorted(fused, key=lambda i: fused[i], reverse=True)[: max(k * 4, 20)]
-    rows = {r.id: r for r in await db.execute(_ROWS, {"ids": ordered})}
+    rows = {r.id: r for r in await db.execute(_ROWS, {"ids": candidates})}
+    similarity = legs.get("vector", {})
+    if mode == "hybrid":
+        assert qvec is not None
+        scores = {i: span_score(qvec, spans.unpack(r.spans), similarity.get(i, 0.0)) for i, r in rows.items()}
+    else:
+        scores = {i: s for i, s in legs[mode].items() if i in rows}
     hits = [
         Hit(
             chunk_id=i,
             text=rows[i].text,
-            score=round(fused[i], 6),
+            score=round(scores[i], 6),
             document_id=rows[i].document_id,
             document_title=rows[i].title,
             location=dict(rows[i].location),
             similarity=round(similarity.get(i, 0.0), 4),
-            sources=[name for name, ids in rankings.items() if i in ids],
+            sources=[name for name, leg in legs.items() if i in leg],
         )
-        for i in ordered
-        if i in rows  # a vector whose row is gone (deleted meanwhile) is skipped
+        for i in sorted(scores, key=lambda i: scores[i], reverse=True)  # a row deleted meanwhile is skipped
     ]
     return diversify(hits, k)

@@ -63,20 +63,19 @@ class VectorStore:
         col = self._collection(creator_id)
         await asyncio.to_thread(col.upsert, ids=ids, embeddings=embeddings.tolist(), metadatas=metadatas)
 
-    async def query(self, creator_id: uuid.UUID, embedding: np.ndarray, k: int) -> list[tuple[str, float, np.ndarray]]:
-        """(id, cosine similarity, stored embedding) of the k nearest passages."""
+    async def query(self, creator_id: uuid.UUID, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the k nearest passages."""
         col = self._collection(creator_id)
 
         def run() -> Any:
             if col.count() == 0:
                 return None
-            return col.query(query_embeddings=[embedding.tolist()], n_results=k, include=["distances", "embeddings"])
+            return col.query(query_embeddings=[embedding.tolist()], n_results=k, include=["distances"])
 
         res = await asyncio.to_thread(run)
         if not res or not res["ids"] or not res["ids"][0]:
             return []
-        ids, dists, embs = res["ids"][0], res["distances"][0], res["embeddings"][0]
-        return [(i, 1.0 - float(d), np.asarray(e, dtype=np.float32)) for i, d, e in zip(ids, dists, embs, strict=True)]
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     async def delete(self, creator_id: uuid.UUID, ids: list[str]) -> None:
         if ids:

@@ -53,3 +53,5 @@ class Chunk(TenantTable, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     location: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     token_count: int = 0
+    # The passage's sentence vectors (float16, 384 each), pooled from its own forward pass: search re-ranks by them
+    spans: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -184,7 +184,7 @@ async def _merge(platform: Any, sources: list[uuid.UUID], target: uuid.UUID) -> 
             chunks = [
                 dict(r._mapping)
                 for r in await db.execute(
-                    text("SELECT id, document_id, ordinal, text, location, token_count FROM chunks")
+                    text("SELECT id, document_id, ordinal, text, location, token_count, spans FROM chunks")
                 )
             ]
         vectors = await platform.extras["vectors"].embeddings(source, [str(c["id"]) for c in chunks])
@@ -212,8 +212,8 @@ async def _merge(platform: Any, sources: list[uuid.UUID], target: uuid.UUID) -> 
             for start in range(0, len(chunks), 2000):
                 await db.execute(
                     text(
-                        "INSERT INTO chunks (id, creator_id, document_id, ordinal, text, location, token_count) "
-                        "VALUES (:id, :cid, :doc, :ordinal, :text, CAST(:location AS jsonb), :tokens)"
+                        "INSERT INTO chunks (id, creator_id, document_id, ordinal, text, location, token_count, spans) "
+                        "VALUES (:id, :cid, :doc, :ordinal, :text, CAST(:location AS jsonb), :tokens, :spans)"
                     ),
                     [
                         {
@@ -224,6 +224,7 @@ async def _merge(platform: Any, sources: list[uuid.UUID], target: uuid.UUID) -> 
                             "text": c["text"],
                             "location": json.dumps(c["location"]),
                             "tokens": c["token_count"],
+                            "spans": c["spans"],
                         }
                         for c in chunks[start : start + 2000]
                     ],

@@ -125,3 +125,31 @@ async def test_missing_file_field_and_bad_query(client: AsyncTestClient[Any], cr
     assert r.status_code in (400, 422) and "error" in r.json()
     r = await client.get("/api/v1/knowledge/documents/not-a-uuid", headers=creator["headers"])
     assert r.status_code in (400, 404)
+
+
+RERANK = (
+    b"# The lighthouse\n\nThe lighthouse stands on the rocks at the mouth of the harbour, white and tall above the "
+    b"waves. At night its beam sweeps the dark water and ships steer by it. Built two centuries ago, the "
+    b"lighthouse has survived storms, fires and a war, and tourists climb it in summer.\n\n"
+    b"# Bread\n\nBaking bread at home takes patience: the dough needs warmth, time and a light hand. Knead it for "
+    b"ten minutes, then leave it to rise under a damp cloth until it doubles in size. Flour, water, salt and "
+    b"yeast are all you need, though some bakers add honey or seeds. Every morning before dawn, the old keeper "
+    b"climbs the tower and polishes the lighthouse lens until it shines. A hot oven and a tray of water give "
+    b"the loaf a crisp, golden crust.\n"
+)
+
+
+async def test_hybrid_ranks_the_passage_whose_sentence_answers(
+    client: AsyncTestClient[Any], creator: dict[str, Any]
+) -> None:
+    """The vector leg prefers the passage about lighthouses in general; re-ranking by sentence vectors puts
+    first the passage with the one sentence that answers, though the rest of it is about bread."""
+    h = creator["headers"]
+    doc_id = (await upload(client, h, "mixed.md", RERANK)).json()["id"]
+    assert (await wait_done(client, h, doc_id))["chunk_count"] == 2
+    q = {"q": "Who polishes the lighthouse lens at dawn?", "k": 2}
+    vector = (await client.get("/api/v1/knowledge/search", headers=h, params={**q, "mode": "vector"})).json()
+    hybrid = (await client.get("/api/v1/knowledge/search", headers=h, params=q)).json()
+    assert vector["results"][0]["location"]["heading"] == "The lighthouse"
+    assert [r["location"]["heading"] for r in hybrid["results"]] == ["Bread", "The lighthouse"]
+    assert hybrid["results"][0]["score"] > hybrid["results"][1]["score"]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from backend.features import open_features
-from backend.knowledge import documents
+from backend.knowledge import documents, ingest
 from backend.knowledge.ingest import ingest_document
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -50,7 +50,7 @@ async def _platform(data_dir: Path) -> Platform:
     return platform
 
 
-async def test_killed_worker_resumes_without_duplicates(tmp_path: Path) -> None:
+async def test_killed_worker_resumes_without_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     platform = await _platform(tmp_path)
     cid = uuid.uuid4()
     tenant = TenantContext(cid)
@@ -83,15 +83,14 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path) -> None:
     # The retry (what saq's sweeper does for a job whose worker vanished), in a fresh process state.
     await platform.close()
     platform = await _platform(tmp_path)
-    embedder = platform.extras["embedder"]
     encoded: list[int] = []
-    original = embedder.encode
+    original = ingest.encode_with_spans
 
-    async def counting(texts: list[str]) -> Any:
+    def counting(embedder: Any, texts: list[str]) -> Any:
         encoded.append(len(texts))
-        return await original(texts)
+        return original(embedder, texts)
 
-    embedder.encode = counting
+    monkeypatch.setattr(ingest, "encode_with_spans", counting)
     try:
         assert (
             await ingest_document({"platform": platform}, creator_id=str(cid), document_id=str(doc.id), version=1)
