@@ -12,6 +12,7 @@ tests/bench/retrieval/README.md): the full-text leg's value is the passages it a
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -94,23 +95,28 @@ async def search(
 ) -> list[Hit]:
     """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it (a chat
     turn computes it before it takes a database connection)."""
-    legs: dict[str, dict[uuid.UUID, float]] = {}  # each leg's passages, best first, with its own score
-    qvec: np.ndarray | None = None
-    if mode in ("hybrid", "vector"):
-        qvec = query_vector if query_vector is not None else await platform.extras["embedder"].encode_one(q)
-        legs["vector"] = dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
-    if mode in ("hybrid", "fulltext"):
-        # In hybrid mode the vector leg's best passages feed the full-text query (pseudo-relevance
-        # feedback): the legs run one after the other on purpose.
-        feedback = list(legs.get("vector", {}))
-        legs["fulltext"] = dict(await lexical_leg(db, platform.redis, creator_id, q, feedback, CANDIDATES))
+    qvec = query_vector
+
+    async def vector() -> dict[uuid.UUID, float]:
+        nonlocal qvec
+        if qvec is None:
+            qvec = await platform.extras["embedder"].encode_one(q)
+        return dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
+
+    async def fulltext() -> dict[uuid.UUID, float]:
+        return dict(await lexical_leg(db, platform.redis, creator_id, q, CANDIDATES))
+
+    # Each leg's passages, best first, with its own score. The legs run side by side: PostgreSQL matches
+    # and ranks while the model embeds the question.
+    run = {"vector": vector, "fulltext": fulltext}
+    names = ["vector", "fulltext"] if mode == "hybrid" else [mode]
+    legs = dict(zip(names, await asyncio.gather(*(run[name]() for name in names)), strict=True))
     candidates = list(dict.fromkeys(i for leg in legs.values() for i in leg))
     if not candidates:
         return []
     rows = {r.id: r for r in await db.execute(_ROWS, {"ids": candidates})}
     similarity = legs.get("vector", {})
-    if mode == "hybrid":
-        assert qvec is not None
+    if mode == "hybrid" and qvec is not None:
         scores = {i: span_score(qvec, spans.unpack(r.spans), similarity.get(i, 0.0)) for i, r in rows.items()}
     else:
         scores = {i: s for i, s in legs[mode].items() if i in rows}
