@@ -79,18 +79,28 @@ async def test_concurrent_encodes_share_a_model_call_and_equal_single_encodes(em
     assert np.argmax(got @ singles.T, axis=1).tolist() == list(range(len(QUERIES)))
 
 
-async def test_urgent_texts_go_first_and_long_texts_are_not_padded_with_short_ones(embedder: Embedder) -> None:
+async def test_background_texts_have_their_own_lane_and_long_ones_are_not_padded(embedder: Embedder) -> None:
     gate = Gated(embedder)
     first = asyncio.ensure_future(embedder.encode_one("warm-up question"))
     await _until(lambda: gate.calls)
+    # The request lane is busy (held): background texts do not wait for it.
+    calls: list[list[str]] = []
+    run = embedder._run_background
+
+    def recorded(texts: list[str]) -> Any:
+        calls.append(list(texts))
+        return run(texts)
+
+    embedder._run_background = recorded  # type: ignore[method-assign]
     background = asyncio.ensure_future(embedder.encode_one(LONG, urgent=False))
     background_short = asyncio.ensure_future(embedder.encode_one("a short reply", urgent=False))
+    await asyncio.wait_for(asyncio.gather(background, background_short), 60)
+    assert not first.done() and gate.calls == [["warm-up question"]]
+    assert calls == [[LONG], ["a short reply"]]  # the oldest alone: no short text padded to the long one
     queries = [asyncio.ensure_future(embedder.encode_one(q)) for q in QUERIES[:3]]
     gate.release.set()
-    await asyncio.gather(first, background, background_short, *queries)
-    assert gate.calls[1] == QUERIES[:3]  # urgent first, though queued after the background texts
-    assert gate.calls[2] == [LONG]  # then the oldest background text, alone: no short text padded to it
-    assert gate.calls[3] == ["a short reply"]
+    await asyncio.gather(first, *queries)
+    assert gate.calls[1] == QUERIES[:3]
     np.testing.assert_allclose(await background, embedder.encode_sync([LONG])[0], atol=2e-5)
 
 
