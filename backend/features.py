@@ -12,6 +12,7 @@ from backend.lib.llm import LLM
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
 from backend.programs.timers import advance_program_timers, kick
+from backend.twin.consistency import Scorer
 from backend.twin.persona_store import synthesize_persona
 
 JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
@@ -37,6 +38,7 @@ async def open_features(platform: Platform) -> Jobs:
     platform.extras["embedder"] = Embedder(s.embedding_model, s.embedding_batch_size)
     platform.extras["chunker"] = LazyChunker()
     platform.extras["llm"] = LLM(s.ollama_url, s.ollama_model, timeout=s.ollama_timeout)
+    platform.extras["scorer"] = Scorer(platform)  # replies' consistency, after they are sent
     jobs = Jobs(s.redis_url, JOB_FUNCTIONS, {"platform": platform}, s.job_queue)
     platform.extras["jobs"] = jobs
     return jobs

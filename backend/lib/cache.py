@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 import structlog
 from redis.asyncio import Redis
@@ -11,6 +14,7 @@ from redis.asyncio import Redis
 from backend.lib.errors import RateLimited
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 
 def tenant_key(kind: str, creator_id: uuid.UUID | str, rest: str = "") -> str:
@@ -50,3 +54,50 @@ async def hit(redis: Redis, key: str, limit: int, window: int) -> None:
 async def redis_info(redis: Redis) -> dict[str, Any]:
     pong = await redis.ping()  # type: ignore[misc]
     return {"ok": bool(pong)}
+
+
+class TenantMemo(Generic[T]):
+    """Values kept in this process, per tenant, while the tenant's version token in Redis stands.
+
+    A read costs one Redis GET (the token) instead of the loads it saves. A writer calls `changed` after
+    its commit: every process (every API worker) reloads on its next read. A reader that loaded just
+    before a commit stored its value under the old token, so the next read reloads it: never stale past
+    the writer's `changed`. Entries also expire after `ttl` seconds (a writer that died between its
+    commit and `changed`), and the least recently used go beyond `size`. Keys are `tenant_key`s, so one
+    tenant's entry is never another's.
+    """
+
+    def __init__(self, kind: str, size: int = 1024, ttl: float = 300.0) -> None:
+        self.kind, self.size, self.ttl = kind, size, ttl
+        self._entries: OrderedDict[str, tuple[str, float, T]] = OrderedDict()
+
+    def _token_key(self, creator_id: uuid.UUID) -> str:
+        return tenant_key(self.kind, creator_id, "version")
+
+    async def _token(self, redis: Redis, creator_id: uuid.UUID) -> str:
+        key = self._token_key(creator_id)
+        token = await redis.get(key)
+        if token is None:  # first read since Redis started: agree on one token
+            pipe = redis.pipeline()
+            pipe.set(key, uuid.uuid4().hex, nx=True)
+            pipe.get(key)
+            token = (await pipe.execute())[1]
+        return str(token)
+
+    async def get(self, redis: Redis, creator_id: uuid.UUID, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        key = tenant_key(self.kind, creator_id, name)
+        token = await self._token(redis, creator_id)
+        found = self._entries.get(key)
+        if found is not None and found[0] == token and time.monotonic() < found[1]:
+            self._entries.move_to_end(key)
+            return found[2]
+        value = await load()
+        self._entries[key] = (token, time.monotonic() + self.ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+    async def changed(self, redis: Redis, creator_id: uuid.UUID) -> None:
+        """Call after committing a change to what this memo holds for the tenant."""
+        await redis.set(self._token_key(creator_id), uuid.uuid4().hex)

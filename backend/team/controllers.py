@@ -22,6 +22,7 @@ from backend.team.schemas import (
     WorkspaceIn,
     WorkspaceOut,
 )
+from backend.twin import persona_store
 from common.enums import Role
 from common.models import Creator, Invitation
 
@@ -51,12 +52,13 @@ class WorkspaceController(Controller):
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
 
     @patch("/", guards=[min_role(Role.admin)])
-    async def rename(self, data: JSONBody[WorkspaceIn], db: Db, principal: Caller) -> WorkspaceOut:
+    async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:
         creator = await db.get(Creator, principal.creator_id)
         if creator is None:
             raise NotFound("Workspace not found")
         creator.name = data.name
-        await db.flush()
+        await db.commit()
+        await persona_store.changed(platform, principal.creator_id)  # the default persona speaks as the workspace
         role = principal.role.value if principal.role else ""
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
 

@@ -1,7 +1,8 @@
 """One chat turn: safety -> retrieval -> grounded? -> LLM (streamed) or extractive -> citations -> store.
 
 The turn commits in two short transactions around the generation, so no database connection is held
-while the model speaks.
+while the model speaks. The reply's persona-consistency score is computed after the reply is stored
+(backend/twin/consistency.py): the turn returns `consistency` null and the score is stored a moment later.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -29,11 +30,11 @@ from backend.programs import inbox
 from backend.programs.runtime import StepResult
 from backend.programs.timers import kick
 from backend.twin import conversations, persona_store
+from backend.twin.consistency import Reply
 from backend.twin.extractive import Passage, compose_extractive, is_grounded
 from backend.twin.memory import extract_facts
 from backend.twin.prompt import Source, assemble, format_location
 from backend.twin.safety import assess, safe_reply
-from backend.twin.style import style_distance
 from common.enums import PrincipalKind
 from common.models import Conversation, MemberFact, Message
 
@@ -141,20 +142,6 @@ async def _stream_words(text: str, sink: TokenSink | None) -> None:
         await sink(word)
 
 
-async def consistency_score(platform: Platform, creator_id: uuid.UUID, profile: Any, reply: str) -> float | None:
-    """Half style (distance to the persona's measured voice), half meaning (closeness to the corpus)."""
-    try:
-        # Not urgent: waiting queries (other turns' time to first token) go first.
-        vec = await platform.extras["embedder"].encode_one(reply, urgent=False)
-        nearest = await platform.extras["vectors"].query(creator_id, vec, 1)
-    except Exception:  # scoring must never break a reply
-        log.exception("consistency_failed")
-        return None
-    semantic = max(0.0, nearest[0][1]) if nearest else 0.0
-    style = 1.0 - style_distance(profile.voice, reply) if profile is not None else semantic
-    return round(0.5 * style + 0.5 * semantic, 3)
-
-
 async def run_turn(
     platform: Platform,
     principal: Principal,
@@ -173,10 +160,11 @@ async def run_turn(
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
             conv = await conversations.open_for_chat(db, principal, conversation_id, text)
-            if client_id and (previous := await _replay(db, conv.id, client_id)):
+            # A conversation opened by this message has no earlier message to replay and no history.
+            if conversation_id and client_id and (previous := await _replay(db, conv.id, client_id)):
                 await _stream_words(previous.reply, on_token)
                 return previous
-            history = await conversations.recent_history(platform, db, cid, conv.id)
+            history = await conversations.recent_history(platform, db, cid, conv.id) if conversation_id else []
             user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
             db.add(user_msg)
             waiting = await _program_waiting(db, principal, conv.id, verdict.flagged)
@@ -184,13 +172,17 @@ async def run_turn(
                 answered = await _answer_program(platform, db, principal, user_msg, waiting, client_id, on_token)
                 if answered is not None:
                     return answered
-            persona = await persona_store.speaking(db, principal)
-            facts = await _facts(db, principal)
+            persona = await persona_store.speaking(platform, db, principal)
+            llm = None if verdict.flagged else await _llm(platform)
+            # Only the model's prompt uses the facts; read while the query's embedding is still running.
+            facts = await _facts(db, principal) if llm is not None else []
             hits = (
                 []
                 if query_vector is None
                 else await search(platform, db, cid, text, TOP_K, query_vector=await query_vector)
             )
+            passages = _passages(hits)
+            grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
             await db.commit()
     finally:
         if query_vector is not None and not query_vector.done():
@@ -201,22 +193,18 @@ async def run_turn(
 
     # Phase 2: the reply, with no database connection held.
     citations: list[dict[str, Any]] = []
-    grounded, mode = False, "extractive"
+    mode = "extractive"
     if verdict.flagged:
         reply = safe_reply(verdict, address)
         await _stream_words(reply, on_token)
+    elif not grounded:
+        reply = persona.not_found_reply()
+        await _stream_words(reply, on_token)
     else:
-        passages = _passages(hits)
-        grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
-        if not grounded:
-            reply = persona.not_found_reply()
-            await _stream_words(reply, on_token)
-        else:
-            reply, mode, used = await _generate(platform, persona, facts, history, text, hits, passages, on_token)
-            citations = [_citation(hits[i]) for i in used]
-    consistency = None if verdict.flagged else await consistency_score(platform, cid, profile, reply)
+        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token)
+        citations = [_citation(hits[i]) for i in used]
 
-    # Phase 3: store the reply and what the twin learned.
+    # Phase 3: store the reply and what the twin learned (its consistency score follows, off this path).
     async with platform.db.session(principal.tenant) as db:
         answer = Message(
             creator_id=cid,
@@ -226,16 +214,14 @@ async def run_turn(
             mode=mode,
             grounded=grounded,
             citations=citations,
-            consistency=consistency,
             safety=verdict.risk if verdict.flagged else None,
             client_id=f"re:{client_id}" if client_id else None,
         )
-        db.add(answer)
-        conv_row = await db.get(Conversation, conv_id, with_for_update=True)
-        if conv_row is not None:
-            conv_row.updated_at = datetime.now(UTC)
-            if verdict.flagged:
-                conv_row.flagged, conv_row.flag_reason = True, f"safety: {verdict.risk} ({verdict.reason})"
+        touched: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        if verdict.flagged:
+            touched.update(flagged=True, flag_reason=f"safety: {verdict.risk} ({verdict.reason})")
+        touch = update(Conversation).where(col(Conversation.id) == conv_id).values(**touched).cte("touched")
+        await db.execute(insert(Message).values(**answer.model_dump()).add_cte(touch))  # one round trip for both
         if principal.kind is PrincipalKind.member:
             await _learn(db, principal, text, user_id)
         twin_turn = waiting is not None and waiting.kind == "twin"  # a turn of the program's twin exchange
@@ -244,6 +230,8 @@ async def run_turn(
     if step is not None:
         await _kick_timers(platform, step)
     await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
+    if not verdict.flagged:
+        platform.extras["scorer"].submit(Reply(cid, answer.id, reply, profile))
     return TurnResult(
         conv_id,
         answer.id,
@@ -252,7 +240,7 @@ async def run_turn(
         mode,
         grounded,
         citations,
-        consistency,
+        None,  # scored after the reply (backend/twin/consistency.py)
         verdict.risk if verdict.flagged else None,
         verdict.flagged,
         {"program": inbox.step_out(step)} if step is not None else {},
@@ -308,8 +296,14 @@ async def _kick_timers(platform: Platform, step: StepResult) -> None:
         await kick(platform, due)
 
 
+async def _llm(platform: Platform) -> Any:
+    """The LLM client when it answers now (its status is cached), else None: the reply is extractive."""
+    llm = platform.extras.get("llm")
+    return llm if llm is not None and (await llm.status()).mode == "llm" else None
+
+
 async def _generate(
-    platform: Platform,
+    llm: Any,
     persona: persona_store.Speaking,
     facts: list[tuple[str, str]],
     history: list[tuple[str, str]],
@@ -319,8 +313,7 @@ async def _generate(
     on_token: TokenSink | None,
 ) -> tuple[str, str, list[int]]:
     """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise."""
-    llm = platform.extras.get("llm")
-    if llm is not None and (await llm.status()).mode == "llm":
+    if llm is not None:
         sources = [Source(p.id, p.document_title, format_location(p.location), p.text) for p in passages]
         messages = assemble(
             name=persona.name,

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import NotFound
-from backend.lib.principal import any_principal, min_role
+from backend.lib.platform import Platform
+from backend.lib.principal import Principal, any_principal, min_role
 from backend.twin import persona_store
 from backend.twin.chat import check_rate, run_turn
 from backend.twin.schemas import (
@@ -84,6 +86,14 @@ def conversation_out(
     )
 
 
+async def _committed(db: AsyncSession, platform: Platform, principal: Principal, row: Persona) -> PersonaOut:
+    """Commit a persona change now, then tell the chat's persona caches (they must not reload the old one)."""
+    out = persona_out(row)
+    await db.commit()
+    await persona_store.changed(platform, principal.creator_id)
+    return out
+
+
 class PersonaController(Controller):
     path = "/api/v1/twin"
     tags = ["twin"]
@@ -109,7 +119,7 @@ class PersonaController(Controller):
         return persona_out(row)
 
     @put("/persona", guards=[min_role(Role.editor)])
-    async def edit(self, data: JSONBody[PersonaIn], db: Db, principal: Caller) -> PersonaOut:
+    async def edit(self, data: JSONBody[PersonaIn], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
         """Save an edited card and principles as a new version (approving it needs an admin)."""
         base = await persona_store.latest(db)
         row = await persona_store.save_version(
@@ -124,11 +134,11 @@ class PersonaController(Controller):
         )
         if data.approve and principal.role is not None and principal.role.at_least(Role.admin):
             row = await persona_store.approve(db, row.version)
-        return persona_out(row)
+        return await _committed(db, platform, principal, row)
 
     @post("/persona/versions/{version:int}/approve", guards=[min_role(Role.admin)], status_code=200)
-    async def approve(self, version: FromPath[int], db: Db) -> PersonaOut:
-        return persona_out(await persona_store.approve(db, version))
+    async def approve(self, version: FromPath[int], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
+        return await _committed(db, platform, principal, await persona_store.approve(db, version))
 
     @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202)
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:

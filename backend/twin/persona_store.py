@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.lib.cache import tenant_key
+from backend.lib.cache import TenantMemo, tenant_key
 from backend.lib.errors import Conflict, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
@@ -70,13 +70,28 @@ async def approved(db: AsyncSession) -> Persona | None:
     return (await db.execute(select(Persona).where(col(Persona.status) == "approved"))).scalar_one_or_none()
 
 
-async def speaking(db: AsyncSession, principal: Principal) -> Speaking:
-    """Members hear the approved persona; staff in the playground hear the newest version they work on."""
+# What speaks, per tenant and audience, kept in each process until a version is saved or approved or the
+# workspace is renamed (`changed`): a chat turn reads it with one Redis GET instead of two queries.
+_SPEAKING: TenantMemo[Speaking] = TenantMemo("persona")
+
+
+async def _load_speaking(db: AsyncSession, principal: Principal) -> Speaking:
     row = await approved(db)
     if principal.kind is PrincipalKind.staff or row is None:
         row = await latest(db) or row
     creator = await db.get(Creator, principal.creator_id)
     return _speaking(row, creator.name if creator else "the coach")
+
+
+async def speaking(platform: Platform, db: AsyncSession, principal: Principal) -> Speaking:
+    """Members hear the approved persona; staff in the playground hear the newest version they work on."""
+    audience = "staff" if principal.kind is PrincipalKind.staff else "member"
+    return await _SPEAKING.get(platform.redis, principal.creator_id, audience, lambda: _load_speaking(db, principal))
+
+
+async def changed(platform: Platform, creator_id: uuid.UUID) -> None:
+    """After committing a new or approved version (or a workspace rename): chat turns reload what speaks."""
+    await _SPEAKING.changed(platform.redis, creator_id)
 
 
 async def _next_version(db: AsyncSession) -> int:
@@ -193,6 +208,7 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
             )
             version = row.version
             await db.commit()
+        await changed(platform, cid)
         await set_progress(platform, cid, status="done", progress=1.0, step="Ready for review", version=version)
         return version
     except Conflict as exc:

@@ -44,7 +44,7 @@ async def test_extractive_answer_is_grounded_and_cited(client: AsyncTestClient[A
     assert cite["document_id"] == seneca["document_id"]
     assert cite["document_title"] == "On the Shortness of Life"
     assert cite["text"] and isinstance(cite["location"], dict)
-    assert 0.0 <= body["consistency"] <= 1.0
+    assert body["consistency"] is None  # scored after the reply: see test_chat_state.py
     # The reply is built from the cited passages, not invented.
     assert any(word in body["reply"].lower() for word in ("life", "time", "short"))
 
