@@ -1,7 +1,9 @@
 """WebSocket chat: `/ws/chat?token=...`.
 
 Frames (JSON): the client sends `{"type": "message", "text", "conversation_id"?, "client_id"?}`; the server
-answers `ack` (received), `typing`, a stream of `token` frames, then `reply` with the REST fields. A client
+answers `ack` (received), `typing`, a stream of `token` frames (the first text as soon as there is one, then
+what arrived in each 30 ms after it), then `reply` with the REST fields (`consistency` null: the reply is
+scored after it is sent). A client
 that reconnects sends `{"type": "history", "conversation_id", "after"?}` to fetch what it missed, and may
 resend a message with the same `client_id`: it gets the stored reply, never a second answer.
 Close codes: 4401 bad or expired token, 1009 frame too large, 1008 too many bad frames.
@@ -9,6 +11,8 @@ Close codes: 4401 bad or expired token, 1009 frame too large, 1008 too many bad 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -30,6 +34,7 @@ from common.models import Conversation, Message
 log = structlog.get_logger()
 MAX_FRAME = 16 * 1024
 MAX_BAD_FRAMES = 5
+TOKEN_FLUSH_S = 0.03
 
 
 async def _send(socket: WebSocket[Any, Any, Any], payload: dict[str, Any]) -> None:
@@ -49,6 +54,46 @@ def _parse(raw: str) -> dict[str, Any]:
 
 def _uuid(value: Any) -> uuid.UUID | None:
     return uuid.UUID(str(value)) if value else None
+
+
+class _TokenFrames:
+    """`token` frames: the first text at once (time to first token), then at most one frame per TOKEN_FLUSH_S
+    with what arrived meanwhile. A frame per word cost a busy worker more CPU than the rest of the turn."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], client_id: Any) -> None:
+        self._socket, self._client_id = socket, client_id
+        self._parts: list[str] = []
+        self._sent_at: float | None = None
+        self._later: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # frames leave in order
+
+    async def add(self, delta: str) -> None:
+        self._parts.append(delta)
+        if self._sent_at is None or time.monotonic() - self._sent_at >= TOKEN_FLUSH_S:
+            await self._flush()
+        elif self._later is None:
+            self._later = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(TOKEN_FLUSH_S)
+        self._later = None
+        with contextlib.suppress(Exception):  # a closed socket: the turn's next send or `close` reports it
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._lock:
+            if not self._parts:
+                return
+            text, self._parts = "".join(self._parts), []
+            self._sent_at = time.monotonic()
+            await _send(self._socket, {"type": "token", "text": text, "client_id": self._client_id})
+
+    async def close(self) -> None:
+        """Send what is left (before the `reply` frame)."""
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
+        await self._flush()
 
 
 async def _history(platform: Platform, principal: Principal, frame: dict[str, Any]) -> dict[str, Any]:
@@ -98,11 +143,13 @@ async def _turn(
     await check_rate(platform, principal)
     await _send(socket, {"type": "ack", "client_id": client_id})
     await _send(socket, {"type": "typing"})
-
-    async def on_token(delta: str) -> None:
-        await _send(socket, {"type": "token", "text": delta, "client_id": client_id})
-
-    result = await run_turn(platform, principal, text.strip(), _uuid(frame.get("conversation_id")), client_id, on_token)
+    tokens = _TokenFrames(socket, client_id)
+    try:
+        result = await run_turn(
+            platform, principal, text.strip(), _uuid(frame.get("conversation_id")), client_id, tokens.add
+        )
+    finally:
+        await tokens.close()
     await _send(
         socket,
         {"type": "reply", "client_id": client_id, "user_message_id": str(result.user_message_id), **result.public()},
