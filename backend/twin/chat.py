@@ -8,6 +8,7 @@ while the model speaks. The reply's persona-consistency score is computed after 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -176,10 +178,12 @@ async def run_turn(
             llm = None if verdict.flagged else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
+            # Search embeds the question itself when given no vector, beside its full-text leg: hand it this
+            # turn's embedding already under way, so PostgreSQL ranks while the model finishes.
             hits = (
                 []
                 if query_vector is None
-                else await search(platform, db, cid, text, TOP_K, query_vector=await query_vector)
+                else await search(_with_query(platform, text, query_vector), db, cid, text, TOP_K)
             )
             passages = _passages(hits)
             grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
@@ -245,6 +249,23 @@ async def run_turn(
         verdict.flagged,
         {"program": inbox.step_out(step)} if step is not None else {},
     )
+
+
+class _Prefetched:
+    """The embedder as one turn's search sees it: the turn's question is the embedding already running."""
+
+    def __init__(self, embedder: Any, text: str, vector: asyncio.Future[np.ndarray]) -> None:
+        self._embedder, self._text, self._vector = embedder, text, vector
+
+    async def encode_one(self, text: str, *, urgent: bool = True) -> np.ndarray:
+        if text == self._text:
+            return await self._vector
+        return await self._embedder.encode_one(text, urgent=urgent)  # type: ignore[no-any-return]
+
+
+def _with_query(platform: Platform, text: str, vector: asyncio.Future[np.ndarray]) -> Platform:
+    extras = {**platform.extras, "embedder": _Prefetched(platform.extras["embedder"], text, vector)}
+    return dataclasses.replace(platform, extras=extras)
 
 
 async def _program_waiting(

@@ -515,6 +515,35 @@ async def connections_phase(
     return {"steps": steps, "held_max": max(holding) if holding else 0, "held_max_ping": max(pinging, default=0)}
 
 
+async def scoring_drain(admin_url: str, timeout: float = 300) -> dict[str, Any]:
+    """Replies are scored for consistency after they are sent: how far behind that is once the load stops
+    (replies still unscored then, and how long until every one is scored)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    query = (
+        "SELECT count(*), count(consistency) FROM messages "
+        "WHERE role = 'assistant' AND safety IS NULL AND coalesce(mode, '') <> 'program'"
+    )
+    try:
+        started = time.perf_counter()
+        total, done = await conn.fetchrow(query)
+        pending_at_end = total - done
+        while done < total and time.perf_counter() - started < timeout:
+            await asyncio.sleep(0.5)
+            total, done = await conn.fetchrow(query)
+    finally:
+        await conn.close()
+    return {
+        "replies": total,
+        "unscored_when_load_stopped": pending_at_end,
+        "scored": done,
+        "drain_s": round(time.perf_counter() - started, 1),
+    }
+
+
 def model_floor(texts: list[str]) -> dict[str, Any]:
     """What the embedding model alone needs for one burst's 100 queries, in this process (API stopped)."""
     from backend.lib.embeddings import Embedder
@@ -583,6 +612,8 @@ def run(options: Any) -> dict[str, Any]:
         # The fake is gone: OLLAMA_URL is now a closed port.
         print("  2. extractive replies", flush=True)
         result["extractive"] = uvloop.run(extractive_phase(base, tokens[CONVERSATIONS:], texts))
+        print("  consistency scoring catching up", flush=True)
+        result["scoring"] = uvloop.run(scoring_drain(env["DATABASE_ADMIN_URL"]))
         result["api_cpu_s"] = round(cpu_seconds(pid) - cpu0, 1)
         result["api_rss_mb"] = rss_mb(pid)
     print("  model floor", flush=True)
@@ -690,6 +721,14 @@ def report(result: dict[str, Any]) -> str:
         f"Held with round-trip p99 <= {tg['rtt_p99_ms']:.0f} ms (ping and chat): **{c['held_max']}** connections "
         f"(aim 5000: {mark(ok['connections'])}); with ping p99 alone: **{c.get('held_max_ping', 0)}**.",
     ]
+    if result.get("scoring"):
+        d = result["scoring"]
+        lines += [
+            "",
+            f"Consistency scoring (after each reply is sent, on the embedder's background lane): when the load "
+            f"stopped, {d['unscored_when_load_stopped']} of {d['replies']} replies were still unscored; "
+            f"{d['scored']} were scored {d['drain_s']} s later.",
+        ]
     if result.get("model_floor"):
         f = result["model_floor"]
         lines += [
@@ -697,7 +736,7 @@ def report(result: dict[str, Any]) -> str:
             f"Floor: the embedding model alone (this process, API stopped, one torch thread) embeds one burst's "
             f"{load['conversations']} queries in **{f['burst_queries_batched_ms']} ms** (batches of 32); one query "
             f"alone p50 {f['single_query']['p50_ms']} ms. Every turn also embeds its reply for the consistency "
-            "score (a few hundred tokens, roughly 10x a query).",
+            "score (a few hundred tokens, ~4x a query's model time here), after the reply is sent.",
         ]
     if result.get("profile"):
         lines += ["", result["profile"]]
