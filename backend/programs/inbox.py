@@ -13,13 +13,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import cast, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.lib.errors import InvalidInput
 from backend.programs import runtime
-from common.models import Enrollment
+from common.models import Enrollment, Program, ProgramVersion
 
 RECEIPT = "Thank you, noted."
 _NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:/\s*\d+)?\s*[.!]*\s*$")  # "4", "4/5", "3.5!"
@@ -31,14 +32,25 @@ class Waiting:
     enrollment_id: uuid.UUID
     kind: str  # answer (a check-in) | twin (an open exchange)
     node_id: str
+    program: str = ""  # the program's name
+    topic: str = ""  # a twin exchange's topic, which the twin's reply keeps to
 
 
 async def waiting_on(db: AsyncSession, member_id: uuid.UUID, conversation_id: uuid.UUID) -> Waiting | None:
     """The member's active enrollment that talks in this conversation and waits on them, if any."""
     state = col(Enrollment.state)
+    # Only the waiting node's topic leaves the database, not the whole graph.
+    topic = func.jsonb_path_query_first(
+        col(ProgramVersion.graph),
+        cast(literal("$.nodes[*] ? (@.id == $node).data.topic"), JSONPATH),
+        func.jsonb_build_object("node", state["node"].astext),
+        type_=JSONB,
+    )
     row = (
         await db.execute(
-            select(col(Enrollment.id), state["waiting"].astext, state["node"].astext)
+            select(col(Enrollment.id), state["waiting"].astext, state["node"].astext, col(Program.name), topic)
+            .join(ProgramVersion, col(ProgramVersion.id) == col(Enrollment.version_id))
+            .join(Program, col(Program.id) == col(Enrollment.program_id))
             .where(
                 col(Enrollment.member_id) == member_id,
                 col(Enrollment.status) == "active",
@@ -49,7 +61,9 @@ async def waiting_on(db: AsyncSession, member_id: uuid.UUID, conversation_id: uu
             .limit(1)
         )
     ).first()
-    return Waiting(row[0], str(row[1]), str(row[2])) if row else None
+    if row is None:
+        return None
+    return Waiting(row[0], str(row[1]), str(row[2]), row[3], row[4] if isinstance(row[4], str) else "")
 
 
 def answer_value(text: str) -> str:

@@ -205,7 +205,8 @@ async def run_turn(
         reply = persona.not_found_reply()
         await _stream_words(reply, on_token)
     else:
-        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token)
+        focus = (waiting.program, waiting.topic) if waiting is not None and waiting.kind == "twin" else None
+        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token, focus)
         citations = [_citation(hits[i]) for i in used]
 
     # Phase 3: store the reply and what the twin learned (its consistency score follows, off this path).
@@ -332,8 +333,10 @@ async def _generate(
     hits: list[Hit],
     passages: list[Passage],
     on_token: TokenSink | None,
+    focus: tuple[str, str] | None = None,
 ) -> tuple[str, str, list[int]]:
-    """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise."""
+    """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise. `focus`:
+    (program, topic) of the twin exchange the member is in."""
     if llm is not None:
         sources = [Source(p.id, p.document_title, format_location(p.location), p.text) for p in passages]
         messages = assemble(
@@ -344,6 +347,7 @@ async def _generate(
             facts=facts,
             history=history,
             question=question,
+            focus=focus if focus and focus[1] else None,
         )
         parts: list[str] = []
         try:

@@ -36,7 +36,12 @@ def format_location(location: dict[str, object]) -> str:
 
 
 def system_prompt(
-    name: str, card: str, principles: list[str], sources: list[Source], facts: list[tuple[str, str]]
+    name: str,
+    card: str,
+    principles: list[str],
+    sources: list[Source],
+    facts: list[tuple[str, str]],
+    focus: tuple[str, str] | None = None,
 ) -> str:
     lines = [
         f"You are the digital twin of {name}. Speak as {name} would, in their voice and method.",
@@ -48,6 +53,14 @@ def system_prompt(
         lines += ["", "## Principles you teach", *[f"- {p}" for p in principles[:12]]]
     if facts:
         lines += ["", "## What you know about this member", describe(facts)]
+    if focus:
+        program, topic = focus
+        lines += [
+            "",
+            "## This conversation",
+            f'The member is in your program "{program}", in an open exchange about: {topic}',
+            "Keep your reply on that topic and help them take it one step further.",
+        ]
     lines += [
         "",
         "## Sources (the only material you may draw on)",
@@ -70,10 +83,12 @@ def assemble(
     facts: list[tuple[str, str]],
     history: list[tuple[str, str]],
     question: str,
+    focus: tuple[str, str] | None = None,
     budget: int = DEFAULT_BUDGET,
 ) -> list[dict[str, str]]:
-    """Chat messages for the LLM; `history` is (role, content) oldest first, without the new question."""
-    system = system_prompt(name, card, principles, sources, facts)
+    """Chat messages for the LLM; `history` is (role, content) oldest first, without the new question;
+    `focus`: (program, topic) when the member is in a program's twin exchange."""
+    system = system_prompt(name, card, principles, sources, facts, focus)
     remaining = budget - estimate_tokens(system) - estimate_tokens(question)
     window: list[dict[str, str]] = []
     for role, content in reversed(history):

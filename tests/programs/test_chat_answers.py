@@ -10,8 +10,10 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from backend.lib.llm import LLM
 from backend.programs.inbox import RECEIPT, answer_value
 from tests.chat.conftest import member_token
+from tests.fakes.fake_ollama import FakeOllama
 from tests.programs.conftest import messages_of, published
 
 pytestmark = pytest.mark.slow  # chat turns load the embedding model
@@ -137,3 +139,36 @@ async def test_risky_message_and_other_members_never_answer(
     r = await client.post("/api/v1/chat", headers=carl["headers"], json={"message": "5", "conversation_id": conv})
     assert r.status_code == 404
     assert await state(client, creator, eid) == waiting
+
+
+async def test_twin_exchange_keeps_the_model_on_the_step_topic(client: AsyncTestClient[Any], app: Any) -> None:
+    """In a program's twin step the model hears the program and the step's topic; outside it, it does not."""
+    from tests.chat.conftest import CORPORA
+    from tests.conftest import register_and_login
+    from tests.knowledge.helpers import upload, wait_done
+
+    staff = await register_and_login(client, "topic-coach")
+    data = (CORPORA / "on_the_shortness_of_life.txt").read_bytes()
+    r = await upload(client, staff["headers"], "shortness.txt", data, title="On the Shortness of Life")
+    assert (await wait_done(client, staff["headers"], r.json()["id"], timeout=300))["status"] == "ready"
+    graph = coaching_graph()
+    graph["nodes"][6]["data"]["topic"] = "how you spend your leisure hours"
+    pid = await published(client, staff, graph)
+    bea = await member_token(client, staff, "bea")
+    await enrolled(client, staff, pid, bea)
+    conv = (await client.get("/api/v1/conversations", headers=bea["headers"])).json()[0]["id"]
+    await chat(client, bea, "4", conversation_id=conv)  # the check-in: now in the twin exchange
+
+    platform = app.state.platform
+    previous = platform.extras.get("llm")
+    with FakeOllama() as fake:
+        platform.extras["llm"] = LLM(fake.url, "llama3.2", timeout=10)
+        try:
+            inside = await chat(client, bea, "Why does my free time slip away so fast?", conversation_id=conv)
+            outside = await chat(client, bea, "Why does my free time slip away so fast?")
+        finally:
+            platform.extras["llm"] = previous
+    assert inside["mode"] == outside["mode"] == "llm"
+    inside_prompt, outside_prompt = (q.body["messages"][0]["content"] for q in fake.requests if q.path == "/api/chat")
+    assert '"Test", in an open exchange about: how you spend your leisure hours' in inside_prompt
+    assert "## This conversation" not in outside_prompt
