@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
-from backend.lib.tenancy import TENANT_KEY, TenantContext, apply_tenant
+from backend.lib.tenancy import TENANT_KEY, TenantContext, apply_tenant, fetch_row
 
 
 def async_url(url: str) -> URL:
@@ -37,15 +39,49 @@ def _set_tenant(session: Session, transaction: SessionTransaction, connection: C
     apply_tenant(connection, session.info.get(TENANT_KEY))
 
 
+async def _keep(_: asyncpg.Connection) -> None:
+    """Release without asyncpg's RESET ALL round trip: raw reads only set transaction-local settings, and
+    asyncpg still rolls back a connection released inside a transaction (a cancelled read)."""
+
+
 @dataclass
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    dsn: str = ""
+    pool_size: int = 10
+    pool_timeout: float = 30.0
+    _reads: asyncpg.Pool | None = field(default=None, repr=False)
+    _opening: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def session(self, tenant: TenantContext | None = None) -> AsyncSession:
         return self.sessionmaker(info={TENANT_KEY: tenant})
 
+    async def _read_pool(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._reads is None:
+                self._reads = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, reset=_keep)
+        return self._reads
+
+    async def read_row(self, tenant: TenantContext, query: str, *args: Any) -> asyncpg.Record | None:
+        """One tenant-scoped read without an ORM session, on a pool of plain asyncpg connections (same role).
+
+        For hot read endpoints: the SQLAlchemy session's identity map, greenlet hops and its pool checkout
+        (one `asyncio.wait_for` task per request) cost more than the read itself. `asyncio.timeout` keeps
+        the checkout bounded without a task.
+        """
+        pool = self._reads or await self._read_pool()
+        async with asyncio.timeout(self.pool_timeout):
+            conn = await pool.acquire()
+        try:
+            return await fetch_row(conn, tenant, query, *args)
+        finally:
+            await pool.release(conn)
+
     async def dispose(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
+            self._reads = None
         await self.engine.dispose()
 
 
@@ -56,7 +92,8 @@ def create_database(url: str, pool_size: int = 10, **engine_kw: Any) -> Database
     options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False, "pool_recycle": 1800}
     engine = create_async_engine(async_url(url), **{**options, **engine_kw})
     maker = async_sessionmaker(engine, sync_session_class=TenantSession, expire_on_commit=False)
-    return Database(engine=engine, sessionmaker=maker)
+    dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return Database(engine=engine, sessionmaker=maker, dsn=dsn, pool_size=pool_size)
 
 
 async def ping(db: Database) -> dict[str, Any]:

@@ -9,6 +9,9 @@ Fast path: when a transaction is about to start on an asyncpg connection, `apply
 statement) and hands SQLAlchemy's adapted connection a transaction object that ends it with COMMIT or
 ROLLBACK, exactly as asyncpg's own `Transaction` would. Anything else (a transaction already running,
 AUTOCOMMIT, a non-default isolation level, another driver) takes the plain path: the set_config statement.
+
+Raw reads: `fetch_row` runs one read on a plain asyncpg connection with the same `BEGIN; set_config` and a
+COMMIT, for hot read endpoints that need no ORM session (no identity map, no greenlet hops).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,3 +101,20 @@ async def switch_tenant(session: AsyncSession, ctx: TenantContext) -> None:
     session.info[TENANT_KEY] = ctx
     if session.in_transaction():
         await session.execute(_SET, _params(ctx))
+
+
+async def fetch_row(conn: asyncpg.Connection, ctx: TenantContext, query: str, *args: Any) -> asyncpg.Record | None:
+    """One read as `ctx`, in a transaction of its own on a raw asyncpg connection (3 round trips).
+
+    The connection must not be in a transaction. On any error the transaction is rolled back (and if even
+    that fails, the pool's release rolls back or drops the connection), so the setting never outlives it.
+    """
+    await conn.execute(_BEGIN_SET.format(**_params(ctx)))
+    try:
+        row: asyncpg.Record | None = await conn.fetchrow(query, *args)
+    except BaseException:
+        if not conn.is_closed():
+            await conn.execute("ROLLBACK")
+        raise
+    await TenantTransaction(conn).commit()
+    return row

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from backend.auth import invitations
-from backend.lib.deps import Caller, Db, Plat
+from backend.lib.deps import Caller, Db, Plat, provide_platform, provide_principal
 from backend.lib.errors import NotFound
 from backend.lib.principal import min_role
 from backend.team import service
@@ -25,6 +26,8 @@ from backend.team.schemas import (
 from backend.twin import persona_store
 from common.enums import Role
 from common.models import Creator, Invitation
+
+READ_WORKSPACE = "SELECT name, created_at FROM creators WHERE id = $1"
 
 
 def _invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
@@ -44,12 +47,15 @@ class WorkspaceController(Controller):
     guards = [min_role(Role.viewer)]
 
     @get("/")
-    async def read(self, db: Db, principal: Caller) -> WorkspaceOut:
-        creator = await db.get(Creator, principal.creator_id)
-        if creator is None:
+    async def read(self, request: Request[Any, Any, Any]) -> WorkspaceOut:
+        # A hot read: no injected dependencies (Litestar resolves two or more in an anyio task group, a
+        # task each), no ORM session: one raw tenant-scoped query, RLS as the caller's tenant.
+        platform, principal = provide_platform(request), provide_principal(request)
+        row = await platform.db.read_row(principal.tenant, READ_WORKSPACE, principal.creator_id)
+        if row is None:
             raise NotFound("Workspace not found")
         role = principal.role.value if principal.role else ""
-        return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
+        return WorkspaceOut(id=principal.creator_id, name=row["name"], created_at=row["created_at"], role=role)
 
     @patch("/", guards=[min_role(Role.admin)])
     async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:

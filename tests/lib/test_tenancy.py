@@ -137,3 +137,44 @@ def test_only_uuids_reach_the_sql_text() -> None:
     cid = uuid.uuid4()
     assert _params(TenantContext(str(cid).upper())) == {"cid": str(cid), "uid": ""}  # type: ignore[arg-type]
     assert _params(None) == {"cid": "", "uid": ""}
+
+
+# ---- raw reads (`Database.read_row` -> `fetch_row`): same rules without an ORM session ----------------
+
+RAW_SETTING = "SELECT current_setting('app.current_creator_id', true), current_setting('app.current_user_id', true)"
+
+
+async def _raw_clean(db: Database) -> None:
+    """The pooled connection, checked out with no tenant, sees no setting and no tenant row."""
+    pool = await db._read_pool()
+    async with pool.acquire() as conn:
+        assert not conn.is_in_transaction()
+        assert tuple(await conn.fetchrow(RAW_SETTING)) in {("", ""), (None, None)}
+        assert await conn.fetch("SELECT id FROM creators") == []
+
+
+async def test_a_raw_read_sees_its_tenant_only_and_leaves_nothing_behind(
+    db: Database, workspace: dict[str, Any]
+) -> None:
+    ctx = TenantContext(workspace["creator_id"], workspace["user_id"])
+    db.pool_size = 1  # one physical connection: the next checkout reuses it
+    row = await db.read_row(ctx, "SELECT id, name FROM creators WHERE id = $1", ctx.creator_id)
+    assert row is not None and row["name"] == "tenancy"
+    setting = await db.read_row(ctx, RAW_SETTING)
+    assert setting is not None and tuple(setting) == (str(ctx.creator_id), str(ctx.user_id))
+    await _raw_clean(db)
+    # another tenant (or none) reads nothing of it: RLS is in force for the app role on this path too
+    assert (
+        await db.read_row(TenantContext(uuid.uuid4()), "SELECT id FROM creators WHERE id = $1", ctx.creator_id) is None
+    )
+    assert await db.read_row(TenantContext(None), "SELECT id FROM creators WHERE id = $1", ctx.creator_id) is None
+    role = await db.read_row(ctx, "SELECT r.rolsuper, r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user")
+    assert role is not None and tuple(role) == (False, False)
+
+
+async def test_a_failed_raw_read_rolls_back(db: Database, workspace: dict[str, Any]) -> None:
+    ctx = TenantContext(workspace["creator_id"], workspace["user_id"])
+    db.pool_size = 1
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await db.read_row(ctx, "SELECT 1/0")
+    await _raw_clean(db)
