@@ -10,7 +10,6 @@ sentence vector has seen the whole passage. Zero extra model calls; stored as fl
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 
@@ -66,30 +65,6 @@ def encode_with_spans(embedder: Embedder, texts: list[str]) -> tuple[np.ndarray,
     """Passage vectors, exactly as `embedder.encode` makes them, and each passage's sentence vectors."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32), []
-    model: Any = embedder._load()
-    import torch
-
-    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    spans: list[np.ndarray] = [np.zeros((0, DIMENSIONS), dtype=np.float32)] * len(texts)
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # like encode: similar lengths together
-    size = embedder.batch_size
-    with embedder._run_lock:  # the model's one-call-at-a-time lane, shared with `encode`
-        torch.set_num_threads(embedder._default_threads)
-        for start in range(0, len(order), size):
-            batch = order[start : start + size]
-            enc = model.tokenizer(
-                [texts[i] for i in batch],
-                padding=True,
-                truncation=True,
-                max_length=model.max_seq_length,
-                return_offsets_mapping=True,
-                return_tensors="pt",
-            )
-            offsets = enc.pop("offset_mapping").numpy()
-            with torch.inference_mode():
-                out = model.forward(dict(enc))
-            tokens, mask = out["token_embeddings"].numpy(), enc["attention_mask"].numpy().astype(bool)
-            vectors[batch] = out["sentence_embedding"].numpy()
-            for row, i in enumerate(batch):
-                spans[i] = pool(tokens[row][mask[row]], offsets[row][mask[row]], sentence_ranges(texts[i]))
-    return vectors, spans
+    return embedder.encode_tokens_sync(
+        texts, lambda i, tokens, offsets: pool(tokens, offsets, sentence_ranges(texts[i]))
+    )

@@ -1,6 +1,6 @@
 """Sentence embeddings with a local model (MiniLM by default), loaded once per process, off the event loop.
 
-Three paths, two lanes (a lane = one model instance and one model call at a time):
+Four paths, two lanes (a lane = one model instance and one model call at a time):
 - `encode(texts)`: bulk (ingestion, persona synthesis), in batches of `batch_size`, torch's default threads,
   on the request lane (torch already uses every core there; parallel bulk calls would only thrash).
 - `encode_one(text)`: one text on a request's critical path (a search query). Concurrent calls are gathered
@@ -9,6 +9,8 @@ Three paths, two lanes (a lane = one model instance and one model call at a time
   `max_batch`. These calls use `online_threads` torch threads (1 by default): on a small shared machine a
   second intra-op thread fights the event loop and other processes for the cores, and was 3-10x slower
   per query here.
+- `encode_tokens_sync(texts, each)`: bulk like `encode`, on the request lane, for callers that need the
+  model's token vectors too (sentence vectors pooled from a passage's own forward pass, at ingestion).
 - `encode_one(text, urgent=False)`: background texts (a reply to score for consistency), micro-batched the
   same way on their own lane: a second model instance in its own thread, at a lower CPU priority. A query
   never waits for a reply's model call (one reply is ~4x a query's model time), and when the cores are
@@ -22,14 +24,16 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 DIMENSIONS = 384
+T = TypeVar("T")
 BACKGROUND_NICE = 10  # the background lane's thread: the request lane and the event loop get the cores first
 
 
@@ -124,6 +128,43 @@ class Embedder:
 
     async def encode(self, texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(self.encode_sync, texts)
+
+    def encode_tokens_sync(
+        self, texts: list[str], each: Callable[[int, np.ndarray, np.ndarray], T]
+    ) -> tuple[np.ndarray, list[T]]:
+        """The texts' vectors, as `encode_sync` makes them, and `each(i, tokens, offsets)` for every text:
+        text i's token vectors from the same forward pass (special tokens included, padding not) and each
+        token's (start, end) character range in the text ((0, 0) for special tokens). `each` runs per batch,
+        so a batch's token vectors never outlive it. Blocking; on the request lane, in batches of
+        `batch_size` texts of similar length, like `encode`."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32), []
+        model = self._load()
+        import torch
+
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        results: list[Any] = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # like encode: similar lengths together
+        with self._run_lock:
+            torch.set_num_threads(self._default_threads)
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                enc = model.tokenizer(
+                    [texts[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=model.max_seq_length,
+                    return_offsets_mapping=True,
+                    return_tensors="pt",
+                )
+                offsets = enc.pop("offset_mapping").numpy()
+                with torch.inference_mode():
+                    out = model.forward(dict(enc))
+                tokens, mask = out["token_embeddings"].numpy(), enc["attention_mask"].numpy().astype(bool)
+                vectors[batch] = out["sentence_embedding"].numpy()
+                for row, i in enumerate(batch):
+                    results[i] = each(i, tokens[row][mask[row]], offsets[row][mask[row]])
+        return vectors, results
 
     async def encode_one(self, text: str, *, urgent: bool = True) -> np.ndarray:
         """One text's vector, batched with concurrent callers; `urgent=False`: on the background lane."""
