@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from backend.knowledge.ingest import ingest_document
-from backend.lib.embeddings import Embedder
 from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
+from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
 from backend.programs.timers import advance_program_timers, kick
@@ -35,7 +35,8 @@ class LazyChunker:
 async def open_features(platform: Platform) -> Jobs:
     s = platform.settings
     platform.extras["vectors"] = VectorStore(path=s.data_dir / "chroma", url=s.chroma_url)
-    platform.extras["embedder"] = Embedder(s.embedding_model, s.embedding_batch_size)
+    # Single texts (queries) on ONNX Runtime, bulk on torch; torch alone if the ONNX model cannot be made.
+    platform.extras["embedder"] = OnnxEmbedder(s.embedding_model, s.embedding_batch_size)
     platform.extras["chunker"] = LazyChunker()
     platform.extras["llm"] = LLM(s.ollama_url, s.ollama_model, timeout=s.ollama_timeout)
     platform.extras["scorer"] = Scorer(platform)  # replies' consistency, after they are sent
