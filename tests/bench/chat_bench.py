@@ -545,23 +545,27 @@ async def scoring_drain(admin_url: str, timeout: float = 300) -> dict[str, Any]:
 
 
 def model_floor(texts: list[str]) -> dict[str, Any]:
-    """What the embedding model alone needs for one burst's 100 queries, in this process (API stopped)."""
-    from backend.lib.embeddings import Embedder
+    """What the embedding model alone needs for one burst's 100 queries, in this process (API stopped),
+    on the runtime the API uses for queries (ONNX Runtime, one thread; torch if that is unavailable)."""
+    from backend.lib.onnx_embeddings import OnnxEmbedder
 
-    embedder = Embedder()
-    embedder._load()
+    embedder = OnnxEmbedder()
     burst = [texts[i % len(texts)] for i in range(CONVERSATIONS)]
-    embedder._run(burst[:4], 4, 1)  # warm
+    embedder._single(burst[:4], True)  # warm (loads, and exports the ONNX model if this machine has none)
     started = time.perf_counter()
     for i in range(0, len(burst), embedder.max_batch):
-        embedder._run(burst[i : i + embedder.max_batch], embedder.max_batch, 1)
+        embedder._single(burst[i : i + embedder.max_batch], True)
     batched = (time.perf_counter() - started) * 1000
     singles = []
     for text in burst[:20]:
         started = time.perf_counter()
-        embedder._run([text], 1, 1)
+        embedder._single([text], True)
         singles.append((time.perf_counter() - started) * 1000)
-    return {"burst_queries_batched_ms": round(batched, 1), "single_query": summary(singles)}
+    return {
+        "runtime": embedder.runtime,
+        "burst_queries_batched_ms": round(batched, 1),
+        "single_query": summary(singles),
+    }
 
 
 # ---- the bench -----------------------------------------------------------------------------------
@@ -733,7 +737,8 @@ def report(result: dict[str, Any]) -> str:
         f = result["model_floor"]
         lines += [
             "",
-            f"Floor: the embedding model alone (this process, API stopped, one torch thread) embeds one burst's "
+            f"Floor: the embedding model alone (this process, API stopped, {f.get('runtime', 'torch')}, one thread) "
+            f"embeds one burst's "
             f"{load['conversations']} queries in **{f['burst_queries_batched_ms']} ms** (batches of 32); one query "
             f"alone p50 {f['single_query']['p50_ms']} ms. Every turn also embeds its reply for the consistency "
             "score (a few hundred tokens, ~4x a query's model time here), after the reply is sent.",
