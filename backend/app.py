@@ -11,7 +11,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
 from backend.health.controllers import HealthController
@@ -19,6 +19,7 @@ from backend.knowledge.controllers import KnowledgeController
 from backend.lib.deps import DEPENDENCIES
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.logging import configure_logging, request_id_middleware
+from backend.lib.metrics import metrics_middleware
 from backend.lib.platform import Platform
 from backend.lib.principal import TokenAuthMiddleware
 from backend.members.controllers import MembersController
@@ -67,13 +68,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             chat_socket,
         ],
     )
-    prometheus = PrometheusConfig(app_name="coachtwin", group_path=True, exclude=PUBLIC_PATHS)
     auth = DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS, exclude_from_auth_key="exclude_from_auth")
     return Litestar(
         route_handlers=[api, HealthController, Metrics],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, prometheus.middleware, auth],
+        middleware=[request_id_middleware, metrics_middleware("coachtwin", PUBLIC_PATHS), auth],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["x-request-id"]),
         openapi_config=OpenAPIConfig(
             title="CoachTwin API",

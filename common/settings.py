@@ -34,6 +34,9 @@ class Settings:
     database_admin_url: str = ""
     db_pool_size: int = 10
     redis_url: str = ""
+    # Seconds a tenant's cached copy of a hot read may live in Redis (a safety net: writers invalidate it).
+    # 0 turns the read cache off: every such read goes to PostgreSQL.
+    read_cache_ttl: int = 30
     chroma_url: str = ""
     # Auth
     jwt_algorithm: str = "HS256"
@@ -97,6 +100,7 @@ def load_settings() -> Settings:
         database_admin_url=_env("DATABASE_ADMIN_URL"),
         db_pool_size=_int("DB_POOL_SIZE", 10),
         redis_url=_env("REDIS_URL"),
+        read_cache_ttl=_int("READ_CACHE_TTL", 30),
         chroma_url=_env("CHROMA_URL"),
         jwt_algorithm=_env("JWT_ALGORITHM", "HS256"),
         jwt_secret=_env("JWT_SECRET", _DEV_SECRET),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import OrderedDict
@@ -56,6 +57,70 @@ async def redis_info(redis: Redis) -> dict[str, Any]:
     return {"ok": bool(pong)}
 
 
+class MGetBatcher:
+    """MGETs issued in the same event-loop turn go to Redis as ONE MGET (their keys joined, answers split).
+
+    Under load the socket write is the dearest part of a Redis call here (loopback TCP wakes the server
+    synchronously): concurrent requests' revocation checks share it instead of paying one each. A lone
+    request waits for nothing but the end of the current loop turn. MGET reads all its keys at one instant,
+    so a joined MGET answers each caller exactly as its own would have. An error reaches every caller of
+    the batch; a caller that gave up (cancelled) does not cancel the others.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._pending: list[tuple[list[str], asyncio.Future[list[Any]]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # referenced until done (the loop keeps weak ones)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def mget(self, keys: list[str]) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Any]] = loop.create_future()
+        if self._pending and self._loop is not loop:  # left by a loop that closed before its flush ran
+            self._pending = []
+        if not self._pending:
+            self._loop = loop
+            loop.call_soon(self._flush)
+        self._pending.append((keys, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.ensure_future(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[list[str], asyncio.Future[list[Any]]]]) -> None:
+        try:
+            values = await self.redis.mget([key for keys, _ in batch for key in keys])
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        start = 0
+        for keys, future in batch:
+            if not future.done():
+                future.set_result(values[start : start + len(keys)])
+            start += len(keys)
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+async def agree_on_token(redis: Redis, key: str) -> str:
+    """The version token at `key`, made now if there is none (every process agrees on the first one)."""
+    pipe = redis.pipeline()
+    pipe.set(key, new_token(), nx=True)
+    pipe.get(key)
+    return str((await pipe.execute())[1])
+
+
 class TenantMemo(Generic[T]):
     """Values kept in this process, per tenant, while the tenant's version token in Redis stands.
 
@@ -77,12 +142,7 @@ class TenantMemo(Generic[T]):
     async def _token(self, redis: Redis, creator_id: uuid.UUID) -> str:
         key = self._token_key(creator_id)
         token = await redis.get(key)
-        if token is None:  # first read since Redis started: agree on one token
-            pipe = redis.pipeline()
-            pipe.set(key, uuid.uuid4().hex, nx=True)
-            pipe.get(key)
-            token = (await pipe.execute())[1]
-        return str(token)
+        return str(token) if token is not None else await agree_on_token(redis, key)
 
     async def get(self, redis: Redis, creator_id: uuid.UUID, name: str, load: Callable[[], Awaitable[T]]) -> T:
         key = tenant_key(self.kind, creator_id, name)
@@ -100,4 +160,46 @@ class TenantMemo(Generic[T]):
 
     async def changed(self, redis: Redis, creator_id: uuid.UUID) -> None:
         """Call after committing a change to what this memo holds for the tenant."""
-        await redis.set(self._token_key(creator_id), uuid.uuid4().hex)
+        await redis.set(self._token_key(creator_id), new_token())
+
+
+class TenantReadCache:
+    """A tenant's copy of one read in Redis, looked up in the same MGET as the caller's revocation check.
+
+    Two keys per tenant: `{kind}:creator_{id}` holds `<version>|<payload>`, `{kind}:creator_{id}:version`
+    the version token, which every writer replaces after its commit (`changed`). A copy counts only when its
+    tag equals the version read in the same MGET. A reader takes the version BEFORE it reads PostgreSQL and
+    tags its copy with it, so a copy filled from a read that raced a write carries the replaced version and
+    is never served; a copy of a newer read tagged with an older version only costs a miss. Copies expire
+    after `ttl` seconds too (a writer that died between its commit and `changed`). Copies are filled only
+    from a read made as the tenant (RLS), and keys are `tenant_key`s, so no tenant's copy is another's.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def keys(self, creator_id: uuid.UUID) -> tuple[str, str]:
+        return tenant_key(self.kind, creator_id), tenant_key(self.kind, creator_id, "version")
+
+    @staticmethod
+    def valid(copy: str | None, version: str | None) -> str | None:
+        """The payload of `copy` if it was filled under `version`, else None."""
+        if copy is None or version is None:
+            return None
+        tag, _, payload = copy.partition("|")
+        return payload if tag == version else None
+
+    async def version(self, redis: Redis, creator_id: uuid.UUID) -> str:
+        """The version to tag a fill with when the MGET found none (first read since Redis started)."""
+        return await agree_on_token(redis, self.keys(creator_id)[1])
+
+    async def fill(self, redis: Redis, creator_id: uuid.UUID, version: str, payload: str, ttl: int) -> None:
+        await redis.set(self.keys(creator_id)[0], f"{version}|{payload}", ex=ttl)
+
+    async def changed(self, redis: Redis, creator_id: uuid.UUID) -> None:
+        """Call after committing a change to what this read returns for the tenant."""
+        copy, version = self.keys(creator_id)
+        pipe = redis.pipeline()
+        pipe.set(version, new_token())
+        pipe.delete(copy)
+        await pipe.execute()

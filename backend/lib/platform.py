@@ -7,7 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from backend.lib.cache import connect
+from backend.lib.cache import MGetBatcher, connect
 from backend.lib.db import Database, create_database
 from backend.lib.security import Passwords, Tokens
 from common.settings import Settings
@@ -22,6 +22,11 @@ class Platform:
     tokens: Tokens
     # Feature services register themselves here (vector store, embedder, LLM, job queue).
     extras: dict[str, Any] = field(default_factory=dict)
+    # The per-request revocation MGETs of one loop turn, sent as one (see MGetBatcher).
+    mget: MGetBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mget = MGetBatcher(self.redis)
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:

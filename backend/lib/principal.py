@@ -10,7 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from backend.lib.cache import tenant_key
+from backend.lib.cache import TenantReadCache, tenant_key
 from backend.lib.errors import Forbidden, NotAuthenticated
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -53,27 +53,60 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return ""
 
 
+# A route handler's `opt` key naming the `TenantReadCache` whose keys ride in the revocation MGET.
+READ_CACHE = "read_cache"
+# The scope key where the middleware leaves what that MGET found for the handler.
+PREFETCHED = "coachtwin.prefetched"
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """What the revocation MGET found of a route's `TenantReadCache`: the copy (if still valid) and version."""
+
+    cache: TenantReadCache
+    payload: str | None
+    version: str | None
+
+
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = _bearer(connection)
         if not token:
             raise NotAuthenticated("Missing bearer token")
         platform: Platform = connection.app.state.platform
-        principal = await authenticate(platform, token)
+        cache = connection.route_handler.opt.get(READ_CACHE) if platform.settings.read_cache_ttl > 0 else None
+        principal, prefetched = await authenticate_prefetching(platform, token, cache)
+        if prefetched is not None:
+            connection.scope[PREFETCHED] = prefetched  # type: ignore[literal-required]
         return AuthenticationResult(user=principal, auth=token)
 
 
 async def authenticate(platform: Platform, token: str) -> Principal:
     """Verify an access or member token and check revocation in one Redis round trip."""
+    return (await authenticate_prefetching(platform, token, None))[0]
+
+
+async def authenticate_prefetching(
+    platform: Platform, token: str, cache: TenantReadCache | None
+) -> tuple[Principal, Prefetched | None]:
+    """`authenticate`, and in the same MGET the caller's tenant's copy in `cache` (if any).
+
+    Revocation is decided before anything cached is handed out: a revoked token never reads a copy.
+    """
     claims = platform.tokens.verify(token, typ=("access", "member"))
-    jti_revoked, subject_revoked_at = await platform.redis.mget(
-        revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub)
-    )
+    keys = [revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub)]
+    if cache is not None:
+        keys += cache.keys(claims.cid)
+    found = await platform.mget.mget(keys)
+    jti_revoked, subject_revoked_at = found[0], found[1]
     if jti_revoked or (subject_revoked_at and claims.iat < float(subject_revoked_at)):
         raise NotAuthenticated("Token has been revoked")
     kind = PrincipalKind.member if claims.typ == "member" else PrincipalKind.staff
     role = Role(claims.role) if claims.role else None
-    return Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
+    principal = Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
+    if cache is None:
+        return principal, None
+    return principal, Prefetched(cache, cache.valid(found[2], found[3]), found[3])
 
 
 def staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from backend.auth import invitations
-from backend.lib.deps import Caller, Db, Plat, provide_platform, provide_principal
+from backend.lib.cache import TenantReadCache
+from backend.lib.deps import Caller, Db, Plat, provide_platform, provide_principal, read_through
 from backend.lib.errors import NotFound
-from backend.lib.principal import min_role
+from backend.lib.principal import READ_CACHE, min_role
 from backend.team import service
 from backend.team.schemas import (
     InvitationIn,
@@ -22,12 +24,19 @@ from backend.team.schemas import (
     TeamMemberOut,
     WorkspaceIn,
     WorkspaceOut,
+    WorkspaceRow,
 )
 from backend.twin import persona_store
 from common.enums import Role
 from common.models import Creator, Invitation
 
 READ_WORKSPACE = "SELECT name, created_at FROM creators WHERE id = $1"
+# GET /workspace's copy per tenant. What it holds (name, created_at) changes only by a rename (PATCH below);
+# the role in the answer is the caller's own, from the token, and a membership change (role change,
+# removal) revokes the member's tokens, which the same MGET checks before any copy is served.
+WORKSPACE_READ = TenantReadCache("workspace")
+_ROW_ENCODER = msgspec.json.Encoder()
+_ROW_DECODER = msgspec.json.Decoder(WorkspaceRow)
 
 
 def _invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
@@ -46,16 +55,23 @@ class WorkspaceController(Controller):
     tags = ["workspace"]
     guards = [min_role(Role.viewer)]
 
-    @get("/")
+    @get("/", opt={READ_CACHE: WORKSPACE_READ})
     async def read(self, request: Request[Any, Any, Any]) -> WorkspaceOut:
         # A hot read: no injected dependencies (Litestar resolves two or more in an anyio task group, a
-        # task each), no ORM session: one raw tenant-scoped query, RLS as the caller's tenant.
+        # task each), no ORM session: the tenant's cached copy (found by the auth middleware's MGET) or one
+        # raw tenant-scoped query, RLS as the caller's tenant.
         platform, principal = provide_platform(request), provide_principal(request)
-        row = await platform.db.read_row(principal.tenant, READ_WORKSPACE, principal.creator_id)
-        if row is None:
+
+        async def load() -> str | None:
+            row = await platform.db.read_row(principal.tenant, READ_WORKSPACE, principal.creator_id)
+            return None if row is None else _ROW_ENCODER.encode(WorkspaceRow(row["name"], row["created_at"])).decode()
+
+        payload = await read_through(request, platform, principal, load)
+        if payload is None:
             raise NotFound("Workspace not found")
+        row = _ROW_DECODER.decode(payload)
         role = principal.role.value if principal.role else ""
-        return WorkspaceOut(id=principal.creator_id, name=row["name"], created_at=row["created_at"], role=role)
+        return WorkspaceOut(id=principal.creator_id, name=row.name, created_at=row.created_at, role=role)
 
     @patch("/", guards=[min_role(Role.admin)])
     async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:
@@ -64,6 +80,7 @@ class WorkspaceController(Controller):
             raise NotFound("Workspace not found")
         creator.name = data.name
         await db.commit()
+        await WORKSPACE_READ.changed(platform.redis, principal.creator_id)
         await persona_store.changed(platform, principal.creator_id)  # the default persona speaks as the workspace
         role = principal.role.value if principal.role else ""
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)

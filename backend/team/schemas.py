@@ -17,6 +17,13 @@ class WorkspaceOut(msgspec.Struct):
     role: str
 
 
+class WorkspaceRow(msgspec.Struct):
+    """What `GET /workspace` reads from PostgreSQL (and keeps in the tenant's read cache); the role is the caller's."""
+
+    name: str
+    created_at: datetime
+
+
 class WorkspaceIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
 

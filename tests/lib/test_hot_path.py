@@ -1,0 +1,115 @@
+"""The authenticated read's hot path: remembered token verification, joined revocation MGETs, lean metrics.
+
+Real Redis and the real app; nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jwt
+import pytest
+import redis.asyncio as aioredis
+from litestar.testing import AsyncTestClient
+
+from backend.lib.cache import MGetBatcher
+from backend.lib.errors import NotAuthenticated
+from backend.lib.security import Tokens
+from common.settings import get_settings
+
+
+@pytest.fixture
+def tokens() -> Tokens:
+    return Tokens(get_settings())
+
+
+def test_a_remembered_token_still_expires_and_keeps_its_type(tokens: Tokens) -> None:
+    token, _ = tokens.issue(typ="access", sub=uuid.uuid4(), cid=uuid.uuid4(), ttl=1, role="owner")
+    assert tokens.verify(token, typ="access").role == "owner"
+    assert token in tokens._verified
+    with pytest.raises(NotAuthenticated, match="Expected a member token"):
+        tokens.verify(token, typ="member")  # the type is checked on every use, remembered or not
+    time.sleep(1.1)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        tokens.verify(token, typ="access")
+    assert token not in tokens._verified
+
+
+def test_a_failed_token_is_never_remembered(tokens: Tokens) -> None:
+    token, _ = tokens.issue(typ="access", sub=uuid.uuid4(), cid=uuid.uuid4(), ttl=60)
+    head, body, sig = token.split(".")
+    forged = f"{head}.{body}.{sig[:-2]}{'AA' if sig[-2:] != 'AA' else 'BB'}"
+    unsigned = jwt.encode(jwt.decode(token, options={"verify_signature": False}), None, algorithm="none")
+    other_key = Tokens(dataclasses.replace(get_settings(), jwt_secret="another-secret-of-enough-length-0123456789"))
+    wrong_key, _ = other_key.issue(typ="access", sub=uuid.uuid4(), cid=uuid.uuid4(), ttl=60)
+    for bad in (forged, unsigned, wrong_key, "not.a.token"):
+        for _ in range(2):
+            with pytest.raises(NotAuthenticated, match="invalid"):
+                tokens.verify(bad, typ="access")
+        assert bad not in tokens._verified
+    assert tokens.verify(token, typ="access").typ == "access"
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[aioredis.Redis]:
+    r = aioredis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+    yield r
+    await r.aclose()
+
+
+async def _mget_calls(r: aioredis.Redis) -> int:
+    stats = await r.info("commandstats")
+    return int(stats.get("cmdstat_mget", {}).get("calls", 0))
+
+
+async def test_concurrent_mgets_go_as_one_and_each_caller_gets_its_own_answer(redis: aioredis.Redis) -> None:
+    tag = uuid.uuid4().hex
+    await redis.mset({f"batch:{tag}:{i}": str(i) for i in range(0, 40, 2)})  # odd keys missing
+    batcher = MGetBatcher(redis)
+    before = await _mget_calls(redis)
+    asks = [[f"batch:{tag}:{i}", f"batch:{tag}:{i + 1}"] for i in range(0, 40, 2)] + [[f"batch:{tag}:4"]]
+    answers = await asyncio.gather(*(batcher.mget(keys) for keys in asks))
+    assert await _mget_calls(redis) - before == 1
+    assert answers[:-1] == [[str(i), None] for i in range(0, 40, 2)] and answers[-1] == ["4"]
+    assert await batcher.mget([f"batch:{tag}:0"]) == ["0"]  # a lone caller is not held back
+    await redis.delete(*(f"batch:{tag}:{i}" for i in range(40)))
+
+
+async def test_a_cancelled_caller_does_not_spoil_the_batch(redis: aioredis.Redis) -> None:
+    tag = uuid.uuid4().hex
+    await redis.set(f"batch:{tag}", "v", ex=60)
+    batcher = MGetBatcher(redis)
+    gone = asyncio.ensure_future(batcher.mget([f"batch:{tag}"]))
+    kept = asyncio.ensure_future(batcher.mget([f"batch:{tag}", f"batch:{tag}:none"]))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await kept == ["v", None]
+    assert gone.cancelled()
+
+
+async def test_a_redis_error_reaches_every_caller_of_the_batch() -> None:
+    broken = aioredis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)  # nothing listens
+    batcher = MGetBatcher(broken)
+    results = await asyncio.gather(batcher.mget(["a"]), batcher.mget(["b"]), return_exceptions=True)
+    assert all(isinstance(r, Exception) for r in results)
+    await broken.aclose()
+
+
+async def test_requests_are_counted_by_route_template(client: AsyncTestClient[Any], creator: dict[str, Any]) -> None:
+    for _ in range(2):
+        assert (await client.get("/api/v1/workspace", headers=creator["headers"])).status_code == 200
+    assert (await client.get("/api/v1/workspace")).status_code == 401
+    text = (await client.get("/metrics")).text
+    line = 'app_name="coachtwin",method="GET",path="/api/v1/workspace",status_code="200"'
+    assert f"litestar_requests_total{{{line}}}" in text
+    assert f"litestar_request_duration_seconds_count{{{line}}}" in text
+    assert "litestar_requests_total{" + line.replace('"200"', '"401"') + "}" in text
+    assert "litestar_requests_in_progress{" in text
+    assert "litestar_requests_error_total{" not in text  # no 5xx, no error series
+    assert 'path="/metrics"' not in text and 'path="/health' not in text  # public paths are not measured
