@@ -125,7 +125,7 @@ class KnowledgeController(Controller):
     async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
         doc = await documents.get(db, document_id, lock=True)
         await documents.remove(db, platform.extras["vectors"], doc)
-        await refresh_stats(db, platform.redis, doc.creator_id)
+        await refresh_stats(db, doc.creator_id)
 
     @get("/search")
     async def search_knowledge(

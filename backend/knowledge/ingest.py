@@ -145,6 +145,7 @@ async def _index(
             await job.update(progress=done / total)  # also the heartbeat saq's sweeper watches
     await _set(platform, tenant, did, status=DocumentStatus.ready, progress=1.0, chunk_count=total, error=None)
     async with platform.db.session(tenant) as db:
-        await refresh_stats(db, platform.redis, cid)  # the full-text leg's document frequencies
+        await refresh_stats(db, cid)  # the full-text leg's corpus figures
+        await db.commit()
     log.info("ingest_ready", document_id=str(did), chunks=total)
     return "ready"

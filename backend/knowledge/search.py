@@ -1,7 +1,8 @@
 """Hybrid retrieval: candidates from the vector leg (Chroma) and the full-text leg (PostgreSQL BM25), re-ranked
 by how close the question is to the best sentence of each passage, then de-duplicated.
 
-Both legs only see the caller's tenant: Chroma through the tenant's own collection, PostgreSQL through RLS.
+Both legs only see the caller's tenant: Chroma through the tenant's own collection, PostgreSQL through RLS
+(and, for the full-text match, a function that filters on the transaction's tenant itself: lexical.py).
 
 Why re-rank rather than fuse ranks: the questions people ask are answered by one sentence of a ~200-token
 passage, and a passage vector averages the whole passage. Each passage carries its sentences' vectors,
@@ -13,8 +14,11 @@ tests/bench/retrieval/README.md): the full-text leg's value is the passages it a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import time
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,20 +27,38 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.knowledge import spans
-from backend.knowledge.lexical import lexical_leg
+from backend.knowledge.lexical import PASSAGE, lexical_leg
+from backend.lib.embeddings import DIMENSIONS
 from backend.lib.platform import Platform
 
 Mode = Literal["hybrid", "vector", "fulltext"]
 CANDIDATES = 40  # from each leg
 _WORD = re.compile(r"[a-z0-9']+")
 
-_ROWS = text(
-    """
-SELECT c.id, c.text, c.location, c.document_id, d.title, c.spans
-FROM chunks c JOIN documents d ON d.id = c.document_id
-WHERE c.id = ANY(:ids)
-"""
-)
+_ROWS = text(f"SELECT {PASSAGE} FROM chunks c WHERE c.id = ANY(:ids)")
+
+
+class _Clock:
+    """Stage timings into a dict of milliseconds, or nothing when no dict is given."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+        self._started: dict[str, float] = {}
+
+    def start(self, name: str) -> None:
+        self._started[name] = time.perf_counter()
+
+    def stop(self, name: str) -> None:
+        if self.into is not None and name in self._started:
+            self.into[name] = (time.perf_counter() - self._started.pop(name)) * 1000
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.start(name)
+        try:
+            yield
+        finally:
+            self.stop(name)
 
 
 @dataclass
@@ -59,12 +81,26 @@ def span_score(query: np.ndarray, sentence_vectors: np.ndarray, fallback: float)
     return float(np.max(sentence_vectors @ query))
 
 
+def span_scores(query: np.ndarray, packed: Sequence[bytes | None], fallbacks: Sequence[float]) -> np.ndarray:
+    """`span_score` for many passages at once, from their stored (packed) sentence vectors: one matrix
+    product over all the sentences instead of one per passage."""
+    scores = np.asarray(fallbacks, dtype=np.float64)
+    counts = np.asarray([len(b) // (2 * DIMENSIONS) if b else 0 for b in packed])
+    present = np.flatnonzero(counts)
+    if len(present):
+        sentences = spans.unpack(b"".join(b for b in packed if b))
+        starts = np.concatenate(([0], np.cumsum(counts[present])[:-1]))
+        scores[present] = np.maximum.reduceat(sentences @ query, starts)
+    return scores
+
+
 def _words(s: str) -> set[str]:
     return set(_WORD.findall(s.lower()))
 
 
-def diversify(hits: list[Hit], k: int, max_overlap: float = 0.6) -> list[Hit]:
-    """Keep the best of near-copies: no two results share more than `max_overlap` of their words."""
+def diversify(hits: Iterable[Hit], k: int, max_overlap: float = 0.6) -> list[Hit]:
+    """Keep the best of near-copies: no two results share more than `max_overlap` of their words. `hits`
+    best first; it is read only until k are chosen."""
     chosen: list[Hit] = []
     seen: list[set[str]] = []
     for hit in hits:
@@ -92,35 +128,51 @@ async def search(
     k: int = 5,
     mode: Mode = "hybrid",
     query_vector: np.ndarray | None = None,
+    stages: dict[str, float] | None = None,
 ) -> list[Hit]:
     """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it (a chat
-    turn computes it before it takes a database connection)."""
+    turn computes it before it takes a database connection). `stages`, when given, receives each stage's
+    time in milliseconds (benches)."""
     qvec = query_vector
+    clock = _Clock(stages)
+    rows: dict[uuid.UUID, Any] = {}  # passage rows by id, from either leg's reads
 
     async def vector() -> dict[uuid.UUID, float]:
         nonlocal qvec
         if qvec is None:
-            qvec = await platform.extras["embedder"].encode_one(q)
-        return dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
+            with clock("embed"):
+                qvec = await platform.extras["embedder"].encode_one(q)
+        with clock("chroma"):
+            return dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
 
     async def fulltext() -> dict[uuid.UUID, float]:
-        return dict(await lexical_leg(db, platform.redis, creator_id, q, CANDIDATES))
+        found = await lexical_leg(db, q, CANDIDATES, stages)
+        rows.update((r.chunk_id, r) for r in found)  # the statement brings its passages' rows along
+        return {r.chunk_id: r.score for r in found}
 
-    # Each leg's passages, best first, with its own score. The legs run side by side: PostgreSQL matches
-    # and ranks while the model embeds the question.
+    # Each leg's passages, best first, with its own score. The legs run side by side: PostgreSQL matches,
+    # ranks and reads its passages while the model embeds the question; then only the vector leg's new
+    # passages are read.
     run = {"vector": vector, "fulltext": fulltext}
     names = ["vector", "fulltext"] if mode == "hybrid" else [mode]
-    legs = dict(zip(names, await asyncio.gather(*(run[name]() for name in names)), strict=True))
+    with clock("legs"):
+        legs = dict(zip(names, await asyncio.gather(*(run[name]() for name in names)), strict=True))
     candidates = list(dict.fromkeys(i for leg in legs.values() for i in leg))
     if not candidates:
         return []
-    rows = {r.id: r for r in await db.execute(_ROWS, {"ids": candidates})}
+    with clock("rows"):  # the vector leg's passages the full-text statement did not bring
+        missing = [i for i in candidates if i not in rows]
+        if missing:
+            rows.update((r.chunk_id, r) for r in await db.execute(_ROWS, {"ids": missing}))
+    clock.start("rerank")
     similarity = legs.get("vector", {})
+    found = [i for i in candidates if i in rows]  # a row deleted meanwhile is skipped
     if mode == "hybrid" and qvec is not None:
-        scores = {i: span_score(qvec, spans.unpack(r.spans), similarity.get(i, 0.0)) for i, r in rows.items()}
+        ranked = span_scores(qvec, [rows[i].spans for i in found], [similarity.get(i, 0.0) for i in found])
+        scores = dict(zip(found, ranked.tolist(), strict=True))
     else:
-        scores = {i: s for i, s in legs[mode].items() if i in rows}
-    hits = [
+        scores = {i: legs[mode][i] for i in found}
+    hits = (  # built lazily: diversify stops after k
         Hit(
             chunk_id=i,
             text=rows[i].text,
@@ -131,6 +183,8 @@ async def search(
             similarity=round(similarity.get(i, 0.0), 4),
             sources=[name for name, leg in legs.items() if i in leg],
         )
-        for i in sorted(scores, key=lambda i: scores[i], reverse=True)  # a row deleted meanwhile is skipped
-    ]
-    return diversify(hits, k)
+        for i in sorted(scores, key=lambda i: scores[i], reverse=True)
+    )
+    chosen = diversify(hits, k)
+    clock.stop("rerank")
+    return chosen

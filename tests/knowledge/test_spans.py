@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from backend.knowledge.search import span_score
+from backend.knowledge.search import span_score, span_scores
 from backend.knowledge.spans import encode_with_spans, pack, pool, sentence_ranges, unpack
 from backend.lib.embeddings import DIMENSIONS, Embedder
 
@@ -69,3 +69,36 @@ def test_span_score_is_the_best_sentence_or_the_fallback() -> None:
     rows = np.array([[0.6, 0.8], [0.9, 0.1], [0.0, 1.0]], dtype=np.float32)
     assert span_score(query, rows, 0.2) == np.float32(0.9)
     assert span_score(query, np.zeros((0, 2), dtype=np.float32), 0.2) == 0.2
+
+
+def test_span_scores_of_many_passages_equal_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    query = rng.standard_normal(DIMENSIONS).astype(np.float32)
+    query /= np.linalg.norm(query)
+    stored = [rng.standard_normal((n, DIMENSIONS)).astype(np.float32) for n in (3, 1, 0, 7)]
+    packed = [pack(s) if len(s) else None for s in stored]
+    fallbacks = [0.1, 0.2, 0.3, 0.4]
+    got = span_scores(query, packed, fallbacks)
+    want = [span_score(query, unpack(b), f) for b, f in zip(packed, fallbacks, strict=True)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert got[2] == 0.3  # no sentence vectors: the fallback
+    assert span_scores(query, [None, b""], [0.5, 0.6]).tolist() == [0.5, 0.6]
+
+
+def test_encode_tokens_gives_each_texts_tokens_with_their_character_ranges() -> None:
+    embedder = _embedder()
+    texts = ["Short one.", PASSAGE, "Another text of middling length, here."]
+    seen: dict[int, tuple[int, int]] = {}
+
+    def each(i: int, tokens: np.ndarray, offsets: np.ndarray) -> int:
+        seen[i] = (tokens.shape[0], offsets.shape[0])
+        assert tokens.shape[1] == DIMENSIONS
+        inner = offsets[offsets[:, 1] > offsets[:, 0]]
+        assert inner[0][0] == 0 and inner[-1][1] == len(texts[i].rstrip())  # the tokens cover the text
+        return i * 10
+
+    vectors, results = embedder.encode_tokens_sync(texts, each)
+    assert results == [0, 10, 20] and sorted(seen) == [0, 1, 2]
+    assert all(t == o and t > 2 for t, o in seen.values())
+    np.testing.assert_allclose(vectors, embedder.encode_sync(texts), atol=1e-5)
+    assert embedder.encode_tokens_sync([], each)[1] == []
