@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from backend.features import open_features
 from backend.knowledge import documents
 from backend.knowledge.ingest import ingest_document
-from backend.knowledge.lexical import bm25, lexical_leg
+from backend.knowledge.lexical import bm25, lexical_leg, refresh_stats
 from backend.knowledge.search import search
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -188,3 +188,18 @@ async def test_scores_are_bm25_with_exact_document_frequencies(two_tenants: dict
     assert got and set(got) == {i for i, s in expected.items() if s > 0}
     for i, score in got.items():
         assert score == pytest.approx(expected[i], rel=1e-9)
+
+
+async def test_without_corpus_figures_the_matches_stand_in(two_tenants: dict[str, Any]) -> None:
+    platform, a, chunks = two_tenants["platform"], two_tenants["a"], two_tenants["chunks"]
+    before = {r.chunk_id: r.score for r in await _call(platform, TenantContext(a))}
+    await admin_fetch("DELETE FROM knowledge_stats WHERE creator_id = $1", a)  # as for data indexed before 0007
+    try:
+        got = {r.chunk_id: r.score for r in await _call(platform, TenantContext(a))}
+        assert set(got) == set(before) and set(got) <= chunks[a]
+        assert all(s > 0 for s in got.values())
+    finally:
+        async with platform.db.session(TenantContext(a)) as db:
+            await refresh_stats(db, a)
+            await db.commit()
+    assert {r.chunk_id: r.score for r in await _call(platform, TenantContext(a))} == before
