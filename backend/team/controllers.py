@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from backend.auth import invitations
 from backend.lib.cache import TenantReadCache
-from backend.lib.deps import Caller, Db, Plat, provide_platform, provide_principal, read_through
+from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
-from backend.lib.principal import READ_CACHE, min_role
+from backend.lib.principal import READ_CACHE, min_role, require_role
 from backend.team import service
 from backend.team.schemas import (
     InvitationIn,
@@ -53,14 +53,14 @@ def _invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
 class WorkspaceController(Controller):
     path = "/api/v1/workspace"
     tags = ["workspace"]
-    guards = [min_role(Role.viewer)]
 
     @get("/", opt={READ_CACHE: WORKSPACE_READ})
     async def read(self, request: Request[Any, Any, Any]) -> WorkspaceOut:
-        # A hot read: no injected dependencies (Litestar resolves two or more in an anyio task group, a
-        # task each), no ORM session: the tenant's cached copy (found by the auth middleware's MGET) or one
-        # raw tenant-scoped query, RLS as the caller's tenant.
-        platform, principal = provide_platform(request), provide_principal(request)
+        # A hot read: no guard (Litestar copies the handler per guard call; the role check is inline), no
+        # injected dependencies (Litestar resolves two or more in an anyio task group, a task each), no ORM
+        # session: the tenant's cached copy (found by the auth middleware's MGET) or one raw tenant-scoped
+        # query, RLS as the caller's tenant.
+        platform, principal = provide_platform(request), require_role(request, Role.viewer)
 
         async def load() -> str | None:
             row = await platform.db.read_row(principal.tenant, READ_WORKSPACE, principal.creator_id)
