@@ -68,8 +68,7 @@ class VectorStore:
         col = self._collection(creator_id)
 
         def run() -> Any:
-            if col.count() == 0:
-                return None
+            # No count() first (a round trip of its own): an empty collection answers with no ids.
             return col.query(query_embeddings=[embedding.tolist()], n_results=k, include=["distances"])
 
         res = await asyncio.to_thread(run)

@@ -84,8 +84,14 @@ throughput 11.9 -> 19.8 turns/s, burst overhead p50/p95 3652/7367 -> 2267/3905 m
 11.6 -> 19.0 turns/s, overhead p50/p95 3849/5070 -> 487/897 ms; paced every 20 s unchanged (68/125 vs
 73/133 ms); extractive sequential p50/p95 200/606 -> 120-171/151-216 ms, 4 clients 592/822 -> 398-507/
 554-702 ms. Connections: unchanged (ping p99 under 12 ms at 10,000 either way).
-What holds the targets back: CPU. One burst's 100 query embeddings alone take ~800 ms of model time on one
-core (see Floor), so a 50 ms p95 overhead for 100 simultaneous first messages is out of reach on 2 cores
+Later the same day: consistency scoring left the turn (scored after the reply, on the embedder's background
+lane), the speaking persona is cached per tenant, single texts run on ONNX Runtime (~4 ms a query instead of
+~9 ms, no GIL held) and the full-text leg is one SQL function using the (tenant, lexemes) index. In process
+a turn's first token then comes ~26 ms after the message (open/insert ~6 ms, program lookup ~4 ms, search
+~9 ms including the embedding). Paced every 20 s: overhead p95 133 -> 53 (ONNX) -> 35 ms (SQL full text).
+What held the targets back before these changes: CPU. One burst's 100 query embeddings alone took
+~800 ms of model time on one core (~330 ms on ONNX Runtime; see Floor), so a 50 ms p95 overhead for 100
+simultaneous first messages is out of reach on 2 cores
 whatever the code does; at a sustainable pace (every 20 s, ~5 turns/s) the p95 is ~130 ms, at ~60 ms of
 CPU per turn (two embeddings + ORM). The chat round trip with 3 turns in flight is ~200 ms for the same
 reason; the WebSocket layer itself answers pings in 2-3 ms at 10,000 connections (RSS ~2.6 GB)."""

@@ -153,3 +153,16 @@ async def test_hybrid_ranks_the_passage_whose_sentence_answers(
     assert vector["results"][0]["location"]["heading"] == "The lighthouse"
     assert [r["location"]["heading"] for r in hybrid["results"]] == ["Bread", "The lighthouse"]
     assert hybrid["results"][0]["score"] > hybrid["results"][1]["score"]
+
+
+async def test_search_with_nothing_indexed_answers_empty(client: AsyncTestClient[Any]) -> None:
+    """A new workspace (no collection yet, then an empty one) searches to an empty list in every mode."""
+    from tests.conftest import register_and_login
+
+    staff = await register_and_login(client, "empty-search")
+    for mode in ("hybrid", "vector", "fulltext", "hybrid"):
+        r = await client.get(
+            "/api/v1/knowledge/search", params={"q": "what is virtue?", "mode": mode}, headers=staff["headers"]
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["results"] == []
