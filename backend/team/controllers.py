@@ -6,8 +6,10 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, MediaType, Request, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
+from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
@@ -35,7 +37,7 @@ READ_WORKSPACE = "SELECT name, created_at FROM creators WHERE id = $1"
 # the role in the answer is the caller's own, from the token, and a membership change (role change,
 # removal) revokes the member's tokens, which the same MGET checks before any copy is served.
 WORKSPACE_READ = TenantReadCache("workspace")
-_ROW_ENCODER = msgspec.json.Encoder()
+_ROW_ENCODER = _OUT_ENCODER = msgspec.json.Encoder()
 _ROW_DECODER = msgspec.json.Decoder(WorkspaceRow)
 
 
@@ -54,8 +56,12 @@ class WorkspaceController(Controller):
     path = "/api/v1/workspace"
     tags = ["workspace"]
 
-    @get("/", opt={READ_CACHE: WORKSPACE_READ})
-    async def read(self, request: Request[Any, Any, Any]) -> WorkspaceOut:
+    @get(
+        "/",
+        opt={READ_CACHE: WORKSPACE_READ},
+        responses={200: ResponseSpec(data_container=WorkspaceOut, description="The caller's workspace")},
+    )
+    async def read(self, request: Request[Any, Any, Any]) -> ASGIResponse:
         # A hot read: no guard (Litestar copies the handler per guard call; the role check is inline), no
         # injected dependencies (Litestar resolves two or more in an anyio task group, a task each), no ORM
         # session: the tenant's cached copy (found by the auth middleware's MGET) or one raw tenant-scoped
@@ -71,7 +77,10 @@ class WorkspaceController(Controller):
             raise NotFound("Workspace not found")
         row = _ROW_DECODER.decode(payload)
         role = principal.role.value if principal.role else ""
-        return WorkspaceOut(id=principal.creator_id, name=row.name, created_at=row.created_at, role=role)
+        out = WorkspaceOut(id=principal.creator_id, name=row.name, created_at=row.created_at, role=role)
+        # A ready ASGI response: Litestar's generic Response path (headers, cookies, content negotiation)
+        # cost ~15% of this read; the documented schema stays WorkspaceOut (`responses` above).
+        return ASGIResponse(body=_OUT_ENCODER.encode(out), media_type=MediaType.JSON)
 
     @patch("/", guards=[min_role(Role.admin)])
     async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:
