@@ -177,9 +177,18 @@ class TenantReadCache:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self._keys: dict[uuid.UUID, tuple[str, str]] = {}  # built once per tenant (bounded)
 
     def keys(self, creator_id: uuid.UUID) -> tuple[str, str]:
-        return tenant_key(self.kind, creator_id), tenant_key(self.kind, creator_id, "version")
+        found = self._keys.get(creator_id)
+        if found is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            found = self._keys[creator_id] = (
+                tenant_key(self.kind, creator_id),
+                tenant_key(self.kind, creator_id, "version"),
+            )
+        return found
 
     @staticmethod
     def valid(copy: str | None, version: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,12 @@ def revoked_subject_key(creator_id: uuid.UUID, subject_id: uuid.UUID) -> str:
     stop working. Millisecond resolution matters: whole seconds let a token minted earlier in the same second
     survive the change."""
     return tenant_key("revoked", creator_id, f"subject:{subject_id}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _revocation_keys(creator_id: uuid.UUID, jti: uuid.UUID, subject_id: uuid.UUID) -> tuple[str, str]:
+    """A token's two revocation keys, built once per token (the same token comes back on every request)."""
+    return revoked_jti_key(creator_id, jti), revoked_subject_key(creator_id, subject_id)
 
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -94,9 +101,7 @@ async def authenticate_prefetching(
     Revocation is decided before anything cached is handed out: a revoked token never reads a copy.
     """
     claims = platform.tokens.verify(token, typ=("access", "member"))
-    keys = [revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub)]
-    if cache is not None:
-        keys += cache.keys(claims.cid)
+    keys = [*_revocation_keys(claims.cid, claims.jti, claims.sub), *(cache.keys(claims.cid) if cache else ())]
     found = await platform.mget.mget(keys)
     jti_revoked, subject_revoked_at = found[0], found[1]
     if jti_revoked or (subject_revoked_at and claims.iat < float(subject_revoked_at)):
