@@ -1,0 +1,47 @@
+"""Log the cyclic garbage collector's long pauses: every request in the process waits while it runs.
+
+A full collection walks every tracked object that is not frozen; a worker holding thousands of WebSocket
+connections has hundreds of thousands of them. A pause above `threshold_ms` is logged as `gc_pause` with
+the generation and the objects it found, so a latency tail can be matched to it.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger()
+
+
+class GcWatch:
+    def __init__(self, threshold_ms: float = 20.0) -> None:
+        self.threshold_ms = threshold_ms
+        self._started = 0.0
+        self.longest_ms = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._started) * 1000
+        self.longest_ms = max(self.longest_ms, ms)
+        if ms >= self.threshold_ms:
+            log.warning(
+                "gc_pause",
+                ms=round(ms, 1),
+                generation=info.get("generation"),
+                collected=info.get("collected"),
+                tracked=len(gc.get_objects(generation=2)) if info.get("generation") == 2 else None,
+            )
+
+    def install(self) -> GcWatch:
+        if self not in gc.callbacks:
+            gc.callbacks.append(self)
+        return self
+
+    def remove(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
