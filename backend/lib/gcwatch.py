@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -19,9 +20,14 @@ import structlog
 log = structlog.get_logger()
 
 
+def log_pause(**fields: Any) -> None:
+    log.warning("gc_pause", **fields)
+
+
 class GcWatch:
-    def __init__(self, threshold_ms: float = 20.0) -> None:
+    def __init__(self, threshold_ms: float = 20.0, report: Callable[..., None] = log_pause) -> None:
         self.threshold_ms = threshold_ms
+        self.report = report
         self._started = 0.0
         self.longest_ms = 0.0
 
@@ -32,7 +38,7 @@ class GcWatch:
         ms = (time.perf_counter() - self._started) * 1000
         self.longest_ms = max(self.longest_ms, ms)
         if ms >= self.threshold_ms:
-            log.warning("gc_pause", ms=round(ms, 1), generation=info.get("generation"), collected=info.get("collected"))
+            self.report(ms=round(ms, 1), generation=info.get("generation"), collected=info.get("collected"))
 
     def install(self) -> GcWatch:
         if self not in gc.callbacks:
