@@ -18,7 +18,7 @@ import contextlib
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -127,13 +127,13 @@ async def search(
     q: str,
     k: int = 5,
     mode: Mode = "hybrid",
-    query_vector: np.ndarray | None = None,
+    query_vector: np.ndarray | Awaitable[np.ndarray] | None = None,
     stages: dict[str, float] | None = None,
 ) -> list[Hit]:
-    """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it (a chat
-    turn computes it before it takes a database connection). `stages`, when given, receives each stage's
-    time in milliseconds (benches)."""
-    qvec = query_vector
+    """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it or has it
+    under way (a chat turn starts it before it takes a database connection; the full-text leg runs while it
+    finishes). `stages`, when given, receives each stage's time in milliseconds (benches)."""
+    qvec, pending = (query_vector, None) if isinstance(query_vector, np.ndarray) else (None, query_vector)
     clock = _Clock(stages)
     rows: dict[uuid.UUID, Any] = {}  # passage rows by id, from either leg's reads
 
@@ -141,7 +141,7 @@ async def search(
         nonlocal qvec
         if qvec is None:
             with clock("embed"):
-                qvec = await platform.extras["embedder"].encode_one(q)
+                qvec = await (pending if pending is not None else platform.extras["embedder"].encode_one(q))
         with clock("chroma"):
             return dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
 

@@ -115,6 +115,10 @@ class Embedder:
             torch.set_num_threads(threads or self._default_threads)
             return self._encode(model, texts, batch_size)
 
+    def _run_urgent(self, texts: list[str]) -> np.ndarray:
+        """One micro-batch of the request lane (a worker thread, one at a time per event loop)."""
+        return self._run(texts, len(texts), self.online_threads)
+
     def _run_background(self, texts: list[str]) -> np.ndarray:
         """On the background lane's own thread (one at a time by construction)."""
         self._load()  # the default thread count, once
@@ -193,7 +197,7 @@ class Embedder:
 
     async def _call(self, texts: list[str], urgent: bool) -> np.ndarray:
         if urgent:
-            return await asyncio.to_thread(self._run, texts, len(texts), self.online_threads)
+            return await asyncio.to_thread(self._run_urgent, texts)
         return await asyncio.get_running_loop().run_in_executor(self._background, self._run_background, texts)
 
     async def _dispatch(self, lane: tuple[asyncio.AbstractEventLoop, bool]) -> None:

@@ -36,7 +36,7 @@ def default_cache_dir() -> Path:
 
 
 class OnnxEmbedder(Embedder):
-    """`encode_one` (both lanes) on ONNX Runtime, one intra-op thread; `encode*` (bulk) on torch."""
+    """`encode_one` (both lanes' model calls) on ONNX Runtime, one intra-op thread; `encode*` (bulk) on torch."""
 
     def __init__(
         self, model_path: str = "", batch_size: int = 64, *, cache_dir: Path | None = None, **kwargs: Any
@@ -108,9 +108,8 @@ class OnnxEmbedder(Embedder):
         with self._onnx_lock:
             if not self._onnx_ready.is_set():
                 try:
-                    session = self._open_session()
-                    self._session = session
-                    gap = float(np.abs(self._run_onnx([PROBE]) - self._run([PROBE], 1, self.online_threads)).max())
+                    self._session = self._open_session()
+                    gap = float(np.abs(self._run_onnx([PROBE]) - super()._run_urgent([PROBE])).max())
                     if gap > TOLERANCE:
                         raise ValueError(f"ONNX vectors differ from torch's by {gap:.2e}")
                     self.runtime = "onnx"
@@ -132,15 +131,11 @@ class OnnxEmbedder(Embedder):
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return np.asarray(pooled / norms, dtype=np.float32)
 
-    def _single(self, texts: list[str], urgent: bool) -> np.ndarray:
-        if self._onnx() is None:
-            return self._run(texts, len(texts), self.online_threads) if urgent else self._run_background(texts)
-        return self._run_onnx(texts)
+    def _run_urgent(self, texts: list[str]) -> np.ndarray:
+        return self._run_onnx(texts) if self._onnx() is not None else super()._run_urgent(texts)
 
-    async def _call(self, texts: list[str], urgent: bool) -> np.ndarray:
-        if urgent:
-            return await asyncio.to_thread(self._single, texts, True)
-        return await asyncio.get_running_loop().run_in_executor(self._background, self._single, texts, False)
+    def _run_background(self, texts: list[str]) -> np.ndarray:
+        return self._run_onnx(texts) if self._onnx() is not None else super()._run_background(texts)
 
     async def warm(self) -> None:
         await super().warm()
@@ -148,6 +143,3 @@ class OnnxEmbedder(Embedder):
 
     async def health(self) -> dict[str, Any]:
         return {**await super().health(), "runtime": self.runtime}
-
-
-__all__ = ["OnnxEmbedder"]

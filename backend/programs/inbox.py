@@ -35,6 +35,11 @@ class Waiting:
     program: str = ""  # the program's name
     topic: str = ""  # a twin exchange's topic, which the twin's reply keeps to
 
+    @property
+    def focus(self) -> tuple[str, str] | None:
+        """(program, topic) when this is a twin exchange with a topic: what the model's reply keeps to."""
+        return (self.program, self.topic) if self.kind == "twin" and self.topic else None
+
 
 async def waiting_on(db: AsyncSession, member_id: uuid.UUID, conversation_id: uuid.UUID) -> Waiting | None:
     """The member's active enrollment that talks in this conversation and waits on them, if any."""

@@ -8,7 +8,6 @@ while the model speaks. The reply's persona-consistency score is computed after 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -178,13 +176,10 @@ async def run_turn(
             llm = None if verdict.flagged else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
-            # Search embeds the question itself when given no vector, beside its full-text leg: hand it this
-            # turn's embedding already under way, so PostgreSQL ranks while the model finishes.
-            hits = (
-                []
-                if query_vector is None
-                else await search(_with_query(platform, text, query_vector), db, cid, text, TOP_K)
-            )
+            # The embedding still under way: search's full-text leg runs in PostgreSQL while it finishes.
+            hits = []
+            if query_vector is not None:
+                hits = await search(platform, db, cid, text, TOP_K, query_vector=query_vector)
             passages = _passages(hits)
             grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
             await db.commit()
@@ -205,7 +200,7 @@ async def run_turn(
         reply = persona.not_found_reply()
         await _stream_words(reply, on_token)
     else:
-        focus = (waiting.program, waiting.topic) if waiting is not None and waiting.kind == "twin" else None
+        focus = waiting.focus if waiting is not None else None
         reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token, focus)
         citations = [_citation(hits[i]) for i in used]
 
@@ -250,23 +245,6 @@ async def run_turn(
         verdict.flagged,
         {"program": inbox.step_out(step)} if step is not None else {},
     )
-
-
-class _Prefetched:
-    """The embedder as one turn's search sees it: the turn's question is the embedding already running."""
-
-    def __init__(self, embedder: Any, text: str, vector: asyncio.Future[np.ndarray]) -> None:
-        self._embedder, self._text, self._vector = embedder, text, vector
-
-    async def encode_one(self, text: str, *, urgent: bool = True) -> np.ndarray:
-        if text == self._text:
-            return await self._vector
-        return await self._embedder.encode_one(text, urgent=urgent)  # type: ignore[no-any-return]
-
-
-def _with_query(platform: Platform, text: str, vector: asyncio.Future[np.ndarray]) -> Platform:
-    extras = {**platform.extras, "embedder": _Prefetched(platform.extras["embedder"], text, vector)}
-    return dataclasses.replace(platform, extras=extras)
 
 
 async def _program_waiting(
@@ -347,7 +325,7 @@ async def _generate(
             facts=facts,
             history=history,
             question=question,
-            focus=focus if focus and focus[1] else None,
+            focus=focus,
         )
         parts: list[str] = []
         try:

@@ -37,7 +37,7 @@ class ChatOut(msgspec.Struct):
     mode: str
     grounded: bool
     citations: list[Citation]
-    consistency: float | None  # null here: a job scores the reply a moment later (see the conversation)
+    consistency: float | None  # null here: scored after the reply is sent (see the conversation)
     safety: str | None = None
     program: ProgramStep | None = None  # the program step this message answered, if any
 

@@ -557,15 +557,15 @@ def model_floor(texts: list[str]) -> dict[str, Any]:
 
     embedder = OnnxEmbedder()
     burst = [texts[i % len(texts)] for i in range(CONVERSATIONS)]
-    embedder._single(burst[:4], True)  # warm (loads, and exports the ONNX model if this machine has none)
+    embedder._run_urgent(burst[:4])  # warm (loads, and exports the ONNX model if this machine has none)
     started = time.perf_counter()
     for i in range(0, len(burst), embedder.max_batch):
-        embedder._single(burst[i : i + embedder.max_batch], True)
+        embedder._run_urgent(burst[i : i + embedder.max_batch])
     batched = (time.perf_counter() - started) * 1000
     singles = []
     for text in burst[:20]:
         started = time.perf_counter()
-        embedder._single([text], True)
+        embedder._run_urgent([text])
         singles.append((time.perf_counter() - started) * 1000)
     return {
         "runtime": embedder.runtime,
