@@ -11,9 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import ROOT, Servers, new_creator, register, shot, sign_in, token_for
-
-CORPORA = ROOT.parent / "shared" / "corpora"
+from e2e.conftest import Servers, new_creator, register, shot, sign_in, token_for
+from tests.corpora import CORPORA
 
 
 def _knowledge_available(api: httpx.Client) -> bool:

@@ -43,12 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import serving
+from tests.corpora import CORPORA
 
 NAME = "chat"
 TITLE = "Chat: TTFT overhead, extractive reply latency, WebSocket connections per worker"
 DB_NAME = "coachtwin_bench_chat"
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpora" / "on_the_shortness_of_life.txt"
+CORPUS = CORPORA / "on_the_shortness_of_life.txt"
 QUESTIONS = Path(__file__).resolve().parent / "retrieval" / "questions.json"
 
 FIRST_TOKEN_DELAY = 0.3

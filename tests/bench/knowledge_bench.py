@@ -31,13 +31,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.corpora import CORPORA
+
 NAME = "knowledge"
 TITLE = "Knowledge: retrieval quality, ingestion speed, search latency"
 DB_NAME = "coachtwin_bench_knowledge"
 KEPT_DB = "coachtwin_bench_knowledge_kept"
 KEPT_DIR = Path("/tmp/coachtwin-bench-kb-kept")
 ROOT = Path(__file__).resolve().parents[2]
-CORPORA = ROOT.parent / "shared" / "corpora"
 QUESTIONS = Path(__file__).resolve().parent / "retrieval" / "questions.json"
 AUTHORS = {
     "meditations": "Marcus Aurelius",

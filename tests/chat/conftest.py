@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import register_and_login
+from tests.corpora import CORPORA
 from tests.knowledge.helpers import upload, wait_done
-
-CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"  # shared/ sits beside the repo
 
 
 async def member_token(client: AsyncTestClient[Any], staff: dict[str, Any], external_id: str) -> dict[str, Any]:

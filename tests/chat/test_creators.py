@@ -14,9 +14,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.lib.llm import LLM
-from tests.chat.conftest import CORPORA, member_token
+from tests.chat.conftest import member_token
 from tests.chat.test_persona_api import wait_synthesis
 from tests.conftest import register_and_login
+from tests.corpora import CORPORA
 from tests.fakes.fake_ollama import FakeOllama
 from tests.knowledge.helpers import upload, wait_done
 

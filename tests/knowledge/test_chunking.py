@@ -14,8 +14,8 @@ from transformers import AutoTokenizer
 
 from backend.knowledge.chunking import Chunk, Chunker, deduplicate, default_tokenizer_path
 from backend.knowledge.parsing import Block, ParsedDocument, parse_document
+from tests.corpora import CORPORA
 
-CORPORA = Path("/work/shared/corpora")
 QUESTIONS = Path(__file__).parents[1] / "bench" / "retrieval" / "questions.json"
 
 

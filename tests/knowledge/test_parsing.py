@@ -6,15 +6,14 @@ import io
 import os
 import re
 import zipfile
-from pathlib import Path
 
 import docx
 import pypdf
 import pytest
 
 from backend.knowledge.parsing import DocumentError, ParsedDocument, detect_kind, parse_document
+from tests.corpora import CORPORA
 
-CORPORA = Path("/work/shared/corpora")
 HEADER = "The Discourses of Epictetus, tr. by P.E Matheson, [1916], at sacred-texts.com"
 
 

@@ -23,7 +23,7 @@ from backend.lib.tenancy import TenantContext
 from common.enums import DocumentStatus
 from common.models import Creator
 from common.settings import get_settings
-from tests.chat.conftest import CORPORA
+from tests.corpora import CORPORA
 from tests.knowledge.helpers import admin_fetch
 
 pytestmark = pytest.mark.slow

@@ -143,8 +143,8 @@ async def test_risky_message_and_other_members_never_answer(
 
 async def test_twin_exchange_keeps_the_model_on_the_step_topic(client: AsyncTestClient[Any], app: Any) -> None:
     """In a program's twin step the model hears the program and the step's topic; outside it, it does not."""
-    from tests.chat.conftest import CORPORA
     from tests.conftest import register_and_login
+    from tests.corpora import CORPORA
     from tests.knowledge.helpers import upload, wait_done
 
     staff = await register_and_login(client, "topic-coach")

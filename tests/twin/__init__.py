@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.twin.style import sentences, words
-
-CORPORA = Path("/work/shared/corpora")
+from tests.corpora import CORPORA
 
 
 def corpus(name: str) -> str:
