@@ -17,13 +17,13 @@ from litestar.plugins.prometheus import PrometheusController
 from backend.auth.controllers import AuthController
 from backend.health.controllers import HealthController
 from backend.knowledge.controllers import KnowledgeController
+from backend.lib.cors import skip_cors_without_origin
 from backend.lib.deps import DEPENDENCIES
+from backend.lib.edge import EXCLUDE_FROM_AUTH, Edge
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
-from backend.lib.logging import configure_logging, request_id_middleware
-from backend.lib.metrics import metrics_middleware
+from backend.lib.logging import configure_logging
 from backend.lib.platform import Platform
-from backend.lib.principal import TokenAuthMiddleware
 from backend.members.controllers import MembersController
 from backend.programs.controllers import EnrollmentsController, ProgramsController
 from backend.team.controllers import TeamController, WorkspaceController
@@ -36,7 +36,7 @@ PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
 
 class Metrics(PrometheusController):
     path = "/metrics"
-    opt = {"exclude_from_auth": True}
+    opt = {EXCLUDE_FROM_AUTH: True}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -77,12 +77,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             chat_socket,
         ],
     )
-    auth = DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS, exclude_from_auth_key="exclude_from_auth")
-    return Litestar(
+    edge = DefineMiddleware(Edge, settings=settings, app_name="coachtwin", public_paths=PUBLIC_PATHS)
+    app = Litestar(
         route_handlers=[api, HealthController, Metrics],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, metrics_middleware("coachtwin", PUBLIC_PATHS), auth],
+        middleware=[edge],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["x-request-id"]),
         openapi_config=OpenAPIConfig(
             title="CoachTwin API",
@@ -98,3 +98,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         debug=False,
     )
+    skip_cors_without_origin(app)
+    return app

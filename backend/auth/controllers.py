@@ -23,12 +23,13 @@ from backend.auth.schemas import (
     WorkspaceRef,
 )
 from backend.lib.deps import Caller, Db, Plat
+from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import NotAuthenticated
 from backend.lib.principal import staff
 from common.enums import Role
 from common.models import Creator, Membership, User
 
-PUBLIC = {"exclude_from_auth": True}
+PUBLIC = {EXCLUDE_FROM_AUTH: True}
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

@@ -10,8 +10,9 @@ from litestar import Controller, Response, get
 from backend.lib.cache import redis_info
 from backend.lib.db import ping
 from backend.lib.deps import Plat
+from backend.lib.edge import EXCLUDE_FROM_AUTH
 
-PUBLIC = {"exclude_from_auth": True}
+PUBLIC = {EXCLUDE_FROM_AUTH: True}
 
 
 async def _probe(name: str, check: Any) -> tuple[str, dict[str, Any]]:

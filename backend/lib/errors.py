@@ -92,9 +92,14 @@ def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None =
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error_answer(exc: DomainError) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Status, JSON body and headers of a domain error's answer (also sent by the edge middleware)."""
     headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-    return _respond(exc.status, error_body(exc.code, exc.detail, **exc.extra), headers)
+    return exc.status, error_body(exc.code, exc.detail, **exc.extra), headers
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _respond(*domain_error_answer(exc))
 
 
 def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
+from collections.abc import MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.settings import Settings
+
+# The request id of the request being served (set by the edge middleware, backend/lib/edge.py). One
+# variable of our own: structlog's bind/reset of a context variable cost ~0.9 us a request, this ~0.1.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
 
 
 def configure_logging(settings: Settings) -> None:
@@ -20,6 +31,7 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_request_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -31,29 +43,3 @@ def configure_logging(settings: Settings) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-
-
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Take X-Request-ID from the caller (or make one), bind it to the logs, echo it back."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await app(scope, receive, send)
-            return
-        incoming = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), b"").decode()[:64]
-        request_id = incoming or os.urandom(16).hex()  # uuid4().hex's format, without building a UUID
-        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}  # type: ignore[misc]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            structlog.contextvars.reset_contextvars(**bound)
-
-    return middleware

@@ -1,19 +1,18 @@
-"""Who is calling: authentication middleware for bearer tokens and the role guards."""
+"""Who is calling: bearer-token authentication (used by the edge middleware and sockets) and the role guards."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from backend.lib.cache import TenantReadCache, tenant_key
 from backend.lib.errors import Forbidden, NotAuthenticated
 from backend.lib.platform import Platform
+from backend.lib.security import Claims
 from backend.lib.tenancy import TenantContext
 from common.enums import PrincipalKind, Role
 
@@ -44,20 +43,23 @@ def revoked_subject_key(creator_id: uuid.UUID, subject_id: uuid.UUID) -> str:
     return tenant_key("revoked", creator_id, f"subject:{subject_id}")
 
 
-@functools.lru_cache(maxsize=4096)
-def _revocation_keys(creator_id: uuid.UUID, jti: uuid.UUID, subject_id: uuid.UUID) -> tuple[str, str]:
-    """A token's two revocation keys, built once per token (the same token comes back on every request)."""
-    return revoked_jti_key(creator_id, jti), revoked_subject_key(creator_id, subject_id)
+# A verified token's principal and revocation keys, by its exact text: the same token comes back on every
+# request, and both follow from its claims alone. Used only after `Tokens.verify` accepted the token.
+_DERIVED: dict[str, tuple[Principal, tuple[str, str]]] = {}
+_DERIVED_SIZE = 4096
 
 
-def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token:
-        return token.strip()
-    if connection.scope["type"] == "websocket":  # browsers cannot set headers on a WebSocket
-        return connection.query_params.get("token", "")
-    return ""
+def _derived(token: str, claims: Claims) -> tuple[Principal, tuple[str, str]]:
+    found = _DERIVED.get(token)
+    if found is None:
+        kind = PrincipalKind.member if claims.typ == "member" else PrincipalKind.staff
+        role = Role(claims.role) if claims.role else None
+        principal = Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
+        keys = (revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub))
+        if len(_DERIVED) >= _DERIVED_SIZE:
+            del _DERIVED[next(iter(_DERIVED))]  # the oldest
+        found = _DERIVED[token] = (principal, keys)
+    return found
 
 
 # A route handler's `opt` key naming the `TenantReadCache` whose keys ride in the revocation MGET.
@@ -75,19 +77,6 @@ class Prefetched:
     version: str | None
 
 
-class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        token = _bearer(connection)
-        if not token:
-            raise NotAuthenticated("Missing bearer token")
-        platform: Platform = connection.app.state.platform
-        cache = connection.route_handler.opt.get(READ_CACHE) if platform.settings.read_cache_ttl > 0 else None
-        principal, prefetched = await authenticate_prefetching(platform, token, cache)
-        if prefetched is not None:
-            connection.scope[PREFETCHED] = prefetched  # type: ignore[literal-required]
-        return AuthenticationResult(user=principal, auth=token)
-
-
 async def authenticate(platform: Platform, token: str) -> Principal:
     """Verify an access or member token and check revocation in one Redis round trip."""
     return (await authenticate_prefetching(platform, token, None))[0]
@@ -101,14 +90,11 @@ async def authenticate_prefetching(
     Revocation is decided before anything cached is handed out: a revoked token never reads a copy.
     """
     claims = platform.tokens.verify(token, typ=("access", "member"))
-    keys = [*_revocation_keys(claims.cid, claims.jti, claims.sub), *(cache.keys(claims.cid) if cache else ())]
-    found = await platform.mget.mget(keys)
+    principal, keys = _derived(token, claims)
+    found = await platform.mget.mget((*keys, *cache.keys(claims.cid)) if cache else keys)
     jti_revoked, subject_revoked_at = found[0], found[1]
     if jti_revoked or (subject_revoked_at and claims.iat < float(subject_revoked_at)):
         raise NotAuthenticated("Token has been revoked")
-    kind = PrincipalKind.member if claims.typ == "member" else PrincipalKind.staff
-    role = Role(claims.role) if claims.role else None
-    principal = Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
     if cache is None:
         return principal, None
     return principal, Prefetched(cache, cache.valid(found[2], found[3]), found[3])

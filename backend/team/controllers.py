@@ -6,10 +6,9 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Controller, MediaType, Request, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
-from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from backend.lib.cache import TenantReadCache
 from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
 from backend.lib.principal import READ_CACHE, min_role, require_role
+from backend.lib.responses import ReadyJSON
 from backend.team import service
 from backend.team.schemas import (
     InvitationIn,
@@ -61,7 +61,7 @@ class WorkspaceController(Controller):
         opt={READ_CACHE: WORKSPACE_READ},
         responses={200: ResponseSpec(data_container=WorkspaceOut, description="The caller's workspace")},
     )
-    async def read(self, request: Request[Any, Any, Any]) -> ASGIResponse:
+    async def read(self, request: Request[Any, Any, Any]) -> ReadyJSON:
         # A hot read: no guard (Litestar copies the handler per guard call; the role check is inline), no
         # injected dependencies (Litestar resolves two or more in an anyio task group, a task each), no ORM
         # session: the tenant's cached copy (found by the auth middleware's MGET) or one raw tenant-scoped
@@ -80,7 +80,7 @@ class WorkspaceController(Controller):
         out = WorkspaceOut(id=principal.creator_id, name=row.name, created_at=row.created_at, role=role)
         # A ready ASGI response: Litestar's generic Response path (headers, cookies, content negotiation)
         # cost ~15% of this read; the documented schema stays WorkspaceOut (`responses` above).
-        return ASGIResponse(body=_OUT_ENCODER.encode(out), media_type=MediaType.JSON)
+        return ReadyJSON(_OUT_ENCODER.encode(out))
 
     @patch("/", guards=[min_role(Role.admin)])
     async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:

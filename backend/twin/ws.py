@@ -24,6 +24,7 @@ from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy import select
 from sqlmodel import col
 
+from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
@@ -156,7 +157,7 @@ async def _turn(
     )
 
 
-@websocket("/ws/chat", opt={"exclude_from_auth": True})
+@websocket("/ws/chat", opt={EXCLUDE_FROM_AUTH: True})  # authenticates itself (see backend/lib/edge.py)
 async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
     platform: Platform = socket.app.state.platform
     await socket.accept()

@@ -229,23 +229,28 @@ def login_script(email: str) -> str:
 
 # Findings of the profiling round (py-spy on the granian worker under the same wrk load), kept with the
 # figures so the report says what was tried. Update when the hot path changes.
-PROFILE_NOTES = """**Profile (py-spy on the granian worker under this load, cProfile and CPU per request in-process,
-2026-11-23, second round).** The worker's event-loop thread is CPU-bound. What each change took off an
-authenticated read (in-process CPU per request, 64 concurrent callers): the ORM session, its pool checkout
-(`asyncio.wait_for`, a task per checkout) and Litestar's dependency task group -> one raw tenant-scoped read
-in the tenancy helper (`Database.read_row`: `BEGIN; set_config(..., true)`, the SELECT, COMMIT on a plain
-asyncpg pool of the same app role; 795 -> ~2,000 req/s under wrk); the tenant read cache fetched in the
-revocation MGET (no PostgreSQL on a hit); PyJWT's decode (~15%: it checks base64 character by character)
--> verified tokens remembered by exact text, expiry and type checked on every use (361 -> 203 us); the
-Redis socket write per request -> the MGETs of one loop turn sent as one MGET (203 -> 123 us); Litestar's
-Prometheus middleware (a Request, label dicts and four `labels()` per request) -> our own with the same
-series (-> ~100 us); full GC collections walking the start-up heap while requests waited -> `gc.freeze()`
-after start-up (p99 ~110 -> ~10 ms); a guard (Litestar copies the handler per guard call) -> the same role
-check inline (77 -> 67 us); redis-py's pure-Python reply parser -> hiredis (-> ~62 us); Litestar's generic
-Response path -> a ready `ASGIResponse` (-> ~55 us). What is left is spread thin: Litestar's router,
-exception and CORS middleware, the auth middleware base class, prometheus_client's locks, granian's
-hand-off. The cache-off figure is within ~15% of the tenant floor (the bare round trips); the cached figure
-beats the one-MGET floor because concurrent requests share MGETs."""
+PROFILE_NOTES = """**Profile (py-spy on the granian worker under this load; CPU per request in-process, 64 callers,
+minimum of several rounds; 2026-11-23 and 2026-12-06).** The worker's event-loop thread is CPU-bound at
+100% for hello and ours alike, so the ratio is the ratio of that thread's time per request. What each change
+took off an authenticated read: the ORM session, its pool checkout (`asyncio.wait_for`, a task per
+checkout) and Litestar's dependency task group -> one raw tenant-scoped read in the tenancy helper
+(`Database.read_row`; 795 -> ~2,000 req/s under wrk); the tenant read cache fetched in the revocation MGET
+(no PostgreSQL on a hit); PyJWT's decode -> verified tokens remembered by exact text, expiry and type
+checked on every use (361 -> 203 us); the Redis socket write per request -> the MGETs of one loop turn sent
+as one MGET (203 -> 123 us); Litestar's Prometheus middleware -> our own series writer (-> ~100 us);
+full GC collections walking the start-up heap -> `gc.freeze()` after start-up (p99 ~110 -> ~10 ms); a
+guard -> the same role check inline (77 -> 67 us); hiredis parsing replies (-> ~62 us); Litestar's
+generic Response path -> a ready `ASGIResponse` (-> ~55-63 us, 34-38% of hello under wrk). Second round
+(2026-12-06): request id, metrics and Litestar's authentication base class (three middlewares, three
+`send` wrappers, a connection and a `Headers` object per request) -> one edge middleware reading the raw
+headers once (`backend/lib/edge.py`); a token's principal and revocation keys kept with its text; the
+joined MGET packed by hiredis instead of redis-py's pure-Python asyncio packer (~1 us a key);
+`ASGIResponse` (a `MutableScopeHeaders` per answer) -> `ReadyJSON` writing its header lines; requests
+without `Origin` past Litestar's CORS middleware (it built `Headers` per request). In-process 60-65 ->
+40-44 us (hello ~20 us); under wrk 47-60% of hello. What is left is mostly Litestar's own per-request path
+(router, two exception-handler layers, `Request`, the handler's signature model) and granian's hand-off.
+The cache-off figure is at the floor of its round trips (tenant floor); the cached figure beats the
+one-MGET floor because concurrent requests share MGETs."""
 
 
 FLOOR_LABELS = {

@@ -121,7 +121,37 @@ async def test_every_response_carries_a_request_id(client: AsyncTestClient[Any],
     made = await client.get("/api/v1/workspace", headers=creator["headers"])
     assert len(made.headers["x-request-id"]) == 32 and int(made.headers["x-request-id"], 16) >= 0
     assert made.headers["content-type"].startswith("application/json")
-    # (A 401 raised by the auth middleware is answered by Litestar's outermost exception handler, outside
-    # this middleware: it carries no request id. Errors raised by handlers and guards do.)
     guarded = await client.patch("/api/v1/workspace", headers=made.request.headers, json={"name": 5})
     assert guarded.status_code in (400, 422) and len(guarded.headers["x-request-id"]) == 32
+    # A failed sign-in check is answered by the edge middleware itself: the same JSON error, with the id.
+    missing = await client.get("/api/v1/workspace")
+    forged = await client.get("/api/v1/workspace", headers={"Authorization": "Bearer not.a", "X-Request-ID": "t-43"})
+    for refused in (missing, forged):
+        assert refused.status_code == 401 and refused.json()["error"] == "not_authenticated"
+        assert refused.headers["content-type"] == "application/json"
+        assert int(refused.headers["content-length"]) == len(refused.content)
+    assert len(missing.headers["x-request-id"]) == 32 and forged.headers["x-request-id"] == "t-43"
+
+
+async def test_commands_are_packed_by_hiredis_with_redis_pys_encoding() -> None:
+    from redis.asyncio.connection import Connection
+    from redis.exceptions import DataError
+
+    from backend.lib.cache import connect
+
+    r = connect(os.environ["REDIS_URL"])
+    conn = r.connection_pool.make_connection()
+    assert type(conn).__name__ == "HiredisConnection"
+    args = ("MGET", "a", "é", b"b", 3, 2.5, 1e20)
+    assert conn.pack_command(*args) == [b"".join(Connection.pack_command(conn, *args))]  # redis-py's own bytes
+    assert conn.pack_command("CONFIG GET", "maxmemory")[0].startswith(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n")
+    with pytest.raises(DataError):
+        conn.pack_command("SET", "k", True)
+    tag = uuid.uuid4().hex
+    await r.set(f"pack:{tag}", "é", ex=30)
+    await r.zadd(f"pack:{tag}:z", {"a": 1.5, "b": 1e-7})
+    assert await r.mget([f"pack:{tag}", f"pack:{tag}:none"]) == ["é", None]
+    assert await r.zrange(f"pack:{tag}:z", 0, -1, withscores=True) == [("b", 1e-7), ("a", 1.5)]
+    assert 0 < await r.ttl(f"pack:{tag}") <= 30
+    await r.delete(f"pack:{tag}", f"pack:{tag}:z")
+    await r.aclose()
