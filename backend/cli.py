@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,6 +53,19 @@ def api_command(workers: int | None = None) -> list[str]:
     ]
 
 
+def api_env(workers: int | None = None) -> dict[str, str] | None:
+    """With several workers, metrics go to files every worker writes and `/metrics` sums them
+    (prometheus_client's multiprocess mode); otherwise each scrape saw one worker's counts only. The
+    folder (PROMETHEUS_MULTIPROC_DIR, else `<DATA_DIR>/prometheus`) starts empty at each start."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if (workers or get_settings().api_workers) <= 1 and not configured:
+        return None
+    folder = Path(configured or get_settings().data_dir / "prometheus")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+
+
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 
 
@@ -89,7 +103,7 @@ def _ensure_hub_toolchain() -> None:
     module.hub_toolchain()
 
 
-def _run_all(commands: Sequence[list[str] | tuple[list[str], dict[str, str]]]) -> int:
+def _run_all(commands: Sequence[list[str] | tuple[list[str], dict[str, str] | None]]) -> int:
     """Run processes side by side; stop them all when one ends or on Ctrl-C."""
     procs = []
     for item in commands:
@@ -141,10 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     migrate()
     if args.cmd == "api":
-        return _run_all([api_command(args.workers)])
+        return _run_all([(api_command(args.workers), api_env(args.workers))])
     if args.cmd == "dev":
         _ensure_hub_toolchain()
-        return _run_all([api_command(), (hub_command(), hub_env())])
+        return _run_all([(api_command(), api_env()), (hub_command(), hub_env())])
     if args.cmd == "worker":
         from backend.features import run_worker
 
