@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import DataError
 
 from backend.lib.errors import RateLimited
+from backend.lib.memo import BoundedMemo
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -209,17 +210,13 @@ class TenantReadCache:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._keys: dict[uuid.UUID, tuple[str, str]] = {}  # built once per tenant (bounded)
+        self._keys: BoundedMemo[uuid.UUID, tuple[str, str]] = BoundedMemo(4096)  # built once per tenant
 
     def keys(self, creator_id: uuid.UUID) -> tuple[str, str]:
         found = self._keys.get(creator_id)
         if found is None:
-            if len(self._keys) >= 4096:
-                self._keys.clear()
-            found = self._keys[creator_id] = (
-                tenant_key(self.kind, creator_id),
-                tenant_key(self.kind, creator_id, "version"),
-            )
+            copy, version = tenant_key(self.kind, creator_id), tenant_key(self.kind, creator_id, "version")
+            found = self._keys.put(creator_id, (copy, version))
         return found
 
     @staticmethod

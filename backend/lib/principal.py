@@ -11,6 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from backend.lib.cache import TenantReadCache, tenant_key
 from backend.lib.errors import Forbidden, NotAuthenticated
+from backend.lib.memo import BoundedMemo
 from backend.lib.platform import Platform
 from backend.lib.security import Claims
 from backend.lib.tenancy import TenantContext
@@ -45,8 +46,7 @@ def revoked_subject_key(creator_id: uuid.UUID, subject_id: uuid.UUID) -> str:
 
 # A verified token's principal and revocation keys, by its exact text: the same token comes back on every
 # request, and both follow from its claims alone. Used only after `Tokens.verify` accepted the token.
-_DERIVED: dict[str, tuple[Principal, tuple[str, str]]] = {}
-_DERIVED_SIZE = 4096
+_DERIVED: BoundedMemo[str, tuple[Principal, tuple[str, str]]] = BoundedMemo(4096)
 
 
 def _derived(token: str, claims: Claims) -> tuple[Principal, tuple[str, str]]:
@@ -56,9 +56,7 @@ def _derived(token: str, claims: Claims) -> tuple[Principal, tuple[str, str]]:
         role = Role(claims.role) if claims.role else None
         principal = Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
         keys = (revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub))
-        if len(_DERIVED) >= _DERIVED_SIZE:
-            del _DERIVED[next(iter(_DERIVED))]  # the oldest
-        found = _DERIVED[token] = (principal, keys)
+        found = _DERIVED.put(token, (principal, keys))
     return found
 
 

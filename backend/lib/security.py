@@ -16,6 +16,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from backend.lib.errors import InvalidInput, NotAuthenticated
+from backend.lib.memo import BoundedMemo
 from common.settings import Settings
 
 # Verified tokens remembered per process (PyJWT's decode was ~15% of an authenticated read's CPU).
@@ -95,7 +96,7 @@ class Tokens:
         self.settings = settings
         if self.algorithm == "none" or not self.algorithm:
             raise RuntimeError("JWT_ALGORITHM must name a real algorithm")
-        self._verified: dict[str, Claims] = {}
+        self._verified: BoundedMemo[str, Claims] = BoundedMemo(VERIFIED_CACHE_SIZE)
 
     @cached_property
     def _signing_key(self) -> Any:
@@ -136,12 +137,9 @@ class Tokens:
         allowed = (typ,) if isinstance(typ, str) else typ
         claims = self._verified.get(token)
         if claims is None:
-            claims = self._decode(token)
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                del self._verified[next(iter(self._verified))]  # the oldest
-            self._verified[token] = claims
+            claims = self._verified.put(token, self._decode(token))
         elif claims.exp <= time.time():  # PyJWT's rule: expired once exp <= now
-            del self._verified[token]
+            self._verified.forget(token)
             raise NotAuthenticated("Token has expired")
         if claims.typ not in allowed:
             raise NotAuthenticated(f"Expected a {' or '.join(allowed)} token")

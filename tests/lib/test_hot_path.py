@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.lib.cache import MGetBatcher
 from backend.lib.errors import NotAuthenticated
+from backend.lib.memo import BoundedMemo
 from backend.lib.security import Tokens
 from common.settings import get_settings
 
@@ -39,6 +40,16 @@ def test_a_remembered_token_still_expires_and_keeps_its_type(tokens: Tokens) -> 
     with pytest.raises(NotAuthenticated, match="expired"):
         tokens.verify(token, typ="access")
     assert token not in tokens._verified
+
+
+def test_a_bounded_memo_forgets_its_oldest_entry_first() -> None:
+    memo: BoundedMemo[str, int] = BoundedMemo(2)
+    assert memo.put("a", 1) == 1 and memo.put("b", 2) == 2
+    memo.put("c", 3)
+    assert "a" not in memo and memo.get("b") == 2 and memo.get("c") == 3
+    memo.forget("b")
+    memo.forget("missing")
+    assert memo.get("b") is None and "c" in memo
 
 
 def test_a_failed_token_is_never_remembered(tokens: Tokens) -> None:
