@@ -59,7 +59,7 @@ class Jobs:
         except Exception:
             log.exception("job_failed", function=function)
 
-    async def start_worker(self, concurrency: int = 2, sweep_seconds: int = 30, grace_seconds: float = 5) -> None:
+    async def start_worker(self, concurrency: int = 2, sweep_seconds: int = 30, grace_seconds: int = 5) -> None:
         if self.queue is None:
             return
         await self.queue.connect()

@@ -123,12 +123,20 @@ async def test_hub_delivers_per_member_and_per_tenant(migrated_database: str) ->
     redis = Redis.from_url(get_settings().redis_url, decode_responses=True)
     hub = LiveHub(redis)
     got: dict[str, list[str]] = {"a": [], "a2": [], "b": [], "other_tenant": []}
+    arrived = asyncio.Event()
 
     def sink(name: str) -> Any:
         async def send(text: str) -> None:
             got[name].append(text)
+            arrived.set()
 
         return send
+
+    async def until(done: Any) -> None:
+        async with asyncio.timeout(3):
+            while not done():
+                arrived.clear()
+                await arrived.wait()
 
     tenant, other_tenant, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     conns = {name: LiveConnection(sink(name)) for name in got}
@@ -139,11 +147,16 @@ async def test_hub_delivers_per_member_and_per_tenant(migrated_database: str) ->
         await hub.attach(other_tenant, a, conns["other_tenant"])  # the same member id under another tenant
         assert await publish(redis, tenant, a, '{"n":1}') == 1
         assert await publish(redis, tenant, a, '{"n":2}', skip=conns["a2"].id) == 1  # not back to its origin
-        async with asyncio.timeout(3):
-            while len(got["a"]) < 2 or not got["a2"]:
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
-        assert got == {"a": ['{"n":1}', '{"n":2}'], "a2": ['{"n":1}'], "b": [], "other_tenant": []}
+        # Markers last: once they are in, everything published before them has been handed out.
+        await publish(redis, tenant, b, '{"end":1}')
+        await publish(redis, other_tenant, a, '{"end":1}')
+        await until(lambda: len(got["a"]) == 2 and got["b"] and got["other_tenant"])
+        assert got == {
+            "a": ['{"n":1}', '{"n":2}'],
+            "a2": ['{"n":1}'],
+            "b": ['{"end":1}'],
+            "other_tenant": ['{"end":1}'],
+        }
         assert member_channel(tenant, a) != member_channel(other_tenant, a)
         # The last socket of a member gone: the channel is unsubscribed, nothing is received for it.
         await hub.detach(tenant, b, conns["b"])

@@ -6,8 +6,8 @@ import dataclasses
 from typing import Any
 
 import asyncpg
-from redis.asyncio import Redis
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from tests.conftest import register_and_login
 from tests.fixtures.widget import (
