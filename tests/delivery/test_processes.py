@@ -61,7 +61,9 @@ def processes(migrated_database: str) -> Iterator[tuple[str, str]]:
 
 def staff_of(base: str, app_client: Any = None) -> dict[str, str]:
     email = unique_email("procs")
-    r = httpx.post(f"{base}/api/v1/auth/register", json={"email": email, "password": STRONG_PASSWORD, "full_name": "Coach"})
+    r = httpx.post(
+        f"{base}/api/v1/auth/register", json={"email": email, "password": STRONG_PASSWORD, "full_name": "Coach"}
+    )
     assert r.status_code == 201, r.text
     r = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -78,9 +80,9 @@ async def next_message(ws: Any, timeout: float = 10) -> tuple[dict[str, Any], fl
 async def test_from_the_worker_and_from_another_api_process(
     processes: tuple[str, str], admin_conn: asyncpg.Connection
 ) -> None:
-    a, b = (f"http://{p}" for p in processes)
+    a = f"http://{processes[0]}"  # the socket goes to processes[1]
     async with httpx.AsyncClient() as http:
-        staff = staff_of(a)
+        staff = await staff_of(http, a)
         secret = (await http.post(f"{a}/api/v1/channels/web/identity-secret", headers=staff)).json()["identity_secret"]
         key = (await http.get(f"{a}/api/v1/channels/web", headers=staff)).json()["public_key"]
         session = await http.post(
@@ -91,7 +93,9 @@ async def test_from_the_worker_and_from_another_api_process(
         r = await http.post(f"{a}/api/v1/programs", headers=staff, json={"name": "Wake", "graph": wait_graph()})
         pid = r.json()["id"]
         assert (await http.post(f"{a}/api/v1/programs/{pid}/publish", headers=staff)).status_code == 201
-        r = await http.post(f"{a}/api/v1/programs/{pid}/enrollments", headers=staff, json={"member_id": member["member_id"]})
+        r = await http.post(
+            f"{a}/api/v1/programs/{pid}/enrollments", headers=staff, json={"member_id": member["member_id"]}
+        )
         assert r.status_code == 201, r.text
         enrollment = r.json()["id"]
 
