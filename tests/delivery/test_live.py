@@ -71,9 +71,11 @@ async def test_pushed_to_the_open_socket_and_only_there(
         await client.post(f"/api/v1/conversations/{conv}/release", headers=creator["headers"])
         seen = await frames_until(ws_ana, lambda s: any(f["type"] == "takeover" for f in s))
         assert seen[-1]["active"] is False
-        # Ben's socket got none of it: the first frame he sees is the answer to his own ping.
+        # Ben's socket got none of it (his own program messages may still be arriving).
         await ws_ben.send(json.dumps({"type": "ping"}))
-        assert json.loads(await ws_ben.recv()) == {"type": "pong"}
+        ben_saw = await frames_until(ws_ben, lambda s: s and s[-1]["type"] == "pong")
+        assert all(f["type"] in ("message", "pong") for f in ben_saw)
+        assert all(f.get("conversation_id") != conv and f.get("role") != "creator" for f in ben_saw)
     statuses = await outbox_statuses(admin_conn, ana["member_id"])
     assert statuses == ["sent", "sent", "delivered"]  # the creator's reply reached an open socket
 
