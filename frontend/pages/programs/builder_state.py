@@ -183,14 +183,13 @@ class BuilderState(PageState, AuthState):
 
     @event
     def undo(self) -> None:
-        graph = self._history.undo(self._graph)
-        if graph is not None:
-            self.dirty = True
-            self._show(graph)
+        self._restore(self._history.undo(self._graph))
 
     @event
     def redo(self) -> None:
-        graph = self._history.redo(self._graph)
+        self._restore(self._history.redo(self._graph))
+
+    def _restore(self, graph: editing.Graph | None) -> None:
         if graph is not None:
             self.dirty = True
             self._show(graph)
