@@ -91,7 +91,7 @@ class Goal(msgspec.Struct, kw_only=True):
     achieved_at: datetime | None = None
 
 
-class MeOut(msgspec.Struct, kw_only=True):
+class MemberView(msgspec.Struct, kw_only=True):
     """Everything the chat UI and the companion page render about the member, in one read."""
 
     member: MemberRef

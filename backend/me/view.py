@@ -23,7 +23,7 @@ from backend.lib.principal import Principal
 from backend.me.schemas import (
     Goal,
     MemberRef,
-    MeOut,
+    MemberView,
     ProgramStepView,
     ProgramView,
     Streak,
@@ -171,7 +171,7 @@ async def _goals(db: AsyncSession, principal: Principal, enrollment: Enrollment 
     return goals
 
 
-async def view(db: AsyncSession, principal: Principal) -> MeOut:
+async def view(db: AsyncSession, principal: Principal) -> MemberView:
     member = await db.get(Member, principal.subject_id)
     if member is None:  # merged into another member, or removed: the token outlived it
         raise NotAuthenticated("This member session has ended; open a new one")
@@ -181,7 +181,7 @@ async def view(db: AsyncSession, principal: Principal) -> MeOut:
     theme = theme_of(web) if web is not None else Theme()
     conv = await current_conversation(db, principal)
     program, enrollment, graph = await _program(db, principal)
-    return MeOut(
+    return MemberView(
         member=MemberRef(
             id=member.id,
             display_name=member.display_name,
