@@ -33,7 +33,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def _name(db: AsyncSession, user_id: uuid.UUID | None) -> str | None:
+async def staff_name(db: AsyncSession, user_id: uuid.UUID | None) -> str | None:
+    """The name a member sees for a staff user (their full name; visible to the workspace under RLS)."""
     if user_id is None:
         return None
     name = (await db.execute(select(col(User.full_name)).where(col(User.id) == user_id))).scalar_one_or_none()
@@ -58,7 +59,7 @@ async def _locked(db: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
 
 async def state(db: AsyncSession, conv: Conversation) -> ConversationState:
     assert conv.member_id is not None
-    name = await _name(db, conv.taken_over_by)
+    name = await staff_name(db, conv.taken_over_by)
     return ConversationState(
         id=conv.id,
         member_id=conv.member_id,
@@ -89,7 +90,7 @@ async def _hold(platform: Platform, db: AsyncSession, principal: Principal, conv
     conv.handoff_requested_at = None  # a person is here now
     conv.updated_at = now
     await db.flush()
-    _announce(platform, db, conv, True, await _name(db, principal.subject_id))
+    _announce(platform, db, conv, True, await staff_name(db, principal.subject_id))
 
 
 async def take_over(
@@ -133,7 +134,7 @@ async def reply(
         channel=channel.value,
         content=body,
         author_id=principal.subject_id,
-        meta={"author_name": await _name(db, principal.subject_id)},
+        meta={"author_name": await staff_name(db, principal.subject_id)},
     )
     db.add(message)
     conv.updated_at = utcnow()
