@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.delivery.frames import member_message, message_frame
-from backend.delivery.live import publish
+from backend.delivery.live import publish_quietly
 from backend.lib.cache import hit, tenant_key
 from backend.lib.db import after_commit
 from backend.lib.errors import InvalidInput, NotFound
@@ -186,7 +186,7 @@ async def handoff(
     if not pending:
 
         async def push() -> None:  # the member's other tabs show it too
-            await publish(platform.redis, principal.creator_id, principal.subject_id, message_frame(view))
+            await publish_quietly(platform.redis, principal.creator_id, principal.subject_id, message_frame(view))
 
         after_commit(db, push)
     return HandoffOut(conversation_id=conv.id, requested_at=values["handoff_requested_at"], message=view)  # type: ignore[arg-type]

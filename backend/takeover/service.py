@@ -12,13 +12,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.delivery import outbox
 from backend.delivery.frames import event_frame, member_message
-from backend.delivery.live import publish
+from backend.delivery.live import publish_quietly
 from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, InvalidInput, NotFound
 from backend.lib.platform import Platform
@@ -27,6 +29,8 @@ from backend.takeover.schemas import ConversationState, CreatorMessageOut, Feedb
 from backend.twin import conversations
 from common.enums import MessageSender
 from common.models import Conversation, Member, Message, MessageFeedback, User
+
+log = structlog.get_logger()
 
 
 def utcnow() -> datetime:
@@ -77,7 +81,7 @@ def _announce(platform: Platform, db: AsyncSession, conv: Conversation, active: 
     assert member_id is not None
 
     async def tell() -> None:
-        await publish(platform.redis, creator_id, member_id, frame)
+        await publish_quietly(platform.redis, creator_id, member_id, frame)
 
     after_commit(db, tell)
 
@@ -144,8 +148,11 @@ async def reply(
     )
     creator_id, conv_id = conv.creator_id, conv.id
 
-    async def remember() -> None:
-        await conversations.remember(platform, creator_id, conv_id, [("assistant", body)])
+    async def remember() -> None:  # the twin's short history (a cache: a failure is not the reply's)
+        try:
+            await conversations.remember(platform, creator_id, conv_id, [("assistant", body)])
+        except (RedisError, OSError):
+            log.warning("history_not_cached", conversation_id=str(conv_id))
 
     after_commit(db, remember)
     return CreatorMessageOut(
