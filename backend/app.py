@@ -22,7 +22,9 @@ from backend.lib.deps import DEPENDENCIES
 from backend.lib.edge import EXCLUDE_FROM_AUTH, Edge
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
+from backend.lib.jsonin import ApiRequest
 from backend.lib.logging import configure_logging
+from backend.lib.openapi import ErrorResponses
 from backend.lib.platform import Platform
 from backend.members.controllers import MembersController
 from backend.programs.controllers import EnrollmentsController, ProgramsController
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             security=[{"bearer": []}],
         ),
+        plugins=[ErrorResponses()],
+        request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         debug=False,

@@ -53,7 +53,10 @@ def _derived(token: str, claims: Claims) -> tuple[Principal, tuple[str, str]]:
     found = _DERIVED.get(token)
     if found is None:
         kind = PrincipalKind.member if claims.typ == "member" else PrincipalKind.staff
-        role = Role(claims.role) if claims.role else None
+        try:
+            role = Role(claims.role) if claims.role else None
+        except ValueError as exc:  # validly signed, but by a version that knew other roles (or a forged secret)
+            raise NotAuthenticated("The token names a role this server does not know; sign in again") from exc
         principal = Principal(kind, claims.sub, claims.cid, role, claims.jti, claims.exp)
         keys = (revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub))
         found = _DERIVED.put(token, (principal, keys))
