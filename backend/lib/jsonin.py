@@ -17,7 +17,7 @@ from litestar.exceptions import SerializationException
 from litestar.serialization import decode_json
 from litestar.types import Empty
 
-from backend.lib.errors import DomainError
+from backend.lib.errors import DomainError, InvalidInput
 
 MAX_JSON_DEPTH = 32  # the deepest real body (a program graph's condition rules) nests 6 levels
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
@@ -52,13 +52,50 @@ def loads(raw: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise ValueError(f"not valid JSON: {exc}"[:200]) from exc
 
 
+def _body_type(handler: Any) -> Any:
+    """The type a route's `data` parameter declares (None: it takes no body)."""
+    field = handler.parsed_fn_signature.parameters.get("data")
+    return None if field is None else field.annotation
+
+
+def check_body(raw: bytes, target: Any) -> None:
+    """Decode strictly, as the schema states: Litestar converts leniently (0 for false, "1" for 1), so a body
+    the schema forbids was accepted. A ValidationError becomes a 422 naming the field, as Litestar's do."""
+    try:
+        msgspec.json.decode(raw, type=target, strict=True)
+    except msgspec.ValidationError as exc:
+        text, _, path = str(exc).rpartition(" - at `$")
+        field = path.rstrip("`").lstrip(".") if text else ""
+        raise InvalidInput(f"{field or 'data'}: {_plain(text or str(exc))}") from exc
+    except msgspec.DecodeError:
+        pass  # malformed JSON: Litestar's decoder below answers it as a 400
+
+
+_BOUNDS = [
+    (re.compile(r"Expected `str` of length >= (\d+)"), r"must be at least \1 characters long"),
+    (re.compile(r"Expected `str` of length <= (\d+)"), r"must be at most \1 characters long"),
+    (re.compile(r"Expected `(?:array|object)` of length <= (\d+)"), r"must have at most \1 items"),
+    (re.compile(r"Expected `(?:array|object)` of length >= (\d+)"), r"must have at least \1 items"),
+]
+
+
+def _plain(text: str) -> str:
+    """msgspec's bound messages in words people read ("must be at least 10 characters long")."""
+    for pattern, words in _BOUNDS:
+        text = pattern.sub(words, text)
+    return text
+
+
 class ApiRequest(Request[Any, Any, Any]):
-    """The app's request class: its JSON body is checked before it is decoded."""
+    """The app's request class: its JSON body is checked, then decoded strictly, before Litestar reads it."""
 
     async def json(self) -> Any:
         if self._json is Empty and self._connection_state.json is Empty:
             body = await self.body()
             check_json(body)
+            target = _body_type(self.route_handler)
+            if body and target is not None:
+                check_body(body, target)
             try:
                 self._json = self._connection_state.json = decode_json(
                     body or b"null", type_decoders=self.route_handler.resolve_type_decoders()

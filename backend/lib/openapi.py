@@ -20,10 +20,12 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin  # extended below; no public base
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
+from litestar.typing import FieldDefinition
 
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 
@@ -87,11 +89,55 @@ class ErrorResponses(ReceiveRoutePlugin):
     def receive_route(self, route: BaseRoute) -> None:
         if not isinstance(route, HTTPRoute):
             return
+        _fresh_allow(route)
         public = route.path.startswith(self.public_prefixes)
         for handler in route.route_handlers:
             if public and not handler.responses:
                 continue  # health, metrics, the schema itself: not part of the API's contract
+            if not public and not handler.opt.get(EXCLUDE_FROM_AUTH):
+                handler.security = [{"bearer": []}]  # public routes name no security: tools call them bare
             declared: dict[int, Any] = dict(handler.responses or {})
             for status in derived_statuses(handler, len(route.path_parameters), public):
                 declared.setdefault(status, errors(status)[status])
             handler.responses = declared
+
+
+def _fresh_allow(route: HTTPRoute) -> None:
+    """Litestar's automatic OPTIONS answer lists the methods of the route it was made for; when a later
+    handler joins the same path, the merged route keeps that answer, whose `Allow` then misses methods
+    (`GET, OPTIONS` on a path that also takes POST). Point it at the merged route."""
+    for handler in route.route_handlers:
+        fn = getattr(handler, "fn", None)
+        if handler.http_methods == {"OPTIONS"} and getattr(fn, "__name__", "") == "options_handler":
+            for cell in getattr(fn, "__closure__", None) or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route
+
+
+class StrictStructs(StructSchemaPlugin):
+    """Struct schemas that say what the decoder enforces. Bodies that refuse unknown fields
+    (`forbid_unknown_fields=True`) state `additionalProperties: false`, and the items of list fields keep
+    their own bounds (`list[Annotated[str, Meta(min_length=1)]]`: Litestar drops the inner Meta). Without
+    both, a client that follows the schema had its request refused."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Any:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if getattr(info, "forbid_unknown_fields", False):
+            schema.additional_properties = False
+        for field in getattr(info, "fields", ()):
+            _item_bounds(getattr(schema, "properties", None) or {}, field)
+        return schema
+
+
+def _item_bounds(properties: dict[str, Any], field: Any) -> None:
+    kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+    lists = [k for k in kinds if isinstance(k, msgspec.inspect.ListType)]
+    prop = properties.get(field.encode_name)
+    if not lists or prop is None or not isinstance(lists[0].item_type, msgspec.inspect.StrType):
+        return
+    item = lists[0].item_type
+    for option in [prop, *(getattr(prop, "one_of", None) or [])]:
+        items = getattr(option, "items", None)
+        if items is not None and not isinstance(items, list):
+            items.min_length, items.max_length, items.pattern = item.min_length, item.max_length, item.pattern

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from backend.lib.bounds import Int32, check_moment
+from backend.lib.bounds import Int32, Moment, TimeZone, check_moment
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
@@ -138,7 +138,7 @@ class EventOut(msgspec.Struct):
 
 class ScriptedEvent(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    at: datetime
+    at: Moment
 
     def __post_init__(self) -> None:
         check_moment(self.at, "at")
@@ -146,8 +146,8 @@ class ScriptedEvent(msgspec.Struct, forbid_unknown_fields=True):
 
 class SimulateIn(msgspec.Struct, forbid_unknown_fields=True):
     answers: dict[str, Any] = msgspec.field(default_factory=dict)
-    start_at: datetime | None = None
-    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "UTC"
+    start_at: Moment | None = None
+    timezone: TimeZone = "UTC"
     name: Annotated[str, msgspec.Meta(max_length=200)] = "Test member"
     events: Annotated[list[ScriptedEvent], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
     version: Int32 | None = None  # a published version; default: the current draft
