@@ -89,7 +89,7 @@ async def ingest_document(
     # From the queue: give the worker slot back when the workspace already has a document in work. Called
     # directly (bulk ingest), wait for it.
     if not await slot.try_acquire(wait=0 if job is not None else platform.settings.ingest_timeout_seconds):
-        await platform.extras["jobs"].enqueue(
+        await platform.services.jobs.enqueue(
             "ingest_document",
             key=f"ingest:{did}:{version}:{deferrals + 1}",
             delay=defer_delay(deferrals),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.features import open_features
+from backend.features import open_services
 from backend.knowledge import documents, ingest
 from backend.knowledge.ingest import INTERRUPTED, ingest_document
 from backend.lib.cache import tenant_key
@@ -98,7 +98,7 @@ async def test_hostile_uploads_do_not_hold_up_another_workspace(
 @pytest.fixture
 async def platform(migrated_database: str) -> AsyncIterator[Platform]:
     p = Platform.open(fast_limits(get_settings()))
-    await open_features(p)
+    open_services(p)
     yield p
     await p.close()
 
@@ -176,7 +176,7 @@ async def test_one_document_per_workspace_at_a_time_and_no_second_parse(
     async def enqueue(function: str, **kwargs: Any) -> None:
         queued.append({"function": function, **kwargs})
 
-    monkeypatch.setattr(platform.extras["jobs"], "enqueue", enqueue)
+    monkeypatch.setattr(platform.services.jobs, "enqueue", enqueue)
     args = {"creator_id": str(cid), "document_id": str(did), "version": 1}
     first = asyncio.create_task(ingest_document({"platform": platform, "job": FakeJob()}, **args))
     for _ in range(300):
