@@ -150,8 +150,8 @@ def _text(token: Any) -> Any:
 
 
 def defer_delay(deferrals: int) -> float:
-    """Seconds before a deferred job tries again: soon at first, then backing off to 10 s."""
-    return float(min(1 + deferrals, 10))
+    """Seconds before a deferred job tries again: soon at first, then backing off to 5 s."""
+    return float(min(1 + deferrals, 5))
 
 
 @contextlib.asynccontextmanager
