@@ -143,4 +143,5 @@ async def any_principal(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
 def _preflight(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """OPTIONS is answered without a caller (browsers send preflights without credentials); the guards of
     the route's other methods used to read the missing user and answer 500."""
-    return connection.scope.get("method") == "OPTIONS"
+    scope = getattr(connection, "scope", None) or {}
+    return scope.get("method") == "OPTIONS"

@@ -109,6 +109,19 @@ def _answer(code: int | None, out: bytes, limits: ParseLimits) -> ParsedDocument
 _OUT_OF_MEMORY = 3
 
 
+def _peak_rss() -> int:
+    """This process's own peak resident memory, in bytes. Not getrusage's ru_maxrss: Linux carries that
+    across exec, so the child would report the API process's peak as its own."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _child() -> int:
     """The child's side: limit ourselves, read the request, parse, answer."""
     from backend.knowledge.parsing import parse_document  # imported before the memory limit applies
@@ -126,7 +139,7 @@ def _child() -> int:
     except DocumentError as exc:
         # lxml reports a failed allocation as a bare syntax error ("unknown error"): a parse that failed
         # after filling most of the allowed memory failed for want of memory, not because the file is damaged.
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        peak = _peak_rss()
         answer = {"error": TOO_BIG.format(mb=memory // 2**20) if peak > 0.6 * memory else exc.reason}
     except MemoryError:
         os._exit(_OUT_OF_MEMORY)  # no room left to build an answer; the exit code says why
