@@ -66,7 +66,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(migrated_dat
             "--seed",
             "12",
             "--workers",
-            "2",
+            "1",  # two workers hit a CPython 3.11 race in the tool itself (AST recursion depth mismatch)
             "--request-timeout",
             "30",
             "--phases",
