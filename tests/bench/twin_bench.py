@@ -68,7 +68,7 @@ async def _evaluate(spaces: dict[str, uuid.UUID] | None, state_file: Path | None
     platform = Platform.open(get_settings())
     await open_features(platform)
     try:
-        await platform.extras["embedder"].warm()
+        await platform.services.embedder.warm()
         if spaces is None:
             assert state_file is not None
             if not state_file.exists():
@@ -94,7 +94,7 @@ def run(options: Any) -> dict[str, Any]:
         platform = Platform.open(get_settings())
         await open_features(platform)
         try:
-            await platform.extras["embedder"].warm()
+            await platform.services.embedder.warm()
             spaces = await _build(platform)
         finally:
             await platform.close()

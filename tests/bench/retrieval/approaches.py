@@ -76,10 +76,10 @@ async def run_all(
 
     shipped = SHIPPED
     null = await _calibrations(platform, spaces)
-    domain = await domain_model(platform.extras["embedder"])
+    domain = await domain_model(platform.services.embedder)
     questions = [*on, *off]
     texts = {(q["id"], q["author"]): q["question"] for q in questions}
-    vectors = await platform.extras["embedder"].encode([q["question"] for q in questions])
+    vectors = await platform.services.embedder.encode([q["question"] for q in questions])
     domains = {(q["id"], q["author"]): domain.score(v) for q, v in zip(questions, vectors, strict=True)}
     base = retrieval[shipped]
     for t in base:
