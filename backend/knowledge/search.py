@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
 import time
 import uuid
@@ -67,6 +68,7 @@ class Tuning:
 
     candidates: int = CANDIDATES  # from each leg
     passage_weight: float = 0.0  # > 0 blends the passage cosine into the closest-sentence score
+    interleave: bool = True  # alternate the closest-sentence ranking with the passage-cosine ranking
 
 
 SHIPPED = Tuning()
@@ -134,6 +136,22 @@ def diversify(hits: Iterable[Hit], k: int, max_overlap: float = 0.6) -> list[Hit
         if len(chosen) == k:
             break
     return chosen
+
+
+def _order(scores: dict[uuid.UUID, float], passage: dict[uuid.UUID, float] | None) -> Iterator[uuid.UUID]:
+    """Passage ids best first: by score, or (with `passage`) alternating the score ranking with the passage-
+    cosine ranking, each id once (round robin: no weight to fit)."""
+    by_score = sorted(scores, key=lambda i: scores[i], reverse=True)
+    if passage is None:
+        yield from by_score
+        return
+    by_passage = sorted((i for i in passage if i in scores), key=lambda i: passage[i], reverse=True)
+    seen: set[uuid.UUID] = set()
+    for pair in itertools.zip_longest(by_score, by_passage):
+        for i in pair:
+            if i is not None and i not in seen:
+                seen.add(i)
+                yield i
 
 
 async def vector_leg(
@@ -209,7 +227,7 @@ async def search(
             similarity=round(similarity.get(i, 0.0), 4),
             sources=[name for name, leg in legs.items() if i in leg],
         )
-        for i in sorted(scores, key=lambda i: scores[i], reverse=True)
+        for i in _order(scores, similarity if mode == "hybrid" and tuning.interleave else None)
     )
     chosen = diversify(hits, k)
     if qvec is not None:

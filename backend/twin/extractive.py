@@ -100,17 +100,13 @@ def whole(sentence: str) -> bool:
 
 def sentence_around(text: str, focus: tuple[int, int]) -> str:
     """The whole sentence holding the character range `focus` (the passage's sentence closest to the question,
-    which may be a clause), or the clause itself when the sentence is too long to quote."""
+    which may be a clause), or "" when that sentence is not whole or too long to quote."""
     start, end = focus
     before = [m.end() for m in _END.finditer(text, 0, start + 1)]
     s = before[-1] if before else 0
     after = _END.search(text, max(end - 1, s))
-    e = after.end() if after else len(text)
-    sentence = clean(text[s:e])
-    if whole(sentence):
-        return sentence
-    clause = clean(text[start:end])
-    return clause if whole(clause) or (5 <= len(words(clause)) <= MAX_QUOTE_WORDS and _START.match(clause)) else ""
+    sentence = clean(text[s : after.end() if after else len(text)])
+    return sentence if whole(sentence) else ""
 
 
 def _lexical_best(question: str, text: str) -> str:
@@ -124,25 +120,24 @@ def _lexical_best(question: str, text: str) -> str:
 
 
 def choose(
-    question: str, passages: list[Passage], max_quotes: int = 3, close: float = 0.08
+    question: str, passages: list[Passage], max_quotes: int = 3, close: float = 0.05
 ) -> list[tuple[Passage, str]]:
-    """The sentences to quote, most relevant first: the best passage's sentence closest to the question, then
-    the closest sentences of other passages that score nearly as well (within `close`), one per passage."""
-    ranked = sorted(passages, key=lambda p: -p.score)
+    """The sentences to quote, in retrieval order (`passages` best first): each passage's sentence closest to
+    the question, one per passage; the first two passages always (retrieval's two views of the question: the
+    closest sentence and the closest passage), later ones only when they score nearly as well (within `close`
+    of the best)."""
+    best = max((p.score for p in passages), default=0.0)
     out: list[tuple[Passage, str]] = []
     seen: set[str] = set()
-    for p in ranked:
-        if out and (len(out) >= max_quotes or p.score < ranked[0].score - close):
+    for rank, p in enumerate(passages):
+        if len(out) >= max_quotes:
             break
-        quote = sentence_around(p.text, p.focus) if p.focus else _lexical_best(question, p.text)
+        if rank >= 2 and p.score < best - close:
+            continue
+        quote = (sentence_around(p.text, p.focus) if p.focus else "") or _lexical_best(question, p.text)
         if quote and quote.lower() not in seen:
             out.append((p, quote))
             seen.add(quote.lower())
-    if not out:  # no focus sentence was whole: fall back to topic words over the best passages
-        for p in ranked[:max_quotes]:
-            if quote := _lexical_best(question, p.text):
-                out.append((p, quote))
-                break
     return out
 
 

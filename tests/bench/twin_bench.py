@@ -60,13 +60,13 @@ async def _build(platform: Any) -> dict[str, uuid.UUID]:
 
 
 async def _evaluate(spaces: dict[str, uuid.UUID] | None, state_file: Path | None) -> dict[str, Any]:
-    from backend.features import open_features
+    from backend.features import open_services
     from backend.lib.platform import Platform
     from common.settings import get_settings
     from tests.bench.retrieval.harness import evaluate
 
     platform = Platform.open(get_settings())
-    await open_features(platform)
+    open_services(platform)
     try:
         await platform.services.embedder.warm()
         if spaces is None:
@@ -87,12 +87,12 @@ def run(options: Any) -> dict[str, Any]:
     database.build_and_use(DB_NAME)
 
     async def fresh() -> dict[str, Any]:
-        from backend.features import open_features
+        from backend.features import open_services
         from backend.lib.platform import Platform
         from common.settings import get_settings
 
         platform = Platform.open(get_settings())
-        await open_features(platform)
+        open_services(platform)
         try:
             await platform.services.embedder.warm()
             spaces = await _build(platform)

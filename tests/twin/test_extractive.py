@@ -81,9 +81,12 @@ def test_the_sentence_closest_to_the_question_leads() -> None:
     quotes = QUOTE_LINE.findall(reply)
     assert quotes[0] == ("Life is long if you know how to use it.", "1")  # the closest sentence, first
     assert quotes[1] == ("Nothing at all is ours except our time.", "2") and [c.id for c in cited] == ["p1", "p2"]
-    # a passage scoring far below the best adds no quote
-    far = [passages[0], Passage("p3", b, 0.40, focus=(0, b.index(" The")))]
-    assert len(QUOTE_LINE.findall(compose_extractive("time?", far, None)[0])) == 1
+    # the first two passages are quoted; a third only when it scores nearly as well as the best
+    c = "Hold every hour in your grasp, and you will depend less on tomorrow."
+    third = [*passages, Passage("p3", c, 0.40, focus=(0, len(c)))]
+    assert len(QUOTE_LINE.findall(compose_extractive("time?", third, None)[0])) == 2
+    third[2].score = 0.59
+    assert len(QUOTE_LINE.findall(compose_extractive("time?", third, None)[0])) == 3
 
 
 def test_sentences_are_whole_and_free_of_edition_marks() -> None:

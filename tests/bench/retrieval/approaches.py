@@ -8,7 +8,7 @@ from typing import Any
 from tests.bench.retrieval.harness import Trial, is_hit, quotes_answer, retrieval_figures
 
 K = 5
-SHIPPED = "hybrid: 40+40 candidates re-ranked by closest sentence (shipped)"
+SHIPPED = "hybrid: 40+40 candidates, closest-sentence and passage-cosine rankings in turn (shipped)"
 
 
 def _retrievers() -> dict[str, dict[str, Any]]:
@@ -18,9 +18,10 @@ def _retrievers() -> dict[str, dict[str, Any]]:
     return {
         "vector only (passage cosine)": {"mode": "vector"},
         "full text only (BM25)": {"mode": "fulltext"},
+        "hybrid: 40+40 candidates re-ranked by closest sentence (before)": {"tuning": Tuning(interleave=False)},
         SHIPPED: {},
-        "hybrid, 100+100 candidates": {"tuning": Tuning(candidates=100)},
-        "hybrid, half passage cosine + half closest sentence": {"tuning": Tuning(passage_weight=0.5)},
+        "hybrid, 100+100 candidates, in turn": {"tuning": Tuning(candidates=100)},
+        "hybrid, half passage cosine + half closest sentence": {"tuning": Tuning(passage_weight=0.5, interleave=False)},
     }
 
 
@@ -110,6 +111,7 @@ async def run_all(
     # The chat turn as shipped: screen, search, decide with the production constants, compose offline.
     answered = quoted = on_n = off_refused = off_n = 0
     by_id = {(q["id"], q["author"]): q for q in on}
+    samples: list[dict[str, str]] = []
     for t in base:
         key = (t.id, t.author)
         s = screen(texts[key])
@@ -121,7 +123,10 @@ async def run_all(
                 answered += 1
                 passages = [Passage(f"S{i}", h.text, h.score, focus=h.focus) for i, h in enumerate(hits, 1)]
                 reply, _ = compose_extractive(texts[key], passages, None)
-                quoted += quotes_answer(reply, by_id[key]["answer_quote"])
+                hit = quotes_answer(reply, by_id[key]["answer_quote"])
+                quoted += hit
+                if hit and len(samples) < 4 and all(x["author"] != t.author for x in samples):
+                    samples.append({"author": t.author, "question": texts[key], "reply": reply})
         else:
             off_n += 1
             off_refused += not d.grounded
@@ -132,6 +137,7 @@ async def run_all(
         "quotes": round(quoted / max(1, on_n), 3),
         "quotes_answered": round(quoted / max(1, answered), 3),
         "domain_min": DOMAIN_MIN,
+        "samples": samples,
         "null": {
             a: {"mean": round(c.mean, 3), "std": round(c.std, 3), "floor": round(c.floor(), 3)} for a, c in null.items()
         },
