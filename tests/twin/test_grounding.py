@@ -130,3 +130,17 @@ def test_domain_model_and_null_measure() -> None:
 
     c = asyncio.run(measure(top))
     assert c.n == len(NULL_QUESTIONS) and 0.2 <= c.mean <= 0.4 and c.floor() == c.mean
+
+
+def test_no_harness_question_trips_the_screen() -> None:
+    """The screen names services asked for, not topics: every on-topic harness question reaches retrieval."""
+    import json
+    from pathlib import Path
+
+    harness = Path(__file__).resolve().parents[1] / "bench" / "retrieval"
+    on = json.loads((harness / "questions.json").read_text())
+    assert [q["question"] for q in on if not screen(q["question"]).retrieve] == []
+    off = json.loads((harness / "offtopic.json").read_text())
+    assert len(off) >= 60 and {q["kind"] for q in off} == {"trap", "general", "chitchat"}
+    chit = [q for q in off if q["kind"] == "chitchat"]
+    assert all((i := classify(q["question"])) is not None and i.kind == "smalltalk" for q in chit)

@@ -137,17 +137,22 @@ def rates(trials: list[Trial], answered: dict[tuple[str, str], bool]) -> dict[st
     }
 
 
-def curve(trials: list[Trial], value: Callable[[Trial], float], points: int = 9) -> list[dict[str, float]]:
-    """Precision/recall over the gate's threshold (pooled): recall = on-topic answered."""
-    values = sorted({round(value(t), 3) for t in trials})
-    if not values:
+def curve(trials: list[Trial], value: Callable[[Trial], float], points: int = 11) -> list[dict[str, float]]:
+    """Precision/recall over the gate's threshold (pooled; recall = on-topic answered), on an even grid from
+    the median off-topic value to the median on-topic value, where the trade-off happens."""
+    on = sorted(value(t) for t in trials if t.on_topic)
+    off = sorted(value(t) for t in trials if not t.on_topic)
+    if not on or not off:
         return []
+    lo, hi = off[len(off) // 2], on[len(on) // 2]
     out = []
     for i in range(points):
-        th = values[int(i * (len(values) - 1) / (points - 1))]
+        th = lo + (hi - lo) * i / (points - 1)
         answered = {(t.id, t.author): value(t) >= th for t in trials}
         r = rates(trials, answered)
-        out.append({"threshold": th, "recall": r["answered"], "precision": r["precision"], "refused": r["refused"]})
+        out.append(
+            {"threshold": round(th, 3), "recall": r["answered"], "precision": r["precision"], "refused": r["refused"]}
+        )
     return out
 
 
@@ -203,7 +208,7 @@ async def evaluate(platform: Any, spaces: dict[str, uuid.UUID]) -> dict[str, Any
             **rates(trials, fitted["answered"]),
             "thresholds": {k: round(v, 3) for k, v in fitted["thresholds"].items()},
             "threshold_all": round(fitted["all"], 3),
-            "curve": curve([t for t in trials if not (screen and t.screened)], value),
+            "curve": curve(trials, value),
         }
     result["pipeline"] = runs["pipeline"]
     result["seconds"] = round(time.perf_counter() - started, 1)
