@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -110,34 +109,18 @@ def report(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.fixtures import database
+    from tests.bench.knowledge_bench import use_kept
 
     parser = argparse.ArgumentParser(description="twin quality harness on kept data")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="also write the full result here")
     args = parser.parse_args(argv)
-    rebuild = args.rebuild or not (KEPT_DIR / "state.json").exists()
-    if rebuild:
-        shutil.rmtree(KEPT_DIR, ignore_errors=True)
-        KEPT_DIR.mkdir(parents=True)
-    _setup_env(str(KEPT_DIR / "data"))
-    admin, app = database.urls_for(KEPT_DB)
-    os.environ.update({"DATABASE_URL": app, "DATABASE_ADMIN_URL": admin, "APP_ENV": "test"})
-    from common.settings import get_settings
-
-    get_settings.cache_clear()
-    if rebuild:
-        asyncio.run(database.recreate_database(KEPT_DB))
-    database.migrate(admin)
+    use_kept(KEPT_DIR, KEPT_DB, args.rebuild, _setup_env)
     result = asyncio.run(_evaluate(None, KEPT_DIR / "state.json"))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
-    print(markdown_of(result))
+    print(report(result))
     return 0
-
-
-def markdown_of(result: dict[str, Any]) -> str:
-    return report(result)
 
 
 if __name__ == "__main__":
