@@ -44,7 +44,7 @@ from backend.programs.schemas import (
 from backend.programs.simulator import simulate
 from backend.programs.templates import EXPORT_FORMAT, all_templates, template
 from backend.programs.timers import kick
-from common.enums import PrincipalKind, Role
+from common.enums import EnrollmentStatus, PrincipalKind, ProgramEventType, Role
 from common.models import Enrollment, Program, ProgramVersion
 
 
@@ -98,7 +98,7 @@ def enrollment_out(e: Enrollment, version: int | None = None) -> EnrollmentOut:
         e.status,
         e.current_node,
         s.get("waiting"),
-        timer.get("due_at") if e.status == "active" else None,
+        timer.get("due_at") if e.status == EnrollmentStatus.active else None,
         e.steps,
         list(s.get("path") or [])[-100:],
         e.enrolled_at,
@@ -147,7 +147,7 @@ class ProgramsController(Controller):
     async def list_programs(self, db: Db) -> list[ProgramSummary]:
         active = (
             select(col(Enrollment.program_id), func.count().label("n"))
-            .where(col(Enrollment.status) == "active")
+            .where(col(Enrollment.status) == EnrollmentStatus.active)
             .group_by(col(Enrollment.program_id))
             .subquery()
         )
@@ -347,7 +347,7 @@ class EnrollmentsController(Controller):
                 raise NotFound("Enrollment not found")
         elif not has_role(principal, Role.editor):
             raise Forbidden("This needs the editor role or higher")
-        result = await runtime.handle_event(db, enrollment_id, data.type, data.key, data.payload)
+        result = await runtime.handle_event(db, enrollment_id, ProgramEventType(data.type), data.key, data.payload)
         assert result.enrollment is not None
         await _kick(platform, result)
         e = result.enrollment

@@ -9,7 +9,7 @@ enrollment, the batch's effects written set-based), and is idempotent:
   that expired under a slow worker) still advances once;
 - the enrollment row is locked (FOR UPDATE) for the step, so concurrent events serialise;
 - messages carry a client id derived from the step number (UNIQUE (conversation_id, client_id)).
-Events for a node the member already left are recorded with outcome "stale" and change nothing.
+Events for a node the member already left are recorded with outcome `stale` and change nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +25,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.lib.errors import Conflict, InvalidInput, NotFound
-from backend.programs.engine import Context, Engine, Event, Outcome, initial_state, next_time_of_day
+from backend.lib.memo import BoundedMemo
+from backend.programs.engine import (
+    Context,
+    Engine,
+    EngineState,
+    Event,
+    Outcome,
+    PausedTimer,
+    as_state,
+    initial_state,
+    next_time_of_day,
+)
 from backend.programs.graph import Graph, parse
+from common.enums import (
+    ConversationKind,
+    EnrollmentStatus,
+    MessageRole,
+    ProgramEventType,
+    ReplyMode,
+    StepOutcome,
+    TimerKind,
+    TimerOutcome,
+)
 from common.models import (
     Achievement,
     Conversation,
@@ -39,12 +60,12 @@ from common.models import (
     ProgramVersion,
 )
 
-RUNNING = ("active", "paused")
+RUNNING = (EnrollmentStatus.active, EnrollmentStatus.paused)
 
 
 @dataclass
 class StepResult:
-    outcome: str  # applied | duplicate | stale | inactive | error
+    outcome: StepOutcome  # applied | duplicate | stale | inactive | error
     detail: str = ""
     enrollment: Enrollment | None = None
     messages: list[str] = field(default_factory=list)
@@ -55,8 +76,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_GRAPHS: dict[tuple[uuid.UUID, uuid.UUID], Graph] = {}
-_GRAPHS_MAX = 512
+_GRAPHS: BoundedMemo[tuple[uuid.UUID, uuid.UUID], Graph] = BoundedMemo(512)
 
 
 async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uuid.UUID) -> Graph:
@@ -70,10 +90,7 @@ async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uui
         raw = (
             await db.execute(select(col(ProgramVersion.graph)).where(col(ProgramVersion.id) == version_id))
         ).scalar_one()
-        graph = parse(raw)[0]
-        if len(_GRAPHS) >= _GRAPHS_MAX:
-            _GRAPHS.clear()
-        _GRAPHS[key] = graph
+        graph = _GRAPHS.put(key, parse(raw)[0])
     return graph
 
 
@@ -100,7 +117,7 @@ async def _conversations(db: AsyncSession, talking: list[Enrollment], now: datet
     if members:
         rows = await db.execute(
             select(col(Conversation.member_id), col(Conversation.id))
-            .where(col(Conversation.member_id) == _ids(members), col(Conversation.kind) == "member")
+            .where(col(Conversation.member_id) == _ids(members), col(Conversation.kind) == ConversationKind.member)
             .order_by(col(Conversation.member_id), col(Conversation.updated_at).desc())
             .ext(distinct_on(col(Conversation.member_id)))
         )
@@ -112,7 +129,7 @@ async def _conversations(db: AsyncSession, talking: list[Enrollment], now: datet
                 "id": uuid.uuid4(),
                 "creator_id": e.creator_id,
                 "member_id": e.member_id,
-                "kind": "member",
+                "kind": ConversationKind.member,
                 "title": "Coaching program",
                 "flagged": False,
                 "created_at": utcnow(),
@@ -134,13 +151,13 @@ async def _conversations(db: AsyncSession, talking: list[Enrollment], now: datet
 async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now: datetime) -> list[StepResult]:
     """Write the effects of one step each for several enrollments, set-based (one statement per kind of
     effect, whatever the number of steps). Runs inside the caller's transaction, the enrollment rows locked."""
-    results = [StepResult("applied", out.detail, e) for e, out in steps]
+    results = [StepResult(StepOutcome.applied, out.detail, e) for e, out in steps]
     cancel = [e.id for e, out in steps if out.cancel_timer or out.timer is not None]
     if cancel:
         await db.execute(
             update(ProgramTimer)
             .where(col(ProgramTimer.enrollment_id) == _ids(cancel), col(ProgramTimer.fired_at).is_(None))
-            .values(fired_at=now, outcome="cancelled")
+            .values(fired_at=now, outcome=TimerOutcome.cancelled)
             .execution_options(synchronize_session=False)
         )
     conversations = iter(await _conversations(db, [e for e, out in steps if out.messages], now))
@@ -148,10 +165,10 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
     timers: list[dict[str, Any]] = []
     goals: list[dict[str, Any]] = []
     for (e, out), result in zip(steps, results, strict=True):
-        if out.status == "error":
-            e.status = "paused"
+        if out.status == StepOutcome.error:
+            e.status = EnrollmentStatus.paused
             out.state["error"] = out.detail
-            result.outcome = "error"
+            result.outcome = StepOutcome.error
         step = e.steps + 1
         if out.messages:
             conversation_id = next(conversations)
@@ -161,10 +178,10 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
                     "id": uuid.uuid4(),
                     "creator_id": e.creator_id,
                     "conversation_id": conversation_id,
-                    "role": "assistant",
+                    "role": MessageRole.assistant,
                     "content": content,
                     "client_id": f"prg:{e.id.hex[:24]}:{step}:{i}",
-                    "mode": "program",
+                    "mode": ReplyMode.program,
                     "citations": [],
                     "created_at": now + timedelta(microseconds=i),
                 }
@@ -196,12 +213,12 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
             }
             for node, name, n in out.goals
         ]
-        e.state = out.state
+        e.state = dict(out.state)
         e.current_node = out.state.get("node")
         e.steps = step
         e.updated_at = now
         if out.completed:
-            e.status, e.completed_at = "completed", now
+            e.status, e.completed_at = EnrollmentStatus.completed, now
     if messages:
         await db.execute(insert(Message).on_conflict_do_nothing(), messages)
     if timers:
@@ -267,20 +284,20 @@ async def enroll(
         program_id=program_id,
         version_id=version_id,
         member_id=member_id,
-        status="active",
-        state=initial_state(now),
+        status=EnrollmentStatus.active,
+        state=dict(initial_state(now)),
         enrolled_at=now,
         updated_at=now,
     )
     db.add(e)
     await db.flush()
     graph = await version_graph(db, creator_id, version_id)
-    out = Engine(graph).start(e.state, Context(now, _view(member)))
+    out = Engine(graph).start(as_state(e.state), Context(now, _view(member)))
     return (await _apply(db, [(e, out)], now))[0]
 
 
 async def _record(
-    db: AsyncSession, e: Enrollment, key: str, type_: str, node: str | None, payload: dict[str, Any]
+    db: AsyncSession, e: Enrollment, key: str, type_: ProgramEventType, node: str | None, payload: dict[str, Any]
 ) -> uuid.UUID | None:
     stmt = (
         insert(ProgramEvent)
@@ -292,7 +309,7 @@ async def _record(
             type=type_,
             node_id=node,
             payload=payload,
-            outcome="applied",
+            outcome=StepOutcome.applied,
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "key"])
         .returning(col(ProgramEvent.id))
@@ -300,7 +317,7 @@ async def _record(
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def _set_outcome(db: AsyncSession, event_id: uuid.UUID, outcome: str, detail: str) -> None:
+async def _set_outcome(db: AsyncSession, event_id: uuid.UUID, outcome: StepOutcome, detail: str) -> None:
     await db.execute(
         update(ProgramEvent).where(col(ProgramEvent.id) == event_id).values(outcome=outcome, detail=detail[:2000])
     )
@@ -309,7 +326,7 @@ async def _set_outcome(db: AsyncSession, event_id: uuid.UUID, outcome: str, deta
 async def handle_event(
     db: AsyncSession,
     enrollment_id: uuid.UUID,
-    type_: str,
+    type_: ProgramEventType,
     key: str,
     payload: dict[str, Any],
     now: datetime | None = None,
@@ -321,23 +338,23 @@ async def handle_event(
     node = str(node) if node is not None else None
     event_id = await _record(db, e, key, type_, node, payload)
     if event_id is None:
-        return StepResult("duplicate", f"event {key!r} was already received", e)
-    if e.status != "active":
-        await _set_outcome(db, event_id, "inactive", f"enrollment is {e.status}")
-        return StepResult("inactive", f"enrollment is {e.status}", e)
-    value = payload.get("value") if type_ == "answer" else payload.get("text")
-    event = Event(type_, node, value, name=payload.get("name") if type_ == "event" else None)
+        return StepResult(StepOutcome.duplicate, f"event {key!r} was already received", e)
+    if e.status != EnrollmentStatus.active:
+        await _set_outcome(db, event_id, StepOutcome.inactive, f"enrollment is {e.status}")
+        return StepResult(StepOutcome.inactive, f"enrollment is {e.status}", e)
+    value = payload.get("value") if type_ == ProgramEventType.answer else payload.get("text")
+    event = Event(type_, node, value, name=payload.get("name") if type_ == ProgramEventType.event else None)
     member = await _member(db, e.member_id)
     out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
-        e.state, event, Context(now, _view(member))
+        as_state(e.state), event, Context(now, _view(member))
     )
-    if out.status == "invalid":
+    if out.status == StepOutcome.invalid:
         raise InvalidInput(out.detail)  # rolls back: the key stays free for a corrected retry
-    if out.status == "stale":
-        await _set_outcome(db, event_id, "stale", out.detail)
-        return StepResult("stale", out.detail, e)
+    if out.status == StepOutcome.stale:
+        await _set_outcome(db, event_id, StepOutcome.stale, out.detail)
+        return StepResult(StepOutcome.stale, out.detail, e)
     result = (await _apply(db, [(e, out)], now))[0]
-    if result.outcome != "applied":
+    if result.outcome != StepOutcome.applied:
         await _set_outcome(db, event_id, result.outcome, out.detail)
     return result
 
@@ -372,21 +389,21 @@ async def fire_timers(
             .execution_options(populate_existing=True)
         )
     ).all()
-    results = {t: StepResult("stale", "timer not found") for t in timer_ids}
-    first: dict[uuid.UUID, tuple[Enrollment, uuid.UUID, str, str, dict[str, Any]]] = {}
+    results = {t: StepResult(StepOutcome.stale, "timer not found") for t in timer_ids}
+    first: dict[uuid.UUID, tuple[Enrollment, uuid.UUID, str, TimerKind, dict[str, Any]]] = {}
     later: list[uuid.UUID] = []
     for e, timer_id, node, kind, name, external_id, tz in rows:
         if e.id in first:
             later.append(timer_id)
         else:
-            first[e.id] = (e, timer_id, node, kind, member_view(name, external_id, tz))
+            first[e.id] = (e, timer_id, node, TimerKind(kind), member_view(name, external_id, tz))
     fired = set(
         (
             await db.execute(
                 update(ProgramTimer)
                 .where(col(ProgramTimer.id) == _ids([t for _, t, *_ in first.values()]))
                 .where(col(ProgramTimer.fired_at).is_(None))
-                .values(fired_at=now, outcome="fired")
+                .values(fired_at=now, outcome=TimerOutcome.fired)
                 .returning(col(ProgramTimer.id))
                 .execution_options(synchronize_session=False)
             )
@@ -396,24 +413,24 @@ async def fire_timers(
     steps: list[tuple[uuid.UUID, Enrollment, Outcome]] = []
     for e, timer_id, node, kind, member in first.values():
         if timer_id not in fired:
-            results[timer_id] = StepResult("duplicate", "timer already fired or cancelled", e)
-        elif e.status != "active":
+            results[timer_id] = StepResult(StepOutcome.duplicate, "timer already fired or cancelled", e)
+        elif e.status != EnrollmentStatus.active:
             stale.append(timer_id)
-            results[timer_id] = StepResult("inactive", f"enrollment is {e.status}", e)
+            results[timer_id] = StepResult(StepOutcome.inactive, f"enrollment is {e.status}", e)
         else:
             out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
-                e.state, Event("timer", node, kind=kind), Context(now, member)
+                as_state(e.state), Event(ProgramEventType.timer, node, kind=kind), Context(now, member)
             )
-            if out.status in ("stale", "invalid"):
+            if out.status in (StepOutcome.stale, StepOutcome.invalid):
                 stale.append(timer_id)
-                results[timer_id] = StepResult("stale", out.detail, e)
+                results[timer_id] = StepResult(StepOutcome.stale, out.detail, e)
             else:
                 steps.append((timer_id, e, out))
     if stale:
         await db.execute(
             update(ProgramTimer)
             .where(col(ProgramTimer.id) == _ids(stale))
-            .values(outcome="stale")
+            .values(outcome=TimerOutcome.stale)
             .execution_options(synchronize_session=False)
         )
     if steps:
@@ -433,19 +450,19 @@ async def pause(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None
     """Stop the clock: the pending timer is cancelled and what was left of it remembered."""
     now = now or utcnow()
     e = await _locked(db, enrollment_id)
-    if e.status != "active":
+    if e.status != EnrollmentStatus.active:
         raise Conflict(f"Only an active enrollment can be paused (this one is {e.status})")
-    state = dict(e.state)
+    state: EngineState = {**as_state(e.state)}
     timer = state.get("timer")
     if timer:
         remaining = (datetime.fromisoformat(timer["due_at"]) - now).total_seconds()
-        state["paused_timer"] = {**timer, "remaining_seconds": max(0.0, remaining)}
+        state["paused_timer"] = PausedTimer(**timer, remaining_seconds=max(0.0, remaining))
     await db.execute(
         update(ProgramTimer)
         .where(col(ProgramTimer.enrollment_id) == e.id, col(ProgramTimer.fired_at).is_(None))
-        .values(fired_at=now, outcome="cancelled")
+        .values(fired_at=now, outcome=TimerOutcome.cancelled)
     )
-    e.state, e.status, e.updated_at = state, "paused", now
+    e.state, e.status, e.updated_at = dict(state), EnrollmentStatus.paused, now
     await db.flush()
     return e
 
@@ -454,9 +471,9 @@ async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | Non
     """Restart the clock: a wait until a time of day aims at its next occurrence; others get their rest."""
     now = now or utcnow()
     e = await _locked(db, enrollment_id)
-    if e.status != "paused":
+    if e.status != EnrollmentStatus.paused:
         raise Conflict(f"Only a paused enrollment can be resumed (this one is {e.status})")
-    state = dict(e.state)
+    state: EngineState = {**as_state(e.state)}
     state.pop("error", None)
     paused = state.pop("paused_timer", None)
     due: list[datetime] = []
@@ -480,9 +497,9 @@ async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | Non
             )
         )
         due.append(when)
-    e.state, e.status, e.updated_at = state, "active", now
+    e.state, e.status, e.updated_at = dict(state), EnrollmentStatus.active, now
     await db.flush()
-    return StepResult("applied", "resumed", e, timers=due)
+    return StepResult(StepOutcome.applied, "resumed", e, timers=due)
 
 
 async def unenroll(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> Enrollment:
@@ -493,9 +510,9 @@ async def unenroll(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | N
     await db.execute(
         update(ProgramTimer)
         .where(col(ProgramTimer.enrollment_id) == e.id, col(ProgramTimer.fired_at).is_(None))
-        .values(fired_at=now, outcome="cancelled")
+        .values(fired_at=now, outcome=TimerOutcome.cancelled)
     )
-    e.status, e.updated_at, e.completed_at = "unenrolled", now, now
+    e.status, e.updated_at, e.completed_at = EnrollmentStatus.unenrolled, now, now
     await db.flush()
     return e
 

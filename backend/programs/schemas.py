@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from common.enums import EnrollmentStatus, SimulationStatus, StepOutcome, WaitingFor
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 
@@ -109,9 +111,9 @@ class EnrollmentOut(msgspec.Struct):
     program_id: uuid.UUID
     version: int | None
     member_id: uuid.UUID
-    status: str
+    status: EnrollmentStatus
     current_node: str | None
-    waiting: str | None
+    waiting: WaitingFor | None
     next_due_at: str | None
     steps: int
     path: list[str]
@@ -128,7 +130,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class EventOut(msgspec.Struct):
-    outcome: str  # applied | duplicate | stale | inactive | error
+    outcome: StepOutcome
     detail: str
     messages: list[str]
     enrollment: EnrollmentOut
@@ -158,7 +160,7 @@ class TranscriptLine(msgspec.Struct):
 
 
 class SimulateOut(msgspec.Struct):
-    status: str  # completed | waiting | error | limit
+    status: SimulationStatus
     detail: str
     path: list[str]
     transcript: list[TranscriptLine]

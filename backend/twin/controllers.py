@@ -31,7 +31,7 @@ from backend.twin.schemas import (
     ProgramStep,
     WeakReply,
 )
-from common.enums import PrincipalKind, Role
+from common.enums import MessageRole, PersonaSource, PersonaStatus, PrincipalKind, ReplyMode, Role, SynthesisStatus
 from common.models import Conversation, Message, Persona
 
 
@@ -64,9 +64,21 @@ def chat_out(result: dict[str, Any]) -> ChatOut:
     )
 
 
+def _mode(m: Message) -> ReplyMode | None:
+    return ReplyMode(m.mode) if m.mode else None
+
+
 def message_out(m: Message) -> MessageOut:
     return MessageOut(
-        m.id, m.role, m.content, m.mode, m.grounded, list(m.citations), m.consistency, m.safety, m.created_at
+        id=m.id,
+        role=m.role,
+        content=m.content,
+        mode=_mode(m),
+        grounded=m.grounded,
+        citations=list(m.citations),
+        consistency=m.consistency,
+        safety=m.safety,
+        created_at=m.created_at,
     )
 
 
@@ -102,7 +114,7 @@ class PersonaController(Controller):
     async def state(self, db: Db, platform: Plat, principal: Caller) -> PersonaState:
         """The newest persona version, which one is approved, all versions, and synthesis progress."""
         rows = list((await db.execute(select(Persona).order_by(col(Persona.version).desc()))).scalars())
-        approved = next((p.version for p in rows if p.status == "approved"), None)
+        approved = next((p.version for p in rows if p.status == PersonaStatus.approved), None)
         return PersonaState(
             current=persona_out(rows[0]) if rows else None,
             approved_version=approved,
@@ -128,7 +140,7 @@ class PersonaController(Controller):
             card=data.card,
             principles=list(data.principles),
             profile=dict(base.profile) if base else {},
-            source="edited",
+            source=PersonaSource.edited,
             created_by=principal.subject_id,
         )
         if data.approve and principal.role is not None and principal.role.at_least(Role.admin):
@@ -142,26 +154,35 @@ class PersonaController(Controller):
     @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202)
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:
         """Learn the persona from the workspace's ready documents, in the background."""
-        await persona_store.set_progress(platform, principal.creator_id, status="queued", progress=0.0, step="Queued")
+        await persona_store.set_progress(
+            platform, principal.creator_id, status=SynthesisStatus.queued, progress=0.0, step="Queued"
+        )
         await platform.services.jobs.enqueue(
             "synthesize_persona",
             key=f"persona:{principal.creator_id}",
             creator_id=str(principal.creator_id),
             requested_by=str(principal.subject_id),
         )
-        return {"status": "queued"}
+        return {"status": SynthesisStatus.queued}
 
     @get("/consistency/weakest")
     async def weakest(self, db: Db, limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20) -> list[WeakReply]:
         """The twin replies least like the creator: the first place to look when tuning the persona."""
         rows = await db.execute(
             select(Message)
-            .where(col(Message.role) == "assistant", col(Message.consistency).is_not(None))
+            .where(col(Message.role) == MessageRole.assistant, col(Message.consistency).is_not(None))
             .order_by(col(Message.consistency).asc())
             .limit(limit)
         )
         return [
-            WeakReply(m.id, m.conversation_id, m.content, float(m.consistency or 0), m.mode, m.created_at)
+            WeakReply(
+                message_id=m.id,
+                conversation_id=m.conversation_id,
+                content=m.content,
+                consistency=float(m.consistency or 0),
+                mode=_mode(m),
+                created_at=m.created_at,
+            )
             for m in rows.scalars()
         ]
 
@@ -193,7 +214,8 @@ class ChatController(Controller):
         query = (
             select(Conversation, low)
             .outerjoin(
-                Message, (col(Message.conversation_id) == col(Conversation.id)) & (col(Message.role) == "assistant")
+                Message,
+                (col(Message.conversation_id) == col(Conversation.id)) & (col(Message.role) == MessageRole.assistant),
             )
             .group_by(col(Conversation.id))
             .order_by(col(Conversation.updated_at).desc())

@@ -14,7 +14,7 @@ from backend.lib.cache import tenant_key
 from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
-from common.enums import PrincipalKind
+from common.enums import ConversationKind, PrincipalKind
 from common.models import Conversation, Message
 
 CACHED_TURNS = 20
@@ -24,7 +24,9 @@ CACHE_TTL = 6 * 3600
 def owner_filter(principal: Principal) -> Any:
     if principal.kind is PrincipalKind.member:
         return col(Conversation.member_id) == principal.subject_id
-    return (col(Conversation.staff_user_id) == principal.subject_id) & (col(Conversation.kind) == "playground")
+    return (col(Conversation.staff_user_id) == principal.subject_id) & (
+        col(Conversation.kind) == ConversationKind.playground
+    )
 
 
 async def open_for_chat(
@@ -47,7 +49,7 @@ async def open_for_chat(
         creator_id=principal.creator_id,
         member_id=principal.subject_id if member else None,
         staff_user_id=None if member else principal.subject_id,
-        kind="member" if member else "playground",
+        kind=ConversationKind.member if member else ConversationKind.playground,
         title=first_text[:80],
     )
     db.add(conv)

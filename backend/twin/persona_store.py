@@ -23,7 +23,7 @@ from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.lib.tenancy import TenantContext
 from backend.twin.persona import PersonaProfile, llm_card_prompt, synthesize
-from common.enums import PrincipalKind
+from common.enums import DocumentStatus, PersonaSource, PersonaStatus, PrincipalKind, SynthesisStatus
 from common.models import Chunk, Creator, Document, Persona
 
 log = structlog.get_logger()
@@ -67,7 +67,7 @@ async def latest(db: AsyncSession) -> Persona | None:
 
 
 async def approved(db: AsyncSession) -> Persona | None:
-    return (await db.execute(select(Persona).where(col(Persona.status) == "approved"))).scalar_one_or_none()
+    return (await db.execute(select(Persona).where(col(Persona.status) == PersonaStatus.approved))).scalar_one_or_none()
 
 
 # What speaks, per tenant and audience, kept in each process until a version is saved or approved or the
@@ -106,14 +106,14 @@ async def save_version(
     card: str,
     principles: list[str],
     profile: dict[str, Any],
-    source: str,
+    source: PersonaSource,
     created_by: uuid.UUID | None,
     llm_card: str | None = None,
 ) -> Persona:
     row = Persona(
         creator_id=creator_id,
         version=await _next_version(db),
-        status="draft",
+        status=PersonaStatus.draft,
         source=source,
         name=name,
         card=card,
@@ -133,11 +133,13 @@ async def approve(db: AsyncSession, version: int) -> Persona:
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"Persona version {version} not found")
-    if row.status == "approved":
+    if row.status == PersonaStatus.approved:
         return row
-    await db.execute(update(Persona).where(col(Persona.status) == "approved").values(status="archived"))
+    await db.execute(
+        update(Persona).where(col(Persona.status) == PersonaStatus.approved).values(status=PersonaStatus.archived)
+    )
     await db.flush()
-    row.status, row.approved_at = "approved", datetime.now(UTC)
+    row.status, row.approved_at = PersonaStatus.approved, datetime.now(UTC)
     await db.flush()
     return row
 
@@ -155,7 +157,7 @@ async def set_progress(platform: Platform, creator_id: uuid.UUID, **state: Any) 
 
 async def get_progress(platform: Platform, creator_id: uuid.UUID) -> dict[str, Any]:
     raw = await platform.redis.get(progress_key(creator_id))
-    return json.loads(raw) if raw else {"status": "idle", "progress": 0.0}
+    return json.loads(raw) if raw else {"status": SynthesisStatus.idle, "progress": 0.0}
 
 
 async def _sample(db: AsyncSession) -> tuple[list[str], list[str]]:
@@ -164,7 +166,7 @@ async def _sample(db: AsyncSession) -> tuple[list[str], list[str]]:
         await db.execute(
             select(Chunk.id, Chunk.text)  # type: ignore[call-overload]
             .join(Document, col(Document.id) == col(Chunk.document_id))
-            .where(col(Document.status) == "ready")
+            .where(col(Document.status) == DocumentStatus.ready)
             .order_by(col(Chunk.document_id), col(Chunk.ordinal))
         )
     ).all()
@@ -179,20 +181,22 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
     platform: Platform = ctx["platform"]
     cid = uuid.UUID(creator_id)
     tenant = TenantContext(cid)
-    await set_progress(platform, cid, status="running", progress=0.05, step="Reading your material")
+    await set_progress(platform, cid, status=SynthesisStatus.running, progress=0.05, step="Reading your material")
     try:
         async with platform.db.session(tenant) as db:
             ids, texts = await _sample(db)
             creator = await db.get(Creator, cid)
             name = creator.name if creator else "the coach"
-        await set_progress(platform, cid, status="running", progress=0.25, step="Measuring your voice")
+        await set_progress(platform, cid, status=SynthesisStatus.running, progress=0.25, step="Measuring your voice")
         embeddings = await platform.services.vectors.embeddings(cid, ids)
         if embeddings is None or len(embeddings) != len(texts):
             embeddings = await platform.services.embedder.encode(texts)
         profile: PersonaProfile = await asyncio.to_thread(
             synthesize, texts, np.asarray(embeddings), name=name, background_texts=list(generic_background())
         )
-        await set_progress(platform, cid, status="running", progress=0.75, step="Writing the persona card")
+        await set_progress(
+            platform, cid, status=SynthesisStatus.running, progress=0.75, step="Writing the persona card"
+        )
         llm_card = await _llm_card(platform, profile, name)
         async with platform.db.session(tenant) as db:
             row = await save_version(
@@ -202,22 +206,28 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
                 card=llm_card or profile.card,
                 principles=profile.principles,
                 profile=profile.to_dict(),
-                source="synthesized",
+                source=PersonaSource.synthesized,
                 created_by=uuid.UUID(requested_by) if requested_by else None,
                 llm_card=llm_card,
             )
             version = row.version
             await db.commit()
         await changed(platform, cid)
-        await set_progress(platform, cid, status="done", progress=1.0, step="Ready for review", version=version)
+        await set_progress(
+            platform, cid, status=SynthesisStatus.done, progress=1.0, step="Ready for review", version=version
+        )
         return version
     except Conflict as exc:
-        await set_progress(platform, cid, status="failed", progress=0.0, error=exc.detail)
+        await set_progress(platform, cid, status=SynthesisStatus.failed, progress=0.0, error=exc.detail)
         return 0
     except Exception:
         log.exception("persona_synthesis_failed", creator_id=creator_id)
         await set_progress(
-            platform, cid, status="failed", progress=0.0, error="Synthesis failed unexpectedly; try again."
+            platform,
+            cid,
+            status=SynthesisStatus.failed,
+            progress=0.0,
+            error="Synthesis failed unexpectedly; try again.",
         )
         raise
 

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from common.enums import ConversationKind, EnrollmentStatus, MessageRole, PersonaSource, PersonaStatus, ReplyMode
+
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 
@@ -26,7 +28,7 @@ class Citation(msgspec.Struct):
 class ProgramStep(msgspec.Struct):
     enrollment_id: str | None
     current_node: str | None
-    status: str | None
+    status: EnrollmentStatus | None
     messages: list[str]
 
 
@@ -34,7 +36,7 @@ class ChatOut(msgspec.Struct):
     conversation_id: str
     message_id: str
     reply: str
-    mode: str
+    mode: ReplyMode
     grounded: bool
     citations: list[Citation]
     consistency: float | None  # null here: scored after the reply is sent (see the conversation)
@@ -44,8 +46,8 @@ class ChatOut(msgspec.Struct):
 
 class PersonaOut(msgspec.Struct):
     version: int
-    status: str
-    source: str
+    status: PersonaStatus
+    source: PersonaSource
     name: str
     card: str
     principles: list[str]
@@ -57,8 +59,8 @@ class PersonaOut(msgspec.Struct):
 
 class PersonaVersionRef(msgspec.Struct):
     version: int
-    status: str
-    source: str
+    status: PersonaStatus
+    source: PersonaSource
     created_at: datetime
 
 
@@ -80,9 +82,9 @@ class PersonaIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class MessageOut(msgspec.Struct):
     id: uuid.UUID
-    role: str
+    role: MessageRole
     content: str
-    mode: str | None
+    mode: ReplyMode | None
     grounded: bool | None
     citations: list[dict[str, Any]]
     consistency: float | None
@@ -92,7 +94,7 @@ class MessageOut(msgspec.Struct):
 
 class ConversationOut(msgspec.Struct):
     id: uuid.UUID
-    kind: str
+    kind: ConversationKind
     title: str
     member_id: uuid.UUID | None
     flagged: bool
@@ -108,5 +110,5 @@ class WeakReply(msgspec.Struct):
     conversation_id: uuid.UUID
     content: str
     consistency: float
-    mode: str | None
+    mode: ReplyMode | None
     created_at: datetime
