@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.knowledge.chunking import LazyChunker
-from backend.knowledge.ingest import ingest_document
+from backend.knowledge.jobs import ingest_document
 from backend.lib.embeddings import Embedder
 from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM

@@ -12,7 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.knowledge import documents
+from backend.knowledge import service
 from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
 from backend.knowledge.search import Mode, search
@@ -55,7 +55,7 @@ async def _read(form: UploadForm, platform: Platform) -> tuple[bytes, str, str]:
         raise InvalidInput("file: attach the document as a multipart field named 'file'")
     data = await form.file.read()
     filename = form.file.filename or "upload"
-    return data, filename, documents.check_upload(data, filename, platform.settings.max_upload_bytes)
+    return data, filename, service.check_upload(data, filename, platform.settings.max_upload_bytes)
 
 
 class KnowledgeController(Controller):
@@ -72,8 +72,8 @@ class KnowledgeController(Controller):
     async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
         """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background."""
         raw, filename, kind = await _read(data, platform)
-        doc = await documents.create(
-            db, principal.creator_id, raw, filename, kind, data.title, documents.clean_tags(data.tags)
+        doc = await service.create(
+            db, principal.creator_id, raw, filename, kind, data.title, service.clean_tags(data.tags)
         )
         return Response(
             AcceptedOut(id=doc.id, status=str(doc.status)),
@@ -90,19 +90,19 @@ class KnowledgeController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[DocumentOut]:
-        return [documents.to_out(d) for d in await documents.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
+        return [service.to_out(d) for d in await service.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
 
     @get("/documents/{document_id:uuid}")
     async def get_document(self, document_id: FromPath[uuid.UUID], db: Db) -> DocumentOut:
-        return documents.to_out(await documents.get(db, document_id))
+        return service.to_out(await service.get(db, document_id))
 
     @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
     async def edit_document(
         self, document_id: FromPath[uuid.UUID], data: JSONBody[DocumentPatch], db: Db
     ) -> DocumentOut:
-        doc = documents.patch(await documents.get(db, document_id, lock=True), data)
+        doc = service.patch(await service.get(db, document_id, lock=True), data)
         await db.flush()
-        return documents.to_out(doc)
+        return service.to_out(doc)
 
     @put(
         "/documents/{document_id:uuid}",
@@ -114,17 +114,17 @@ class KnowledgeController(Controller):
         self, document_id: FromPath[uuid.UUID], data: Multipart, platform: Plat, db: Db
     ) -> Response[AcceptedOut]:
         """Upload a new version of a document: same id and tags, re-indexed from the new file."""
-        doc = await documents.get(db, document_id, lock=True)
+        doc = await service.get(db, document_id, lock=True)
         raw, filename, kind = await _read(data, platform)
-        doc = await documents.replace(db, doc, raw, filename, kind)
+        doc = await service.replace(db, doc, raw, filename, kind)
         return Response(
             AcceptedOut(id=doc.id, status=str(doc.status)), status_code=202, background=_ingest_later(platform, doc)
         )
 
     @delete("/documents/{document_id:uuid}", guards=[min_role(Role.editor)], status_code=204)
     async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
-        doc = await documents.get(db, document_id, lock=True)
-        await documents.remove(db, platform.services.vectors, doc)
+        doc = await service.get(db, document_id, lock=True)
+        await service.remove(db, platform.services.vectors, doc)
         await refresh_stats(db, doc.creator_id)
 
     @get("/search")
