@@ -7,21 +7,18 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.knowledge import service
-from backend.knowledge.lexical import refresh_stats
-from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
+from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult, document_out
 from backend.knowledge.search import Mode, search
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import InvalidInput
 from backend.lib.platform import Platform
 from backend.lib.principal import min_role
-from common.enums import Role
-from common.models import Document
+from common.enums import DocumentStatus, Role
 from common.settings import get_settings
 
 # Multipart bodies may be as large as an upload plus its form fields; JSON bodies keep the small limit.
@@ -36,18 +33,6 @@ class UploadForm:
 
 
 Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
-
-
-def _ingest_later(platform: Platform, doc: Document) -> BackgroundTask:
-    """Queued after the response, i.e. after the commit, so the worker always finds the row."""
-    return BackgroundTask(
-        platform.services.jobs.enqueue,
-        "ingest_document",
-        key=f"ingest:{doc.id}:{doc.version}",
-        creator_id=str(doc.creator_id),
-        document_id=str(doc.id),
-        version=doc.version,
-    )
 
 
 async def _read(form: UploadForm, platform: Platform) -> tuple[bytes, str, str]:
@@ -75,11 +60,8 @@ class KnowledgeController(Controller):
         doc = await service.create(
             db, principal.creator_id, raw, filename, kind, data.title, service.clean_tags(data.tags)
         )
-        return Response(
-            AcceptedOut(id=doc.id, status=str(doc.status)),
-            status_code=202,
-            background=_ingest_later(platform, doc),
-        )
+        service.index_after_commit(platform, db, doc)
+        return Response(AcceptedOut(id=doc.id, status=DocumentStatus(doc.status)), status_code=202)
 
     @get("/documents")
     async def list_documents(
@@ -90,19 +72,17 @@ class KnowledgeController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[DocumentOut]:
-        return [service.to_out(d) for d in await service.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
+        return [document_out(d) for d in await service.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
 
     @get("/documents/{document_id:uuid}")
     async def get_document(self, document_id: FromPath[uuid.UUID], db: Db) -> DocumentOut:
-        return service.to_out(await service.get(db, document_id))
+        return document_out(await service.get(db, document_id))
 
     @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
     async def edit_document(
         self, document_id: FromPath[uuid.UUID], data: JSONBody[DocumentPatch], db: Db
     ) -> DocumentOut:
-        doc = service.patch(await service.get(db, document_id, lock=True), data)
-        await db.flush()
-        return service.to_out(doc)
+        return document_out(await service.edit(db, document_id, data))
 
     @put(
         "/documents/{document_id:uuid}",
@@ -117,15 +97,12 @@ class KnowledgeController(Controller):
         doc = await service.get(db, document_id, lock=True)
         raw, filename, kind = await _read(data, platform)
         doc = await service.replace(db, doc, raw, filename, kind)
-        return Response(
-            AcceptedOut(id=doc.id, status=str(doc.status)), status_code=202, background=_ingest_later(platform, doc)
-        )
+        service.index_after_commit(platform, db, doc)
+        return Response(AcceptedOut(id=doc.id, status=DocumentStatus(doc.status)), status_code=202)
 
     @delete("/documents/{document_id:uuid}", guards=[min_role(Role.editor)], status_code=204)
     async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
-        doc = await service.get(db, document_id, lock=True)
-        await service.remove(db, platform.services.vectors, doc)
-        await refresh_stats(db, doc.creator_id)
+        await service.delete_document(platform, db, document_id)
 
     @get("/search")
     async def search_knowledge(
