@@ -14,7 +14,7 @@ from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, Forbidden, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, revoked_subject_key
-from backend.twin import persona_store
+from backend.twin import service as twin_service
 from common.enums import Role
 from common.models import Creator, Invitation, Membership, User
 
@@ -32,7 +32,7 @@ async def rename_workspace(platform: Platform, db: AsyncSession, creator_id: uui
     creator.name = name
     await db.flush()
     after_commit(db, lambda: WORKSPACE_READ.changed(platform.redis, creator_id))
-    after_commit(db, lambda: persona_store.changed(platform, creator_id))  # the default persona speaks as it
+    after_commit(db, lambda: twin_service.changed(platform, creator_id))  # the default persona speaks as it
     return creator
 
 

@@ -16,7 +16,7 @@ from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, any_principal, min_role
-from backend.twin import persona_store
+from backend.twin import service
 from backend.twin.chat import check_rate, run_turn
 from backend.twin.schemas import (
     ChatIn,
@@ -101,7 +101,7 @@ def conversation_out(
 
 def _persona_changed(db: AsyncSession, platform: Platform, principal: Principal, row: Persona) -> PersonaOut:
     """Once the persona change commits, tell the chat's persona caches (they must not reload the old one)."""
-    after_commit(db, lambda: persona_store.changed(platform, principal.creator_id))
+    after_commit(db, lambda: service.changed(platform, principal.creator_id))
     return persona_out(row)
 
 
@@ -119,7 +119,7 @@ class PersonaController(Controller):
             current=persona_out(rows[0]) if rows else None,
             approved_version=approved,
             versions=[PersonaVersionRef(p.version, p.status, p.source, p.created_at) for p in rows],
-            synthesis=await persona_store.get_progress(platform, principal.creator_id),
+            synthesis=await service.get_progress(platform, principal.creator_id),
         )
 
     @get("/persona/versions/{version:int}")
@@ -132,8 +132,8 @@ class PersonaController(Controller):
     @put("/persona", guards=[min_role(Role.editor)])
     async def edit(self, data: JSONBody[PersonaIn], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
         """Save an edited card and principles as a new version (approving it needs an admin)."""
-        base = await persona_store.latest(db)
-        row = await persona_store.save_version(
+        base = await service.latest(db)
+        row = await service.save_version(
             db,
             principal.creator_id,
             name=data.name or (base.name if base else "Coach"),
@@ -144,17 +144,17 @@ class PersonaController(Controller):
             created_by=principal.subject_id,
         )
         if data.approve and principal.role is not None and principal.role.at_least(Role.admin):
-            row = await persona_store.approve(db, row.version)
+            row = await service.approve(db, row.version)
         return _persona_changed(db, platform, principal, row)
 
     @post("/persona/versions/{version:int}/approve", guards=[min_role(Role.admin)], status_code=200)
     async def approve(self, version: FromPath[int], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
-        return _persona_changed(db, platform, principal, await persona_store.approve(db, version))
+        return _persona_changed(db, platform, principal, await service.approve(db, version))
 
     @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202)
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:
         """Learn the persona from the workspace's ready documents, in the background."""
-        await persona_store.set_progress(
+        await service.set_progress(
             platform, principal.creator_id, status=SynthesisStatus.queued, progress=0.0, step="Queued"
         )
         await platform.services.jobs.enqueue(

@@ -29,7 +29,7 @@ from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
 from backend.twin.chat import check_rate, run_turn
-from backend.twin.conversations import owner_filter
+from backend.twin.repository import owner_filter
 from common.models import Conversation, Message
 
 log = structlog.get_logger()
