@@ -22,7 +22,7 @@ from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
 from backend.programs.timers import advance_program_timers, kick
 from backend.twin.consistency import Scorer
-from backend.twin.service import synthesize_persona
+from backend.twin.jobs import synthesize_persona
 
 JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
 

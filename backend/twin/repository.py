@@ -1,4 +1,5 @@
-"""Conversations and their ownership: a member talks in their own; staff chat in their playground."""
+"""Conversations and messages: who owns which (a member talks in their own; staff chat in their playground),
+the recent turns a chat reply reads, and the listings the API serves."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,7 +15,7 @@ from backend.lib.cache import tenant_key
 from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
-from common.enums import ConversationKind, PrincipalKind
+from common.enums import ConversationKind, MessageRole, PrincipalKind
 from common.models import Conversation, Message
 
 CACHED_TURNS = 20
@@ -92,3 +93,73 @@ async def remember(
     pipe.ltrim(key, -CACHED_TURNS, -1)
     pipe.expire(key, CACHE_TTL)
     await pipe.execute()
+
+
+async def listing(
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    flagged: bool | None,
+    kind: str | None,
+    low_consistency: float | None,
+    limit: int,
+) -> list[tuple[Conversation, float | None]]:
+    """Staff see the workspace's conversations; a member sees their own. Each with its lowest reply score."""
+    low = func.min(Message.consistency).label("low")
+    query = (
+        select(Conversation, low)
+        .outerjoin(
+            Message,
+            (col(Message.conversation_id) == col(Conversation.id)) & (col(Message.role) == MessageRole.assistant),
+        )
+        .group_by(col(Conversation.id))
+        .order_by(col(Conversation.updated_at).desc())
+        .limit(limit)
+    )
+    if principal.kind is PrincipalKind.member:
+        query = query.where(col(Conversation.member_id) == principal.subject_id)
+    if flagged is not None:
+        query = query.where(col(Conversation.flagged) == flagged)
+    if kind:
+        query = query.where(col(Conversation.kind) == kind)
+    if low_consistency is not None:
+        query = query.having(func.min(Message.consistency) < low_consistency)
+    return [(c, lo) for c, lo in (await db.execute(query)).all()]
+
+
+async def visible(db: AsyncSession, principal: Principal, conversation_id: uuid.UUID) -> Conversation:
+    """A conversation of the workspace (staff) or the member's own (a member); 404 otherwise."""
+    query = select(Conversation).where(col(Conversation.id) == conversation_id)
+    if principal.kind is PrincipalKind.member:
+        query = query.where(col(Conversation.member_id) == principal.subject_id)
+    conv = (await db.execute(query)).scalar_one_or_none()
+    if conv is None:
+        raise NotFound("Conversation not found")
+    return conv
+
+
+async def owned(db: AsyncSession, principal: Principal, conversation_id: uuid.UUID | None) -> Conversation | None:
+    """The caller's own conversation (the member's, or the staff user's playground), or None."""
+    query = select(Conversation).where(col(Conversation.id) == conversation_id, owner_filter(principal))
+    return (await db.execute(query)).scalar_one_or_none()
+
+
+async def messages(db: AsyncSession, conversation_id: uuid.UUID, after: uuid.UUID | None = None) -> list[Message]:
+    """The conversation's messages, oldest first; only those after the message `after` when it is one of them."""
+    query = select(Message).where(col(Message.conversation_id) == conversation_id).order_by(col(Message.created_at))
+    if after is not None:
+        anchor = await db.get(Message, after)
+        if anchor is not None and anchor.conversation_id == conversation_id:
+            query = query.where(col(Message.created_at) > anchor.created_at)
+    return list((await db.execute(query)).scalars())
+
+
+async def weakest_replies(db: AsyncSession, limit: int) -> list[Message]:
+    """The twin replies least like the creator."""
+    rows = await db.execute(
+        select(Message)
+        .where(col(Message.role) == MessageRole.assistant, col(Message.consistency).is_not(None))
+        .order_by(col(Message.consistency).asc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
