@@ -20,7 +20,7 @@ from backend.lib.llm import LLM
 from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
-from backend.programs.timers import advance_program_timers, kick
+from backend.programs.jobs import advance_program_timers, kick
 from backend.twin.consistency import Scorer
 from backend.twin.jobs import synthesize_persona
 

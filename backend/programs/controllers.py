@@ -20,6 +20,7 @@ from backend.lib.platform import Platform
 from backend.lib.principal import any_principal, has_role, min_role
 from backend.programs import runtime
 from backend.programs.graph import empty_graph, parse, validate
+from backend.programs.jobs import kick
 from backend.programs.schemas import (
     EnrollIn,
     EnrollmentOut,
@@ -43,7 +44,6 @@ from backend.programs.schemas import (
 )
 from backend.programs.simulator import simulate
 from backend.programs.templates import EXPORT_FORMAT, all_templates, template
-from backend.programs.timers import kick
 from common.enums import EnrollmentStatus, PrincipalKind, ProgramEventType, Role
 from common.models import Enrollment, Program, ProgramVersion
 

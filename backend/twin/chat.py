@@ -27,8 +27,8 @@ from backend.lib.llm import LLM, LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.programs import inbox
+from backend.programs.jobs import kick
 from backend.programs.runtime import StepResult
-from backend.programs.timers import kick
 from backend.twin import repository, service
 from backend.twin.consistency import Reply
 from backend.twin.extractive import Passage, compose_extractive, is_grounded
