@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.lib.errors import InvalidInput, NotFound
+from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
+from backend.lib.validation import check_timezone
 from backend.members.schemas import MemberIn
 from common.models import Member
 
 MEMBER_TOKEN_TTL = 24 * 3600
-
-
-def check_timezone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"timezone: unknown time zone {name!r}") from exc
 
 
 async def upsert(db: AsyncSession, creator_id: uuid.UUID, data: MemberIn) -> Member:
