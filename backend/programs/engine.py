@@ -3,7 +3,7 @@
 No I/O here. The runtime applies the effects inside one database transaction; the simulator applies them
 to an in-memory transcript with a fast-forward clock. Both therefore walk a program identically.
 
-State: `EngineState` below, a JSON dict kept on the enrollment (`program_enrollments.state`).
+State: `EngineState` (backend/programs/state.py), a JSON dict kept on the enrollment.
 """
 
 from __future__ import annotations
@@ -12,57 +12,16 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.programs.graph import ELSE, TIMEOUT, Graph
+from backend.programs.state import EngineState
 from common.enums import ProgramEventType, StepOutcome, TimerKind, WaitingFor
 
 PATH_KEEP = 500
 MAX_VISITS_PER_STEP = 500
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
-
-
-class TimerState(TypedDict):
-    node: str
-    kind: TimerKind
-    due_at: str  # ISO 8601
-
-
-class PausedTimer(TimerState):
-    remaining_seconds: float
-
-
-class LastAnswer(TypedDict):
-    node: str
-    value: Any
-    missed: NotRequired[bool]  # the check-in's window closed without an answer
-
-
-class EngineState(TypedDict):
-    """An enrollment's place in its program (JSON on `program_enrollments.state`)."""
-
-    node: str | None
-    waiting: WaitingFor | None
-    timer: TimerState | None
-    answers: dict[str, Any]  # check-in node -> its latest answer
-    last_answer: LastAnswer | None
-    streaks: dict[str, int]  # check-in node -> answers in a row
-    events: dict[str, int]  # behaviour event name -> times received
-    visits: dict[str, int]
-    goals: dict[str, int]  # goal node -> times reached
-    turns: int  # the member's turns in the current twin exchange
-    path: list[str]  # the last PATH_KEEP node ids
-    enrolled_at: str  # ISO 8601
-    # Written by the runtime, never by the engine:
-    conversation_id: NotRequired[str]  # the conversation the program talks in
-    error: NotRequired[str]  # why the enrollment was paused by an error
-    paused_timer: NotRequired[PausedTimer]  # the timer a pause stopped, with the time it had left
-
-
-def as_state(raw: dict[str, Any]) -> EngineState:
-    """The engine's view of a stored state (written only by this module and the runtime)."""
-    return cast(EngineState, raw)
 
 
 @dataclass(frozen=True)
@@ -218,23 +177,6 @@ def compare(op: str, value: Any, target: Any) -> bool:
 
 
 # ---- the interpreter ------------------------------------------------------------------------------------
-
-
-def initial_state(enrolled_at: datetime) -> EngineState:
-    return {
-        "node": None,
-        "waiting": None,
-        "timer": None,
-        "answers": {},
-        "last_answer": None,
-        "streaks": {},
-        "events": {},
-        "visits": {},
-        "goals": {},
-        "turns": 0,
-        "path": [],
-        "enrolled_at": enrolled_at.isoformat(),
-    }
 
 
 def _last_value(state: EngineState) -> Any:

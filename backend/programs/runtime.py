@@ -19,27 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.lib.errors import Conflict, InvalidInput, NotFound
 from backend.lib.memo import BoundedMemo
-from backend.programs.engine import (
-    Context,
-    Engine,
-    EngineState,
-    Event,
-    Outcome,
-    PausedTimer,
-    as_state,
-    initial_state,
-    next_time_of_day,
-)
+from backend.programs import repository
+from backend.programs.engine import Context, Engine, Event, Outcome, next_time_of_day
 from backend.programs.graph import Graph, parse
+from backend.programs.state import EngineState, PausedTimer, as_state, initial_state
 from common.enums import (
-    ConversationKind,
     EnrollmentStatus,
     MessageRole,
     ProgramEventType,
@@ -50,14 +41,12 @@ from common.enums import (
 )
 from common.models import (
     Achievement,
-    Conversation,
     Enrollment,
     Member,
     Message,
     Program,
     ProgramEvent,
     ProgramTimer,
-    ProgramVersion,
 )
 
 RUNNING = (EnrollmentStatus.active, EnrollmentStatus.paused)
@@ -87,10 +76,7 @@ async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uui
     key = (creator_id, version_id)
     graph = _GRAPHS.get(key)
     if graph is None:
-        raw = (
-            await db.execute(select(col(ProgramVersion.graph)).where(col(ProgramVersion.id) == version_id))
-        ).scalar_one()
-        graph = _GRAPHS.put(key, parse(raw)[0])
+        graph = _GRAPHS.put(key, parse(await repository.version_graph_by_id(db, version_id))[0])
     return graph
 
 
@@ -103,51 +89,6 @@ def _view(m: Member) -> dict[str, Any]:
     return member_view(m.display_name, m.external_id, m.timezone)
 
 
-def _ids(values: list[uuid.UUID]) -> Any:
-    """`= ANY(...)` of a uuid array: one statement text whatever the number of ids."""
-    return any_(bindparam(None, values, type_=ARRAY(Uuid())))
-
-
-async def _conversations(db: AsyncSession, talking: list[Enrollment], now: datetime) -> list[uuid.UUID]:
-    """The member conversation each enrollment's messages go to: the one it used before, else the member's
-    latest, else a new one (one per member); all of them touched at `now`."""
-    chosen = {e.id: uuid.UUID(e.state["conversation_id"]) for e in talking if e.state.get("conversation_id")}
-    members = list({e.member_id for e in talking if e.id not in chosen})
-    latest: dict[uuid.UUID, uuid.UUID] = {}
-    if members:
-        rows = await db.execute(
-            select(col(Conversation.member_id), col(Conversation.id))
-            .where(col(Conversation.member_id) == _ids(members), col(Conversation.kind) == ConversationKind.member)
-            .order_by(col(Conversation.member_id), col(Conversation.updated_at).desc())
-            .ext(distinct_on(col(Conversation.member_id)))
-        )
-        latest = {m: c for m, c in rows if m is not None}
-    created: dict[uuid.UUID, dict[str, Any]] = {}
-    for e in talking:
-        if e.id not in chosen and e.member_id not in latest and e.member_id not in created:
-            created[e.member_id] = {
-                "id": uuid.uuid4(),
-                "creator_id": e.creator_id,
-                "member_id": e.member_id,
-                "kind": ConversationKind.member,
-                "title": "Coaching program",
-                "flagged": False,
-                "created_at": utcnow(),
-                "updated_at": now,
-            }
-    if created:
-        await db.execute(insert(Conversation), list(created.values()))
-    touched = {*chosen.values(), *latest.values()}
-    if touched:
-        await db.execute(
-            update(Conversation)
-            .where(col(Conversation.id) == _ids(list(touched)))
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return [chosen.get(e.id) or latest.get(e.member_id) or created[e.member_id]["id"] for e in talking]
-
-
 async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now: datetime) -> list[StepResult]:
     """Write the effects of one step each for several enrollments, set-based (one statement per kind of
     effect, whatever the number of steps). Runs inside the caller's transaction, the enrollment rows locked."""
@@ -156,11 +97,11 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
     if cancel:
         await db.execute(
             update(ProgramTimer)
-            .where(col(ProgramTimer.enrollment_id) == _ids(cancel), col(ProgramTimer.fired_at).is_(None))
+            .where(col(ProgramTimer.enrollment_id) == repository.ids(cancel), col(ProgramTimer.fired_at).is_(None))
             .values(fired_at=now, outcome=TimerOutcome.cancelled)
             .execution_options(synchronize_session=False)
         )
-    conversations = iter(await _conversations(db, [e for e, out in steps if out.messages], now))
+    conversations = iter(await repository.conversations_for(db, [e for e, out in steps if out.messages], now))
     messages: list[dict[str, Any]] = []
     timers: list[dict[str, Any]] = []
     goals: list[dict[str, Any]] = []
@@ -229,27 +170,6 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
     return results
 
 
-async def _locked(db: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment:
-    e = (
-        await db.execute(
-            select(Enrollment)
-            .where(col(Enrollment.id) == enrollment_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if e is None:
-        raise NotFound("Enrollment not found")
-    return e
-
-
-async def _member(db: AsyncSession, member_id: uuid.UUID) -> Member:
-    m = await db.get(Member, member_id)
-    if m is None:
-        raise NotFound("Member not found")
-    return m
-
-
 async def enroll(
     db: AsyncSession, creator_id: uuid.UUID, program_id: uuid.UUID, member_id: uuid.UUID, now: datetime | None = None
 ) -> StepResult:
@@ -260,23 +180,9 @@ async def enroll(
         raise NotFound("Program not found")
     if program.published_version is None:
         raise Conflict("Publish the program before enrolling members")
-    member = await _member(db, member_id)
-    version_id = (
-        await db.execute(
-            select(col(ProgramVersion.id)).where(
-                col(ProgramVersion.program_id) == program_id, col(ProgramVersion.version) == program.published_version
-            )
-        )
-    ).scalar_one()
-    running = (
-        await db.execute(
-            select(col(Enrollment.id)).where(
-                col(Enrollment.program_id) == program_id,
-                col(Enrollment.member_id) == member_id,
-                col(Enrollment.status).in_(RUNNING),
-            )
-        )
-    ).scalar_one_or_none()
+    member = await repository.member(db, member_id)
+    version_id = await repository.published_version_id(db, program_id, program.published_version)
+    running = await repository.running_enrollment(db, program_id, member_id)
     if running is not None:
         raise Conflict("This member is already enrolled in this program", extra={"enrollment_id": str(running)})
     e = Enrollment(
@@ -333,7 +239,9 @@ async def handle_event(
 ) -> StepResult:
     """An answer, a behaviour event or a member's twin turn. Duplicates (same key) do nothing."""
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)  # lock first: a concurrent duplicate waits, then sees the key
+    e = await repository.locked_enrollment(
+        db, enrollment_id
+    )  # lock first: a concurrent duplicate waits, then sees the key
     node = payload.get("node_id")
     node = str(node) if node is not None else None
     event_id = await _record(db, e, key, type_, node, payload)
@@ -344,7 +252,7 @@ async def handle_event(
         return StepResult(StepOutcome.inactive, f"enrollment is {e.status}", e)
     value = payload.get("value") if type_ == ProgramEventType.answer else payload.get("text")
     event = Event(type_, node, value, name=payload.get("name") if type_ == ProgramEventType.event else None)
-    member = await _member(db, e.member_id)
+    member = await repository.member(db, e.member_id)
     out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
         as_state(e.state), event, Context(now, _view(member))
     )
@@ -383,7 +291,7 @@ async def fire_timers(
             )
             .join(ProgramTimer, col(ProgramTimer.enrollment_id) == col(Enrollment.id))
             .join(Member, col(Member.id) == col(Enrollment.member_id))
-            .where(col(ProgramTimer.id) == _ids(timer_ids))
+            .where(col(ProgramTimer.id) == repository.ids(timer_ids))
             .order_by(col(Enrollment.id), col(ProgramTimer.due_at))
             .with_for_update(of=Enrollment)
             .execution_options(populate_existing=True)
@@ -401,7 +309,7 @@ async def fire_timers(
         (
             await db.execute(
                 update(ProgramTimer)
-                .where(col(ProgramTimer.id) == _ids([t for _, t, *_ in first.values()]))
+                .where(col(ProgramTimer.id) == repository.ids([t for _, t, *_ in first.values()]))
                 .where(col(ProgramTimer.fired_at).is_(None))
                 .values(fired_at=now, outcome=TimerOutcome.fired)
                 .returning(col(ProgramTimer.id))
@@ -429,7 +337,7 @@ async def fire_timers(
     if stale:
         await db.execute(
             update(ProgramTimer)
-            .where(col(ProgramTimer.id) == _ids(stale))
+            .where(col(ProgramTimer.id) == repository.ids(stale))
             .values(outcome=TimerOutcome.stale)
             .execution_options(synchronize_session=False)
         )
@@ -449,7 +357,7 @@ async def fire_timer(db: AsyncSession, timer_id: uuid.UUID, now: datetime | None
 async def pause(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> Enrollment:
     """Stop the clock: the pending timer is cancelled and what was left of it remembered."""
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)
+    e = await repository.locked_enrollment(db, enrollment_id)
     if e.status != EnrollmentStatus.active:
         raise Conflict(f"Only an active enrollment can be paused (this one is {e.status})")
     state: EngineState = {**as_state(e.state)}
@@ -470,7 +378,7 @@ async def pause(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None
 async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> StepResult:
     """Restart the clock: a wait until a time of day aims at its next occurrence; others get their rest."""
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)
+    e = await repository.locked_enrollment(db, enrollment_id)
     if e.status != EnrollmentStatus.paused:
         raise Conflict(f"Only a paused enrollment can be resumed (this one is {e.status})")
     state: EngineState = {**as_state(e.state)}
@@ -480,7 +388,7 @@ async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | Non
     if paused:
         graph = await version_graph(db, e.creator_id, e.version_id)
         node = graph.nodes.get(paused["node"])
-        member = await _member(db, e.member_id)
+        member = await repository.member(db, e.member_id)
         if node is not None and node.type == "wait" and node.data.get("until"):
             when = next_time_of_day(now, node.data["until"], member.timezone)
         else:
@@ -504,7 +412,7 @@ async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | Non
 
 async def unenroll(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> Enrollment:
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)
+    e = await repository.locked_enrollment(db, enrollment_id)
     if e.status not in RUNNING:
         raise Conflict(f"This enrollment has already ended ({e.status})")
     await db.execute(
@@ -515,12 +423,3 @@ async def unenroll(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | N
     e.status, e.updated_at, e.completed_at = EnrollmentStatus.unenrolled, now, now
     await db.flush()
     return e
-
-
-async def claim_due(db: AsyncSession, limit: int, lease_seconds: int = 300) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Claim due timers across tenants through the narrow SECURITY DEFINER path: (timer id, creator id)."""
-    rows = await db.execute(
-        text("SELECT timer_id, creator_id FROM claim_program_timers(:limit, :lease)"),
-        {"limit": limit, "lease": lease_seconds},
-    )
-    return [(r[0], r[1]) for r in rows]

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.programs.engine import Context, Engine, EngineState, Event, Outcome, initial_state, zone
+from backend.programs.engine import Context, Engine, Event, Outcome, zone
 from backend.programs.graph import Graph
+from backend.programs.state import EngineState, initial_state
 from common.enums import ProgramEventType, SimulationStatus, StepOutcome, WaitingFor
 
 MAX_STEPS = 2000

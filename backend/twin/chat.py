@@ -27,9 +27,9 @@ from backend.lib.llm import LLM, LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.programs import inbox
+from backend.programs.jobs import kick
 from backend.programs.runtime import StepResult
-from backend.programs.timers import kick
-from backend.twin import conversations, persona_store
+from backend.twin import repository, service
 from backend.twin.consistency import Reply
 from backend.twin.extractive import Passage, compose_extractive, is_grounded
 from backend.twin.memory import extract_facts
@@ -159,12 +159,12 @@ async def run_turn(
     try:
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
-            conv = await conversations.open_for_chat(db, principal, conversation_id, text)
+            conv = await repository.open_for_chat(db, principal, conversation_id, text)
             # A conversation opened by this message has no earlier message to replay and no history.
             if conversation_id and client_id and (previous := await _replay(db, conv.id, client_id)):
                 await _stream_words(previous.reply, on_token)
                 return previous
-            history = await conversations.recent_history(platform, db, cid, conv.id) if conversation_id else []
+            history = await repository.recent_history(platform, db, cid, conv.id) if conversation_id else []
             user_msg = Message(
                 creator_id=cid, conversation_id=conv.id, role=MessageRole.user, content=text, client_id=client_id
             )
@@ -174,7 +174,7 @@ async def run_turn(
                 answered = await _answer_program(platform, db, principal, user_msg, waiting, client_id, on_token)
                 if answered is not None:
                     return answered
-            persona = await persona_store.speaking(platform, db, principal)
+            persona = await service.speaking(platform, db, principal)
             llm = None if verdict.flagged else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
@@ -231,7 +231,7 @@ async def run_turn(
         await db.commit()
     if step is not None:
         await _kick_timers(platform, step)
-    await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
+    await repository.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
     if not verdict.flagged:
         platform.services.scorer.submit(Reply(cid, answer.id, reply, profile))
     return TurnResult(
@@ -286,7 +286,7 @@ async def _answer_program(
     await _kick_timers(platform, step)
     await _stream_words(receipt.content, on_token)
     turn = [("user", user_msg.content), ("assistant", receipt.content), *(("assistant", m) for m in step.messages)]
-    await conversations.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
+    await repository.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
     return TurnResult(
         conversation_id=user_msg.conversation_id,
         message_id=receipt.id,
@@ -313,7 +313,7 @@ async def _llm(platform: Platform) -> LLM | None:
 
 async def _generate(
     llm: Any,
-    persona: persona_store.Speaking,
+    persona: service.Speaking,
     facts: list[tuple[str, str]],
     history: list[tuple[str, str]],
     question: str,

@@ -14,6 +14,7 @@ import msgspec
 
 from common.enums import (
     ConversationKind,
+    DocumentStatus,
     EnrollmentStatus,
     MessageRole,
     PersonaSource,
@@ -34,7 +35,7 @@ class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    status: str
+    status: DocumentStatus
 
 
 class ChatIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -81,7 +82,7 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     title: str
     filename: str
     kind: str
-    status: str
+    status: DocumentStatus
     progress: float
     chunk_count: int
     error: str | None

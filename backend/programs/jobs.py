@@ -27,7 +27,8 @@ from sqlalchemy import text
 
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
-from backend.programs.runtime import claim_due, fire_timers
+from backend.programs.repository import claim_due
+from backend.programs.runtime import fire_timers
 from common.enums import StepOutcome
 
 log = structlog.get_logger()
