@@ -122,8 +122,8 @@ class PersonaState(AuthState):
         self.signature_phrases = _strs(profile.get("signature_phrases"))[:12]
         self.themes = [
             {
-                "label": str(t.get("label") or ", ".join(_strs(t.get("keywords"))[:3])),
-                "keywords": ", ".join(_strs(t.get("keywords"))[:6]),
+                "label": str(t.get("label") or ", ".join(_strs(t.get("key_phrases"))[:3])),
+                "keywords": ", ".join(_strs(t.get("key_phrases"))[:6]),
                 "passages": [p[:300] for p in _strs(t.get("passages"))[:2]],
             }
             for t in profile.get("themes") or []
