@@ -201,8 +201,8 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
             creator = await db.get(Creator, cid)
             name = creator.name if creator else "the coach"
         await set_progress(platform, cid, status="running", progress=0.25, step="Finding your themes and principles")
-        embedder = platform.extras["embedder"]
-        stored = await platform.extras["vectors"].embeddings(cid, material.ids)
+        embedder = platform.services.embedder
+        stored = await platform.services.vectors.embeddings(cid, material.ids)
         vectors = (lambda idx: stored[idx]) if stored is not None else None
         try:
             profile: PersonaProfile = await asyncio.to_thread(
@@ -257,8 +257,8 @@ def generic_background() -> tuple[str, ...]:
 
 
 async def _llm_card(platform: Platform, profile: PersonaProfile, name: str) -> str | None:
-    llm = platform.extras.get("llm")
-    if llm is None or (await llm.status()).mode != "llm":
+    llm = platform.services.llm
+    if (await llm.status()).mode != "llm":
         return None
     try:
         return str(await llm.chat(llm_card_prompt(profile, name))).strip() or None
