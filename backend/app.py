@@ -27,6 +27,7 @@ from backend.lib.platform import Platform
 from backend.members.controllers import MembersController
 from backend.programs.controllers import EnrollmentsController, ProgramsController
 from backend.team.controllers import TeamController, WorkspaceController
+from backend.trainer.controllers import TrainerController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket
 from common.settings import Settings, get_settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             KnowledgeController,
             MembersController,
             PersonaController,
+            TrainerController,
             ChatController,
             ProgramsController,
             EnrollmentsController,

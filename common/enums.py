@@ -32,3 +32,10 @@ class DocumentStatus(StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
+
+
+class EvaluationStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"

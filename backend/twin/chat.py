@@ -29,6 +29,7 @@ from backend.lib.principal import Principal
 from backend.programs import inbox
 from backend.programs.runtime import StepResult
 from backend.programs.timers import kick
+from backend.trainer import corrections
 from backend.twin import conversations, persona_store
 from backend.twin.consistency import Reply
 from backend.twin.extractive import Passage, compose_extractive, is_grounded
@@ -173,15 +174,19 @@ async def run_turn(
                 if answered is not None:
                     return answered
             persona = await persona_store.speaking(platform, db, principal)
-            llm = None if verdict.flagged else await _llm(platform)
+            # The creator's own approved answer to this question (or a paraphrase of it) comes first.
+            correction = await corrections.preferred_answer(platform, db, cid, query_vector)
+            llm = None if verdict.flagged or correction else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
             # The embedding still under way: search's full-text leg runs in PostgreSQL while it finishes.
             hits = []
-            if query_vector is not None:
+            if query_vector is not None and correction is None:
                 hits = await search(platform, db, cid, text, TOP_K, query_vector=query_vector)
             passages = _passages(hits)
-            grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
+            grounded = correction is not None or (
+                bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
+            )
             await db.commit()
     finally:
         if query_vector is not None and not query_vector.done():
@@ -195,6 +200,9 @@ async def run_turn(
     mode = "extractive"
     if verdict.flagged:
         reply = safe_reply(verdict, address)
+        await _stream_words(reply, on_token)
+    elif correction is not None:
+        reply, mode, citations = correction.reply(), corrections.MODE, [correction.citation(persona.name)]
         await _stream_words(reply, on_token)
     elif not grounded:
         reply = persona.not_found_reply()

@@ -16,11 +16,13 @@ class ChatIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Citation(msgspec.Struct):
-    document_id: str
+    document_id: str  # empty for a correction (the creator's own answer, not a document)
     document_title: str
     location: dict[str, Any]
     text: str
     chunk_id: str | None = None
+    source: str = "document"  # document | correction
+    correction_id: str | None = None
 
 
 class ProgramStep(msgspec.Struct):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from common.enums import Role
+from common.enums import EvaluationStatus, Role
 
 
 class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -50,6 +50,8 @@ class Citation(msgspec.Struct, kw_only=True, omit_defaults=True):
     location: dict[str, Any]
     text: str
     chunk_id: str | None = None
+    source: str = "document"
+    correction_id: str | None = None
 
 
 class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -63,6 +65,25 @@ class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     updated_at: datetime
     min_consistency: float | None = None
     messages: list[MessageOut] | None = None
+
+
+class CorrectionIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    question: str
+    answer: str
+    message_id: uuid.UUID | None = None
+    approved: bool = False
+
+
+class CorrectionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    approved: bool
+    question: str
+    answer: str
+    message_id: uuid.UUID | None
+    proposed_by: uuid.UUID | None
+    approved_by: uuid.UUID | None
+    approved_at: datetime | None
+    created_at: datetime
 
 
 class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -116,6 +137,43 @@ class EnrollmentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str | None = None
 
 
+class EvaluationCreated(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+
+
+class EvaluationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    persona_version: int | None = None
+
+
+class EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+    progress: float
+    persona_version: int | None
+    evaluated_version: int | None
+    mode: str | None
+    total: int
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+    results: list[ResultOut]
+
+
+class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+    progress: float
+    persona_version: int | None
+    evaluated_version: int | None
+    mode: str | None
+    total: int
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+
+
 class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: Literal["answer", "event", "message"]
     key: str
@@ -134,6 +192,27 @@ class ExportOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     description: str
     graph: dict[str, Any]
+
+
+class GoldIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    question: str
+    answer: str
+    must_cite_document_id: uuid.UUID | None = None
+
+
+class GoldOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    question: str
+    answer: str
+    must_cite_document_id: uuid.UUID | None
+    created_at: datetime
+
+
+class GoldProposal(msgspec.Struct, kw_only=True, omit_defaults=True):
+    question: str
+    answer: str
+    must_cite_document_id: uuid.UUID | None
+    theme: str
 
 
 class GraphJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -331,6 +410,19 @@ class RegisterOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     workspace: WorkspaceRef
 
 
+class ResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    gold_id: uuid.UUID | None
+    question: str
+    expected: str
+    answered: bool
+    cited_ok: bool
+    similarity: float
+    style: float | None
+    reply: str
+    mode: str
+    citations: list[dict[str, Any]]
+
+
 class RoleIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     role: Role
 
@@ -374,6 +466,14 @@ class SimulateOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     started_at: datetime | None
     ended_at: datetime | None
     issues: list[IssueOut]
+
+
+class Summary(msgspec.Struct, kw_only=True, omit_defaults=True):
+    count: int
+    answered_rate: float
+    cited_rate: float
+    mean_similarity: float
+    mean_style: float | None
 
 
 class TeamMemberOut(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -8,8 +8,9 @@ import reflex as rx
 
 from frontend import api
 from frontend.components import layout
-from frontend.components.chat import message_bubble, stored_message
+from frontend.components.chat import message_bubble, stored_message, with_questions
 from frontend.components.gates import back_link, detail_body
+from frontend.pages.correct import correct_button, correction_dialog
 from frontend.state import AuthState, Redirect, event
 
 
@@ -31,7 +32,7 @@ class ThreadState(AuthState):
         conv = await self._call(api.twin.conversation, self._route_param("conv_id"))
         self.thread_title = conv.title or "Conversation"
         self.thread_meta = f"{conv.kind} · started {conv.created_at.isoformat()[:16]}"
-        self.thread = [stored_message(m) for m in conv.messages or []]
+        self.thread = with_questions([stored_message(m) for m in conv.messages or []])
 
     def _not_found(self, exc: api.ApiError) -> None:
         self.thread_error = (
@@ -49,7 +50,9 @@ def thread_page() -> rx.Component:
             "Conversation not found",
             rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
             rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
-            rx.vstack(rx.foreach(ThreadState.thread, message_bubble), spacing="2", width="100%", align="stretch"),
+            correction_dialog(),
+            rx.vstack(rx.foreach(ThreadState.thread, lambda m: message_bubble(m, correct_button)), spacing="2",
+                      width="100%", align="stretch"),
         ),
         title="Conversation",
     )  # fmt: skip
