@@ -86,7 +86,7 @@ async def run_evaluation(ctx: dict[str, Any], *, creator_id: str, evaluation_id:
         return
     principal = Principal(PrincipalKind.staff, requester, cid, Role.viewer, uuid.uuid4(), 0)
     done = {r.position for r in stored}
-    seen_modes = {r.mode for r in stored}
+    seen_modes = {r.mode for r in stored if r.answered}
     try:
         for position, question in enumerate(gold):
             if position in done:
@@ -99,7 +99,8 @@ async def run_evaluation(ctx: dict[str, Any], *, creator_id: str, evaluation_id:
             if persona.profile_obj is not None and turn.reply.strip():
                 style = round(1.0 - style_distance(persona.profile_obj.voice, _MARKERS.sub("", turn.reply)), 3)
             mode = "safety" if turn.safety else turn.mode
-            seen_modes.add(mode)
+            if answered:  # a refusal is worded the same in every mode: it says nothing of the run's mode
+                seen_modes.add(mode)
             async with platform.db.session(tenant) as db:
                 db.add(
                     EvaluationResult(

@@ -84,7 +84,7 @@ async def test_an_offline_evaluation_scores_what_members_get(
     assert summary["count"] == 2 and summary["answered_rate"] == 0.5 and summary["cited_rate"] == 0.5
     assert summary["mean_similarity"] == pytest.approx((morning["similarity"] + pizza["similarity"]) / 2, abs=0.002)
     # The run's turns leave no conversations behind in the playground.
-    convs = (await client.get("/api/v1/conversations", headers=h)).json()
+    convs = (await client.get("/api/v1/conversations", headers=h, params={"kind": "playground"})).json()
     assert not any(c["title"].startswith(("How should I start my day", "What is the best pizza")) for c in convs)
     # The scorecard lists it, newest first, with its summary; viewers read it.
     card = (await client.get(RUNS, headers=marcus["viewer"]["headers"])).json()

@@ -45,7 +45,7 @@ def persona_page() -> rx.Component:
                 rx.tabs.content(studio_panel(), value="persona", padding_top="16px"),
                 rx.tabs.content(trainer_panel(), value="trainer", padding_top="16px"),
                 default_value="persona",
-                on_change=lambda tab: rx.cond(tab == "trainer", TrainerState.load, rx.noop()),
+                on_change=TrainerState.open_tab,
                 width="100%",
             ),
         ),

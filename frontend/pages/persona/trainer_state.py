@@ -79,6 +79,11 @@ class TrainerState(AuthState):
         self.running = any(r.status in ("queued", "running") for r in runs)
 
     @event
+    def open_tab(self, tab: str) -> Any:
+        """The Persona page's tabs: the Trainer loads when it is opened."""
+        return TrainerState.load if tab == "trainer" else None
+
+    @event
     async def load(self) -> Any:
         self.trainer_error, self.trainer_notice = "", ""
         redirect = await self._attempt(self._fetch, self._failed)
