@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, post, put
-from litestar.background_tasks import BackgroundTask
+from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.principal import min_role
-from backend.trainer import corrections, service
+from backend.trainer import service
 from backend.trainer.schemas import (
     CorrectionIn,
     CorrectionOut,
@@ -65,18 +64,11 @@ class TrainerController(Controller):
     @post("/evaluations", guards=[min_role(Role.editor)], status_code=202)
     async def evaluate(
         self, db: Db, platform: Plat, principal: Caller, data: JSONBody[EvaluationIn | None] = None
-    ) -> Response[EvaluationCreated]:
+    ) -> EvaluationCreated:
         """Run the gold set through the twin on the job queue (409 with an empty gold set; 404 for an
         unknown persona version). Follow it with GET /evaluations/{id}."""
-        run = await service.start_evaluation(db, principal, data.persona_version if data else None)
-        queued = BackgroundTask(  # after the response, i.e. after the commit: the worker finds the run
-            platform.services.jobs.enqueue,
-            "run_evaluation",
-            key=f"evaluation:{run.id}",
-            creator_id=str(principal.creator_id),
-            evaluation_id=str(run.id),
-        )
-        return Response(EvaluationCreated(id=run.id, status=run.status), status_code=202, background=queued)
+        run = await service.start_evaluation(platform, db, principal, data.persona_version if data else None)
+        return EvaluationCreated(id=run.id, status=run.status)
 
     @get("/evaluations")
     async def scorecard(self, db: Db, limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50) -> list[EvaluationRef]:
@@ -103,32 +95,18 @@ class TrainerController(Controller):
     async def propose(self, data: JSONBody[CorrectionIn], db: Db, platform: Plat, principal: Caller) -> CorrectionOut:
         """Propose the answer the creator would have given (403 when an editor asks for `approved`; 404 for
         an unknown message). Only approved corrections are used by chat."""
-        row = await service.propose_correction(platform, db, principal, data)
-        out = service.correction_out(row)
-        if row.approved:
-            await self._committed(db, platform, principal.creator_id)
-        return out
+        return service.correction_out(await service.propose_correction(platform, db, principal, data))
 
     @post("/corrections/{correction_id:uuid}/approve", guards=[min_role(Role.admin)], status_code=200)
     async def approve(
         self, correction_id: FromPath[uuid.UUID], db: Db, platform: Plat, principal: Caller
     ) -> CorrectionOut:
         """Approve a correction: from now on chat answers its question (and paraphrases) with it."""
-        out = service.correction_out(await service.approve_correction(db, principal, correction_id))
-        await self._committed(db, platform, principal.creator_id)
-        return out
+        return service.correction_out(await service.approve_correction(platform, db, principal, correction_id))
 
     @delete("/corrections/{correction_id:uuid}", guards=[min_role(Role.editor)], status_code=204)
     async def delete_correction(
         self, correction_id: FromPath[uuid.UUID], db: Db, platform: Plat, principal: Caller
     ) -> None:
         """Admins delete any correction; editors their own proposals not yet approved (403 otherwise)."""
-        if await service.delete_correction(db, principal, correction_id):
-            await self._committed(db, platform, principal.creator_id)
-
-    @staticmethod
-    async def _committed(db: Db, platform: Plat, creator_id: uuid.UUID) -> None:
-        # Chat must never answer from the old set once this answer is out: commit now, then tell every
-        # process's cache (the request boundary's commit that follows has nothing left to do).
-        await db.commit()
-        await corrections.changed(platform, creator_id)
+        await service.delete_correction(platform, db, principal, correction_id)

@@ -13,9 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
+from backend.trainer import corrections as chat_corrections
 from backend.trainer.corrections import to_bytes
 from backend.trainer.schemas import (
     CorrectionIn,
@@ -149,8 +151,11 @@ async def _member_question(platform: Platform, principle: str, phrase: str) -> s
 # ---- evaluations ------------------------------------------------------------------------------------------
 
 
-async def start_evaluation(db: AsyncSession, principal: Principal, persona_version: int | None) -> Evaluation:
-    """A queued run of the current gold set (the job is queued by the caller, after the commit)."""
+async def start_evaluation(
+    platform: Platform, db: AsyncSession, principal: Principal, persona_version: int | None
+) -> Evaluation:
+    """A queued run of the current gold set; its job is queued once the run is committed (so the worker
+    always finds it)."""
     total = (await db.execute(select(func.count()).select_from(GoldQuestion))).scalar_one()
     if total == 0:
         raise Conflict("Add gold questions first: an evaluation runs the gold set")
@@ -167,6 +172,13 @@ async def start_evaluation(db: AsyncSession, principal: Principal, persona_versi
     )
     db.add(row)
     await db.flush()
+    run_id = str(row.id)
+    after_commit(
+        db,
+        lambda: platform.services.jobs.enqueue(
+            "run_evaluation", key=f"evaluation:{run_id}", creator_id=str(principal.creator_id), evaluation_id=run_id
+        ),
+    )
     return row
 
 
@@ -312,7 +324,14 @@ async def propose_correction(
     )
     db.add(row)
     await db.flush()
+    if row.approved:
+        _corrections_changed(platform, db, principal)
     return row
+
+
+def _corrections_changed(platform: Platform, db: AsyncSession, principal: Principal) -> None:
+    """Chat must never answer from the old set once the change is committed: every process reloads it."""
+    after_commit(db, lambda: chat_corrections.changed(platform, principal.creator_id))
 
 
 async def corrections(db: AsyncSession, approved: bool | None, limit: int) -> list[Correction]:
@@ -322,24 +341,29 @@ async def corrections(db: AsyncSession, approved: bool | None, limit: int) -> li
     return list((await db.execute(query)).scalars())
 
 
-async def approve_correction(db: AsyncSession, principal: Principal, correction_id: uuid.UUID) -> Correction:
+async def approve_correction(
+    platform: Platform, db: AsyncSession, principal: Principal, correction_id: uuid.UUID
+) -> Correction:
     row = await db.get(Correction, correction_id, with_for_update=True)
     if row is None:
         raise NotFound("Correction not found")
     if not row.approved:
         row.approved, row.approved_by, row.approved_at = True, principal.subject_id, datetime.now(UTC)
         await db.flush()
+        _corrections_changed(platform, db, principal)
     return row
 
 
-async def delete_correction(db: AsyncSession, principal: Principal, correction_id: uuid.UUID) -> bool:
-    """Admins delete any; an editor only their own proposal not yet approved. True if it was approved."""
+async def delete_correction(
+    platform: Platform, db: AsyncSession, principal: Principal, correction_id: uuid.UUID
+) -> None:
+    """Admins delete any; an editor only their own proposal not yet approved."""
     row = await db.get(Correction, correction_id)
     if row is None:
         raise NotFound("Correction not found")
     if not _is_admin(principal) and (row.approved or row.proposed_by != principal.subject_id):
         raise Forbidden("Only an admin deletes an approved correction or another person's proposal")
-    was_approved = row.approved
     await db.delete(row)
     await db.flush()
-    return was_approved
+    if row.approved:
+        _corrections_changed(platform, db, principal)
