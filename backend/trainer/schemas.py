@@ -70,7 +70,9 @@ class ResultOut(msgspec.Struct, kw_only=True):
     citations: list[dict[str, Any]]
 
 
-class EvaluationOut(msgspec.Struct, kw_only=True):
+class EvaluationRef(msgspec.Struct, kw_only=True):
+    """One point of the scorecard."""
+
     id: uuid.UUID
     status: EvaluationStatus  # queued -> running -> done | failed
     progress: float  # 0..1
@@ -78,26 +80,16 @@ class EvaluationOut(msgspec.Struct, kw_only=True):
     evaluated_version: int | None
     mode: str | None
     total: int
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+
+
+class EvaluationOut(EvaluationRef, kw_only=True):
+    """A run with its results per question (the reply members would have got, and its citations)."""
+
     error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-    summary: Summary
     results: list[ResultOut]
-
-
-class EvaluationRef(msgspec.Struct, kw_only=True):
-    """One point of the scorecard."""
-
-    id: uuid.UUID
-    status: EvaluationStatus
-    progress: float
-    persona_version: int | None
-    evaluated_version: int | None
-    mode: str | None
-    total: int
-    created_at: datetime
-    finished_at: datetime | None
-    summary: Summary
 
 
 class CorrectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,19 +224,25 @@ async def evaluation(db: AsyncSession, evaluation_id: uuid.UUID) -> EvaluationOu
         ).scalars()
     )
     return EvaluationOut(
-        id=row.id,
-        status=row.status,
-        progress=row.progress,
-        persona_version=row.persona_version,
-        evaluated_version=row.evaluated_version,
-        mode=row.mode,
-        total=row.total,
+        **_ref_fields(row, _stored_summary(row) or summarize(results)),
         error=row.error,
-        created_at=row.created_at,
-        finished_at=row.finished_at,
-        summary=_stored_summary(row) or summarize(results),
         results=[result_out(r) for r in results],
     )
+
+
+def _ref_fields(row: Evaluation, summary: Summary) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "progress": row.progress,
+        "persona_version": row.persona_version,
+        "evaluated_version": row.evaluated_version,
+        "mode": row.mode,
+        "total": row.total,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
+        "summary": summary,
+    }
 
 
 def _stored_summary(row: Evaluation) -> Summary | None:
@@ -254,26 +261,8 @@ def _stored_summary(row: Evaluation) -> Summary | None:
 async def scorecard(db: AsyncSession, limit: int) -> list[EvaluationRef]:
     """Runs, newest first, each with its summary: the scorecard over time."""
     rows = await db.execute(select(Evaluation).order_by(col(Evaluation.created_at).desc()).limit(limit))
-    out = []
-    for row in rows.scalars():
-        summary = _stored_summary(row) or Summary(
-            count=0, answered_rate=0.0, cited_rate=0.0, mean_similarity=0.0, mean_style=None
-        )
-        out.append(
-            EvaluationRef(
-                id=row.id,
-                status=row.status,
-                progress=row.progress,
-                persona_version=row.persona_version,
-                evaluated_version=row.evaluated_version,
-                mode=row.mode,
-                total=row.total,
-                created_at=row.created_at,
-                finished_at=row.finished_at,
-                summary=summary,
-            )
-        )
-    return out
+    empty = Summary(count=0, answered_rate=0.0, cited_rate=0.0, mean_similarity=0.0, mean_style=None)
+    return [EvaluationRef(**_ref_fields(row, _stored_summary(row) or empty)) for row in rows.scalars()]
 
 
 # ---- corrections ------------------------------------------------------------------------------------------

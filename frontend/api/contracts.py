@@ -154,10 +154,10 @@ class EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     evaluated_version: int | None
     mode: str | None
     total: int
-    error: str | None
     created_at: datetime
     finished_at: datetime | None
     summary: Summary
+    error: str | None
     results: list[ResultOut]
 
 
