@@ -44,7 +44,7 @@ def test_card_trainer_and_a_correction_used_in_the_playground(page: Page, api: h
     # Synthesize, then read the card: the voice in words, themes with passages, principles.
     page.get_by_role("button", name="Synthesize from my knowledge").click()
     expect(page.get_by_role("heading", name="Your persona")).to_be_visible(timeout=180_000)
-    expect(page.get_by_text(re.compile("addresses the reader as 'thou'"))).to_be_visible()
+    expect(page.get_by_role("paragraph").filter(has_text="addresses the reader as 'thou'")).to_be_visible()
     expect(page.get_by_role("heading", name="Themes")).to_be_visible()
     expect(page.get_by_role("heading", name="Principles")).to_be_visible()
     page.get_by_role("button", name="Details: the measures behind the voice").click()
