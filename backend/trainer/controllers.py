@@ -12,6 +12,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.lib.deps import Caller, Db, Plat
+from backend.lib.openapi import errors
 from backend.lib.principal import min_role
 from backend.trainer import service
 from backend.trainer.schemas import (
@@ -40,7 +41,7 @@ class TrainerController(Controller):
         """The gold set: questions with the answer the creator would give."""
         return [service.gold_out(g) for g in await service.gold_set(db)]
 
-    @post("/gold", guards=[min_role(Role.editor)], status_code=201)
+    @post("/gold", guards=[min_role(Role.editor)], status_code=201, responses=errors(409, s409="The gold set is full"))
     async def add_gold(self, data: JSONBody[GoldIn], db: Db, principal: Caller) -> GoldOut:
         """Add a gold question (409 when the set is full; 422 for a document not in this workspace)."""
         return service.gold_out(await service.add_gold(db, principal, data))
@@ -53,7 +54,11 @@ class TrainerController(Controller):
     async def delete_gold(self, gold_id: FromPath[uuid.UUID], db: Db) -> None:
         await service.delete_gold(db, gold_id)
 
-    @get("/gold/proposals", guards=[min_role(Role.editor)])
+    @get(
+        "/gold/proposals",
+        guards=[min_role(Role.editor)],
+        responses=errors(409, s409="No persona synthesized yet"),
+    )
     async def proposals(self, db: Db, platform: Plat) -> list[GoldProposal]:
         """A starter gold set drawn from the persona's principles, to edit before adding (409 before any
         persona is synthesized). Nothing is saved."""
@@ -61,7 +66,12 @@ class TrainerController(Controller):
 
     # ---- evaluations --------------------------------------------------------------------------------------
 
-    @post("/evaluations", guards=[min_role(Role.editor)], status_code=202)
+    @post(
+        "/evaluations",
+        guards=[min_role(Role.editor)],
+        status_code=202,
+        responses=errors(404, 409, s404="No such persona version", s409="The gold set is empty"),
+    )
     async def evaluate(
         self, db: Db, platform: Plat, principal: Caller, data: JSONBody[EvaluationIn | None] = None
     ) -> EvaluationCreated:
@@ -91,7 +101,12 @@ class TrainerController(Controller):
     ) -> list[CorrectionOut]:
         return [service.correction_out(c) for c in await service.corrections(db, approved, limit)]
 
-    @post("/corrections", guards=[min_role(Role.editor)], status_code=201)
+    @post(
+        "/corrections",
+        guards=[min_role(Role.editor)],
+        status_code=201,
+        responses=errors(404, s404="No such message in this workspace"),
+    )
     async def propose(self, data: JSONBody[CorrectionIn], db: Db, platform: Plat, principal: Caller) -> CorrectionOut:
         """Propose the answer the creator would have given (403 when an editor asks for `approved`; 404 for
         an unknown message). Only approved corrections are used by chat."""

@@ -137,6 +137,11 @@ class EnrollmentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str | None = None
 
 
+class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    error: str
+    detail: str
+
+
 class EvaluationCreated(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     status: EvaluationStatus
