@@ -56,7 +56,7 @@ def test_card_trainer_and_a_correction_used_in_the_playground(page: Page, api: h
     # Trainer: two gold questions, then an evaluation with progress and results per question.
     page.get_by_role("tab", name="Trainer").click()
     for question, answer in (
-        ("How should I begin my day so rude people don't upset me?",
+        ("How should I begin each morning so that other people's bad behaviour does not upset me?",
          "Begin the morning by saying to thyself: I shall meet with the ungrateful and arrogant; they cannot "
          "injure me."),
         ("What is the best pizza in Rome?", "I have not written about that."),
