@@ -25,9 +25,10 @@ from sqlmodel import col
 
 from backend.lib.cache import TenantMemo
 from backend.lib.platform import Platform
+from common.enums import ReplyMode
 from common.models import Correction
 
-MODE = "correction"  # the reply's `mode`: the creator's own answer, not the model's or the book's
+MODE = ReplyMode.correction  # the creator's own answer, not the model's or the book's
 
 
 @dataclass(frozen=True)

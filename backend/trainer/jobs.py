@@ -24,7 +24,7 @@ from backend.lib.principal import Principal
 from backend.lib.tenancy import TenantContext
 from backend.trainer.corrections import MODE as CORRECTION_MODE
 from backend.trainer.service import gold_set, summarize
-from backend.twin import persona_store
+from backend.twin import service as twin_service
 from backend.twin.chat import TurnResult, run_turn
 from backend.twin.style import style_distance
 from common.enums import EvaluationStatus, PrincipalKind, Role
@@ -71,7 +71,7 @@ async def run_evaluation(ctx: dict[str, Any], *, creator_id: str, evaluation_id:
         gold = await gold_set(db)
         requester = run.requested_by
         try:
-            persona = await persona_store.for_evaluation(db, cid, run.persona_version)
+            persona = await twin_service.for_evaluation(db, cid, run.persona_version)
         except Exception as exc:  # the version was deleted since the run was queued
             await _fail(platform, tenant, eid, str(getattr(exc, "detail", exc)))
             return
@@ -91,7 +91,7 @@ async def run_evaluation(ctx: dict[str, Any], *, creator_id: str, evaluation_id:
         for position, question in enumerate(gold):
             if position in done:
                 continue
-            with persona_store.speaking_as(persona):
+            with twin_service.speaking_as(persona):
                 turn = await run_turn(platform, principal, question.question)
             answered, cited = _scores(turn, question)
             similarity = await _similarity(platform, turn.reply, question.answer)

@@ -31,7 +31,7 @@ from backend.trainer.schemas import (
     ResultOut,
     Summary,
 )
-from backend.twin import persona_store
+from backend.twin import service as twin_service
 from backend.twin.persona import PersonaProfile
 from common.enums import EvaluationStatus, Role
 from common.models import Chunk, Correction, Document, Evaluation, EvaluationResult, GoldQuestion, Message, Persona
@@ -101,7 +101,7 @@ async def delete_gold(db: AsyncSession, gold_id: uuid.UUID) -> None:
 async def propose_gold(platform: Platform, db: AsyncSession) -> list[GoldProposal]:
     """A starter gold set from the persona: for each principle, a question about its theme that the
     principle answers, citing the document it comes from. The creator edits them before adding."""
-    row = await persona_store.approved(db) or await persona_store.latest(db)
+    row = await twin_service.approved(db) or await twin_service.latest(db)
     if row is None or not row.profile:
         raise Conflict("Synthesize the persona first: the starter questions come from its principles")
     profile = PersonaProfile.from_dict(row.profile)

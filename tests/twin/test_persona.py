@@ -17,8 +17,8 @@ import pytest
 from backend.knowledge.chunking import Chunker
 from backend.knowledge.parsing import parse_document
 from backend.twin.apparatus import sentence_is_apparatus
+from backend.twin.jobs import SAMPLE_PASSAGES, generic_background, spread_sample
 from backend.twin.persona import PersonaProfile, address_form, llm_card_prompt, openers_closers, synthesize
-from backend.twin.persona_store import SAMPLE_PASSAGES, generic_background, spread_sample
 from backend.twin.style import EDITION_WORDS, words
 from tests.corpora import CORPORA
 from tests.twin import embed
