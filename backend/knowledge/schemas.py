@@ -33,7 +33,7 @@ class AcceptedOut(msgspec.Struct, kw_only=True):
     status: DocumentStatus
 
 
-class DocumentPatch(msgspec.Struct, forbid_unknown_fields=True):
+class DocumentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
     tags: Annotated[list[Tag], msgspec.Meta(max_length=20)] | None = None
 
