@@ -9,8 +9,6 @@ import msgspec
 from common.enums import DocumentStatus
 from common.models import Document
 
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-
 
 class DocumentOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
@@ -35,7 +33,8 @@ class AcceptedOut(msgspec.Struct, kw_only=True):
 
 class DocumentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
-    tags: Annotated[list[Tag], msgspec.Meta(max_length=20)] | None = None
+    # Each tag is trimmed, lower-cased and cut to 64 characters, empty ones dropped (service.clean_tags).
+    tags: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
 
 
 class SearchResult(msgspec.Struct, kw_only=True):

@@ -8,13 +8,14 @@ from typing import Annotated
 
 import msgspec
 
+from backend.lib.bounds import TimeZone
 from common.models import Member
 
 
 class MemberIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     external_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "UTC"
+    timezone: TimeZone = "UTC"
 
 
 class MemberOut(msgspec.Struct, kw_only=True):

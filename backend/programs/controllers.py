@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import Forbidden, NotFound
+from backend.lib.openapi import errors
 from backend.lib.principal import any_principal, has_role, min_role
 from backend.programs import repository, runtime, service
 from backend.programs.schemas import (
@@ -71,7 +72,7 @@ class ProgramsController(Controller):
         p = await repository.program(db, program_id)
         return ExportOut(format=EXPORT_FORMAT, name=p.name, description=p.description, graph=p.draft)
 
-    @put("/{program_id:uuid}", guards=[min_role(Role.editor)])
+    @put("/{program_id:uuid}", guards=[min_role(Role.editor)], responses=errors(409))
     async def save(self, program_id: FromPath[uuid.UUID], data: JSONBody[ProgramUpdate], db: Db) -> ProgramOut:
         """Save the draft (published versions never change). Invalid drafts save; publishing checks."""
         return await service.out(db, await service.save(db, program_id, data))
@@ -102,7 +103,7 @@ class ProgramsController(Controller):
             issues=[],
         )
 
-    @post("/{program_id:uuid}/enrollments", guards=[min_role(Role.editor)], status_code=201)
+    @post("/{program_id:uuid}/enrollments", guards=[min_role(Role.editor)], status_code=201, responses=errors(409))
     async def enroll(
         self, program_id: FromPath[uuid.UUID], data: JSONBody[EnrollIn], db: Db, platform: Plat, principal: Caller
     ) -> EnrollmentOut:
@@ -127,24 +128,24 @@ class EnrollmentsController(Controller):
         e = await repository.enrollment(db, enrollment_id)
         return enrollment_out(e, await service.enrollment_version(db, e))
 
-    @post("/{enrollment_id:uuid}/pause", guards=[min_role(Role.editor)], status_code=200)
+    @post("/{enrollment_id:uuid}/pause", guards=[min_role(Role.editor)], status_code=200, responses=errors(409))
     async def pause(self, enrollment_id: FromPath[uuid.UUID], db: Db) -> EnrollmentOut:
         e = await runtime.pause(db, enrollment_id)
         return enrollment_out(e, await service.enrollment_version(db, e))
 
-    @post("/{enrollment_id:uuid}/resume", guards=[min_role(Role.editor)], status_code=200)
+    @post("/{enrollment_id:uuid}/resume", guards=[min_role(Role.editor)], status_code=200, responses=errors(409))
     async def resume(self, enrollment_id: FromPath[uuid.UUID], db: Db, platform: Plat) -> EnrollmentOut:
         result = await runtime.resume(db, enrollment_id)
         assert result.enrollment is not None
         service.kick_after_commit(platform, db, result)
         return enrollment_out(result.enrollment, await service.enrollment_version(db, result.enrollment))
 
-    @post("/{enrollment_id:uuid}/unenroll", guards=[min_role(Role.editor)], status_code=200)
+    @post("/{enrollment_id:uuid}/unenroll", guards=[min_role(Role.editor)], status_code=200, responses=errors(409))
     async def unenroll(self, enrollment_id: FromPath[uuid.UUID], db: Db) -> EnrollmentOut:
         e = await runtime.unenroll(db, enrollment_id)
         return enrollment_out(e, await service.enrollment_version(db, e))
 
-    @post("/{enrollment_id:uuid}/events", status_code=200)
+    @post("/{enrollment_id:uuid}/events", status_code=200, responses=errors(409))
     async def event(
         self, enrollment_id: FromPath[uuid.UUID], data: JSONBody[EventIn], db: Db, platform: Plat, principal: Caller
     ) -> EventOut:

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from backend.lib.bounds import VersionParam
 from backend.lib.deps import Caller, Db, Plat
+from backend.lib.openapi import errors
 from backend.lib.principal import any_principal, min_role
 from backend.twin import repository, service
 from backend.twin.chat import check_rate, run_turn
@@ -46,7 +48,7 @@ class PersonaController(Controller):
         )
 
     @get("/persona/versions/{version:int}")
-    async def version(self, version: FromPath[int], db: Db) -> PersonaOut:
+    async def version(self, version: VersionParam, db: Db) -> PersonaOut:
         return persona_out(await service.version(db, version))
 
     @put("/persona", guards=[min_role(Role.editor)])
@@ -58,10 +60,10 @@ class PersonaController(Controller):
         return persona_out(row)
 
     @post("/persona/versions/{version:int}/approve", guards=[min_role(Role.admin)], status_code=200)
-    async def approve(self, version: FromPath[int], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
+    async def approve(self, version: VersionParam, db: Db, platform: Plat, principal: Caller) -> PersonaOut:
         return persona_out(await service.approve_version(platform, db, principal.creator_id, version))
 
-    @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202)
+    @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202, responses=errors(409))
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:
         """Learn the persona from the workspace's ready documents, in the background."""
         await service.request_synthesis(platform, principal)
@@ -78,7 +80,7 @@ class ChatController(Controller):
     tags = ["chat"]
     guards = [any_principal]
 
-    @post("/chat", status_code=200)
+    @post("/chat", status_code=200, responses=errors(403, 404, 429))
     async def chat(self, data: JSONBody[ChatIn], platform: Plat, principal: Caller) -> ChatOut:
         """One turn with the twin (members: their own conversations; staff: the playground)."""
         await check_rate(platform, principal)

@@ -34,6 +34,9 @@ def _tenant_unindexed() -> Any:
 class Document(TenantTable, table=True):
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_creator_created", "creator_id", "created_at"),)
+    # Read `updated_at` back (RETURNING) when a write sets it: otherwise it is expired after a flush, and the
+    # next read of it is lazy I/O outside the async context (the rename endpoint answered 500 MissingGreenlet).
+    __mapper_args__ = {"eager_defaults": True}
     creator_id: uuid.UUID = _tenant_unindexed()
     title: str = Field(max_length=300)
     filename: str = Field(max_length=300)
