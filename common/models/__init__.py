@@ -2,7 +2,7 @@
 
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
-from common.models.knowledge import Chunk, Document, DocumentFile
+from common.models.knowledge import Chunk, Document, DocumentFile, KnowledgeStats
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
 from common.models.trainer import Correction, Evaluation, EvaluationResult, GoldQuestion
 from common.models.twin import Conversation, Member, MemberFact, Message, Persona
@@ -20,6 +20,7 @@ __all__ = [
     "EvaluationResult",
     "GoldQuestion",
     "Invitation",
+    "KnowledgeStats",
     "Member",
     "MemberFact",
     "Membership",
