@@ -33,6 +33,7 @@ from backend.members.controllers import MembersController
 from backend.programs.controllers import EnrollmentsController, ProgramsController
 from backend.takeover.controllers import FeedbackController, TakeoverController
 from backend.team.controllers import TeamController, WorkspaceController
+from backend.trainer.controllers import TrainerController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket
 from backend.widget.controllers import WidgetController
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             KnowledgeController,
             MembersController,
             PersonaController,
+            TrainerController,
             ChatController,
             ProgramsController,
             EnrollmentsController,

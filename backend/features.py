@@ -23,10 +23,16 @@ from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
 from backend.programs.jobs import advance_program_timers, kick
+from backend.trainer.jobs import run_evaluation
 from backend.twin.consistency import Scorer
 from backend.twin.jobs import synthesize_persona
 
-JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
+JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
+    ingest_document,
+    synthesize_persona,
+    advance_program_timers,
+    run_evaluation,
+]
 
 
 @dataclass

@@ -74,6 +74,7 @@ class ReplyMode(StrEnum):
     program = "program"  # a coaching program's message, or its receipt of a member's answer
     handoff = "handoff"  # the twin's acknowledgement of a member's request for a person
     human = "human"  # a creator holds the conversation: the twin did not answer
+    correction = "correction"  # the creator's own approved answer to this question (backend/trainer)
 
 
 # ---- programs ------------------------------------------------------------------------------------------
@@ -130,6 +131,13 @@ class SimulationStatus(StrEnum):
     waiting = "waiting"  # stopped at a check-in with no scripted answer
     error = "error"
     limit = "limit"  # max_steps reached
+
+
+class EvaluationStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
 
 
 # ---- members and channels ------------------------------------------------------------------------------

@@ -85,6 +85,9 @@ class Settings:
     ollama_timeout: float = 60.0
     # Below this cosine similarity (with no word overlap) the twin says its material does not cover it.
     grounding_min_score: float = 0.30
+    # An approved correction answers a question this close (MiniLM cosine) to its own: paraphrases measured
+    # 0.63-0.94, different questions on the same subject up to 0.78 ("sleep earlier" vs "get up early").
+    correction_min_similarity: float = 0.80
     # Jobs
     worker_in_process: bool = True
     job_queue: str = "coachtwin"
@@ -156,6 +159,7 @@ def load_settings() -> Settings:
         ollama_model=_env("OLLAMA_MODEL", "llama3.2"),
         ollama_timeout=float(_env("OLLAMA_TIMEOUT", "60")),
         grounding_min_score=float(_env("GROUNDING_MIN_SCORE", "0.30")),
+        correction_min_similarity=float(_env("CORRECTION_MIN_SIMILARITY", "0.80")),
         worker_in_process=_bool("WORKER_IN_PROCESS", True),
         job_queue=_env("JOB_QUEUE", "coachtwin"),
         log_level=_env("LOG_LEVEL", "INFO"),

@@ -14,28 +14,28 @@ NewPassword = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+class RegisterIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     password: NewPassword
     full_name: Name
     workspace_name: Name | None = None
 
 
-class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+class LoginIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     password: Password
     workspace_id: uuid.UUID | None = None
 
 
-class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
+class RefreshIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
 
-class LogoutIn(msgspec.Struct, forbid_unknown_fields=True):
+class LogoutIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     refresh_token: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
 
 
-class AcceptInvitationIn(msgspec.Struct, forbid_unknown_fields=True):
+class AcceptInvitationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     token: Annotated[str, msgspec.Meta(min_length=10, max_length=512)]
     password: NewPassword
     full_name: Name | None = None

@@ -31,7 +31,7 @@ class AcceptedOut(msgspec.Struct, kw_only=True):
     status: DocumentStatus
 
 
-class DocumentPatch(msgspec.Struct, forbid_unknown_fields=True):
+class DocumentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
     # Each tag is trimmed, lower-cased and cut to 64 characters, empty ones dropped (service.clean_tags).
     tags: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None

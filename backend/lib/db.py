@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
-from backend.lib.tenancy import TENANT_KEY, TenantContext, apply_tenant, fetch_row
+from backend.lib.hotpath.rawread import RawReads
+from backend.lib.tenancy import TENANT_KEY, TenantContext, apply_tenant
 
 log = structlog.get_logger()
 LISTENERS = "commit_listeners"
@@ -90,51 +90,23 @@ class AppSession(AsyncSession):
         await super().close()
 
 
-async def _keep(_: asyncpg.Connection) -> None:
-    """Release without asyncpg's RESET ALL round trip: raw reads only set transaction-local settings, and
-    asyncpg still rolls back a connection released inside a transaction (a cancelled read)."""
-
-
 @dataclass
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AppSession]
-    dsn: str = ""
-    pool_size: int = 10
-    pool_timeout: float = 30.0
-    _reads: asyncpg.Pool | None = field(default=None, repr=False)
-    _opening: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    raw: RawReads
     # Called after every commit of every session of this database (see AppSession).
     commit_listeners: list[CommitListener] = field(default_factory=list, repr=False)
 
     def session(self, tenant: TenantContext | None = None) -> AsyncSession:
         return self.sessionmaker(info={TENANT_KEY: tenant, LISTENERS: self.commit_listeners})
 
-    async def _read_pool(self) -> asyncpg.Pool:
-        async with self._opening:
-            if self._reads is None:
-                self._reads = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, reset=_keep)
-        return self._reads
-
     async def read_row(self, tenant: TenantContext, query: str, *args: Any) -> asyncpg.Record | None:
-        """One tenant-scoped read without an ORM session, on a pool of plain asyncpg connections (same role).
-
-        For hot read endpoints: the SQLAlchemy session's identity map, greenlet hops and its pool checkout
-        (one `asyncio.wait_for` task per request) cost more than the read itself. `asyncio.timeout` keeps
-        the checkout bounded without a task.
-        """
-        pool = self._reads or await self._read_pool()
-        async with asyncio.timeout(self.pool_timeout):
-            conn = await pool.acquire()
-        try:
-            return await fetch_row(conn, tenant, query, *args)
-        finally:
-            await pool.release(conn)
+        """One tenant-scoped read without an ORM session (the hot read path: `backend/lib/hotpath/rawread.py`)."""
+        return await self.raw.read_row(tenant, query, *args)
 
     async def dispose(self) -> None:
-        if self._reads is not None:
-            await self._reads.close()
-            self._reads = None
+        await self.raw.close()
         await self.engine.dispose()
 
 
@@ -146,7 +118,7 @@ def create_database(url: str, pool_size: int = 10, **engine_kw: Any) -> Database
     engine = create_async_engine(async_url(url), **{**options, **engine_kw})
     maker = async_sessionmaker(engine, class_=AppSession, sync_session_class=TenantSession, expire_on_commit=False)
     dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return Database(engine=engine, sessionmaker=maker, dsn=dsn, pool_size=pool_size)
+    return Database(engine=engine, sessionmaker=maker, raw=RawReads(dsn, pool_size))
 
 
 async def ping(db: Database) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.lib.errors import NotAuthenticated
 from backend.lib.platform import Platform
-from backend.lib.principal import PREFETCHED, Prefetched, Principal
+from backend.lib.principal import Principal
 
 
 def provide_platform(request: Request[Any, Any, Any]) -> Platform:
@@ -47,25 +47,6 @@ async def provide_db(
         await session.commit()
     finally:
         await session.close()
-
-
-async def read_through(
-    request: Request[Any, Any, Any], platform: Platform, principal: Principal, load: Callable[[], Awaitable[str | None]]
-) -> str | None:
-    """The route's cached read (its `TenantReadCache`, named in the handler's `opt`): the copy the auth
-    middleware found in the revocation MGET, or `load()` (a read made as the caller's tenant, under RLS),
-    stored for the tenant's next caller. With the cache off (READ_CACHE_TTL=0) every call loads."""
-    pre: Prefetched | None = request.scope.get(PREFETCHED)  # type: ignore[assignment]
-    if pre is None:
-        return await load()
-    if pre.payload is not None:
-        return pre.payload
-    # The version is taken before the load: a write committed after it replaces it, so this fill is never served.
-    version = pre.version or await pre.cache.version(platform.redis, principal.creator_id)
-    payload = await load()
-    if payload is not None:
-        await pre.cache.fill(platform.redis, principal.creator_id, version, payload, platform.settings.read_cache_ttl)
-    return payload
 
 
 DEPENDENCIES = {

@@ -23,11 +23,12 @@ from typing import Any, NamedTuple
 import msgspec
 
 from backend.lib.errors import DomainError, NotAuthenticated, domain_error_answer
+from backend.lib.hotpath.readcache import PREFETCHED, READ_CACHE
+from backend.lib.hotpath.responses import ReadyJSON
 from backend.lib.logging import REQUEST_ID
 from backend.lib.metrics import RouteMetrics
 from backend.lib.platform import Platform
-from backend.lib.principal import PREFETCHED, READ_CACHE, authenticate_prefetching
-from backend.lib.responses import ReadyJSON
+from backend.lib.principal import authenticate_prefetching
 from common.settings import Settings
 
 EXCLUDE_FROM_AUTH = "exclude_from_auth"

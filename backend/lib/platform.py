@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from redis.asyncio import Redis
 
-from backend.lib.cache import MGetBatcher, connect
+from backend.lib.cache import connect
 from backend.lib.db import Database, create_database
+from backend.lib.hotpath.mget import MGetBatcher
 from backend.lib.security import Passwords, Tokens
 from common.settings import Settings
 

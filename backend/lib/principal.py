@@ -9,8 +9,9 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from backend.lib.cache import TenantReadCache, tenant_key
+from backend.lib.cache import tenant_key
 from backend.lib.errors import Forbidden, NotAuthenticated
+from backend.lib.hotpath.readcache import Prefetched, TenantReadCache
 from backend.lib.memo import BoundedMemo
 from backend.lib.platform import Platform
 from backend.lib.security import Claims
@@ -61,21 +62,6 @@ def _derived(token: str, claims: Claims) -> tuple[Principal, tuple[str, str]]:
         keys = (revoked_jti_key(claims.cid, claims.jti), revoked_subject_key(claims.cid, claims.sub))
         found = _DERIVED.put(token, (principal, keys))
     return found
-
-
-# A route handler's `opt` key naming the `TenantReadCache` whose keys ride in the revocation MGET.
-READ_CACHE = "read_cache"
-# The scope key where the middleware leaves what that MGET found for the handler.
-PREFETCHED = "coachtwin.prefetched"
-
-
-@dataclass(frozen=True, slots=True)
-class Prefetched:
-    """What the revocation MGET found of a route's `TenantReadCache`: the copy (if still valid) and version."""
-
-    cache: TenantReadCache
-    payload: str | None
-    version: str | None
 
 
 async def authenticate(platform: Platform, token: str) -> Principal:

@@ -10,8 +10,8 @@ statement) and hands SQLAlchemy's adapted connection a transaction object that e
 ROLLBACK, exactly as asyncpg's own `Transaction` would. Anything else (a transaction already running,
 AUTOCOMMIT, a non-default isolation level, another driver) takes the plain path: the set_config statement.
 
-Raw reads: `fetch_row` runs one read on a plain asyncpg connection with the same `BEGIN; set_config` and a
-COMMIT, for hot read endpoints that need no ORM session (no identity map, no greenlet hops).
+Raw reads (`backend/lib/hotpath/rawread.py`) send the same `BEGIN; set_config` (`begin_sql`) on a plain
+asyncpg connection, for the hot read that needs no ORM session.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,6 +67,11 @@ class TenantTransaction:
         await self._conn.execute("ROLLBACK")
 
 
+def begin_sql(ctx: TenantContext | None) -> str:
+    """`BEGIN` and the tenant's settings as one simple-query string (values checked to be canonical UUIDs)."""
+    return _BEGIN_SET.format(**_params(ctx))
+
+
 def _begin_with_tenant(connection: Connection, params: dict[str, str]) -> bool:
     """Start the transaction and set the tenant in one round trip, if this connection allows it."""
     adapted: Any = connection.connection.dbapi_connection
@@ -80,7 +84,7 @@ def _begin_with_tenant(connection: Connection, params: dict[str, str]) -> bool:
         or not hasattr(adapted, "run_async")
     ):
         return False
-    query = _BEGIN_SET.format(**params)
+    query = _BEGIN_SET.format(**params)  # the same text as begin_sql(ctx)
     adapted.run_async(lambda conn: conn.execute(query))
     adapted._transaction = TenantTransaction(adapted.driver_connection)
     return True
@@ -101,20 +105,3 @@ async def switch_tenant(session: AsyncSession, ctx: TenantContext) -> None:
     session.info[TENANT_KEY] = ctx
     if session.in_transaction():
         await session.execute(_SET, _params(ctx))
-
-
-async def fetch_row(conn: asyncpg.Connection, ctx: TenantContext, query: str, *args: Any) -> asyncpg.Record | None:
-    """One read as `ctx`, in a transaction of its own on a raw asyncpg connection (3 round trips).
-
-    The connection must not be in a transaction. On any error the transaction is rolled back (and if even
-    that fails, the pool's release rolls back or drops the connection), so the setting never outlives it.
-    """
-    await conn.execute(_BEGIN_SET.format(**_params(ctx)))
-    try:
-        row: asyncpg.Record | None = await conn.fetchrow(query, *args)
-    except BaseException:
-        if not conn.is_closed():
-            await conn.execute("ROLLBACK")
-        raise
-    await TenantTransaction(conn).commit()
-    return row

@@ -12,7 +12,7 @@ from backend.lib.bounds import TimeZone
 from common.models import Member
 
 
-class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+class MemberIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     external_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     timezone: TimeZone = "UTC"

@@ -16,12 +16,12 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 
 
-class Position(msgspec.Struct):
+class Position(msgspec.Struct, kw_only=True):
     x: float = 0.0
     y: float = 0.0
 
 
-class NodeJSON(msgspec.Struct, omit_defaults=False):
+class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=False):
     """A React Flow node. Unknown keys (width, selected, measured...) are accepted and dropped."""
 
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -30,7 +30,7 @@ class NodeJSON(msgspec.Struct, omit_defaults=False):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class EdgeJSON(msgspec.Struct, omit_defaults=True):
+class EdgeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     source: Annotated[str, msgspec.Meta(max_length=100)]
     target: Annotated[str, msgspec.Meta(max_length=100)]
@@ -39,7 +39,7 @@ class EdgeJSON(msgspec.Struct, omit_defaults=True):
     label: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
-class GraphJSON(msgspec.Struct, omit_defaults=True):
+class GraphJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     nodes: Annotated[list[NodeJSON], msgspec.Meta(max_length=1000)]
     edges: Annotated[list[EdgeJSON], msgspec.Meta(max_length=4000)]
     viewport: dict[str, float] | None = None
@@ -52,13 +52,13 @@ class IssueOut(msgspec.Struct, kw_only=True):
     edge_ids: list[str]
 
 
-class ProgramIn(msgspec.Struct, forbid_unknown_fields=True):
+class ProgramIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     description: Description = ""
     graph: GraphJSON | None = None
 
 
-class ProgramUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class ProgramUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name | None = None
     description: Description | None = None
     graph: GraphJSON | None = None
@@ -104,7 +104,7 @@ class PublishOut(msgspec.Struct, kw_only=True):
     published_at: datetime
 
 
-class EnrollIn(msgspec.Struct, forbid_unknown_fields=True):
+class EnrollIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     member_id: uuid.UUID
 
 
@@ -125,7 +125,7 @@ class EnrollmentOut(msgspec.Struct, kw_only=True):
     error: str | None = None
 
 
-class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+class EventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     type: Literal["answer", "event", "message"]
     key: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -138,7 +138,7 @@ class EventOut(msgspec.Struct, kw_only=True):
     enrollment: EnrollmentOut
 
 
-class ScriptedEvent(msgspec.Struct, forbid_unknown_fields=True):
+class ScriptedEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     at: Moment
 
@@ -146,7 +146,7 @@ class ScriptedEvent(msgspec.Struct, forbid_unknown_fields=True):
         check_moment(self.at, "at")
 
 
-class SimulateIn(msgspec.Struct, forbid_unknown_fields=True):
+class SimulateIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     answers: dict[str, Any] = msgspec.field(default_factory=dict)
     start_at: Moment | None = None
     timezone: TimeZone = "UTC"
@@ -185,7 +185,7 @@ class TemplateOut(msgspec.Struct, kw_only=True):
     graph: dict[str, Any]
 
 
-class ImportIn(msgspec.Struct, forbid_unknown_fields=True):
+class ImportIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Either a template key, or an exported program (`format`, `name`, `description`, `graph`)."""
 
     template: Annotated[str, msgspec.Meta(max_length=64)] | None = None

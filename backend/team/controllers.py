@@ -12,11 +12,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.auth import invitations
-from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
+from backend.lib.deps import Caller, Db, Plat, provide_platform
 from backend.lib.errors import NotFound
+from backend.lib.hotpath.readcache import READ_CACHE, read_through
+from backend.lib.hotpath.responses import ReadyJSON
 from backend.lib.openapi import errors
-from backend.lib.principal import READ_CACHE, min_role, require_role
-from backend.lib.responses import ReadyJSON
+from backend.lib.principal import min_role, require_role
 from backend.team import service
 from backend.team.schemas import (
     InvitationIn,

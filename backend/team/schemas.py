@@ -25,7 +25,7 @@ class WorkspaceRow(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class WorkspaceIn(msgspec.Struct, forbid_unknown_fields=True):
+class WorkspaceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
 
 
@@ -37,7 +37,7 @@ class TeamMemberOut(msgspec.Struct, kw_only=True):
     joined_at: datetime
 
 
-class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
+class InvitationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     role: Role
 
@@ -51,7 +51,7 @@ class InvitationOut(msgspec.Struct, kw_only=True):
     token: Annotated[str | None, msgspec.Meta(description="Shown once, at creation")] = None
 
 
-class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+class RoleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     role: Role
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.invitations import may_grant
-from backend.lib.cache import TenantReadCache
 from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, Forbidden, NotFound
+from backend.lib.hotpath.readcache import TenantReadCache
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, revoked_subject_key
 from backend.twin import service as twin_service

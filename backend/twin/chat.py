@@ -29,6 +29,7 @@ from backend.lib.principal import Principal
 from backend.programs import inbox
 from backend.programs.jobs import kick
 from backend.programs.runtime import StepResult
+from backend.trainer import corrections
 from backend.twin import calibration, repository, service
 from backend.twin.consistency import Reply
 from backend.twin.extractive import Passage, compose_extractive
@@ -222,13 +223,15 @@ async def run_turn(
                 # A creator holds the conversation: the twin stays silent; the message waits for them.
                 return await _held(platform, db, conv, user_msg, verdict)
             persona = await service.speaking(platform, db, principal)
-            llm = None if verdict.flagged else await _llm(platform)
+            # The creator's own approved answer to this question (or a paraphrase of it) comes first.
+            correction = await corrections.preferred_answer(platform, db, cid, query_vector)
+            llm = None if verdict.flagged or correction else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
             # The embedding still under way: search's full-text leg runs in PostgreSQL while it finishes.
             hits = []
             null, domain = calibration.UNCALIBRATED, 0.0
-            if query_vector is not None:
+            if query_vector is not None and correction is None:
                 hits = await search(platform, db, cid, text, TOP_K, query_vector=query_vector)
                 if hits:
                     null = await _calibration(platform, db, cid)
@@ -236,7 +239,7 @@ async def run_turn(
                     domain = model.score(await query_vector)
             passages = _passages(hits)
             decision = decide(s, domain, hits, null)
-            grounded = decision.grounded
+            grounded = correction is not None or decision.grounded
             await db.commit()
     finally:
         if query_vector is not None and not query_vector.done():
@@ -248,7 +251,10 @@ async def run_turn(
     # Phase 2: the reply, with no database connection held.
     citations: list[dict[str, Any]] = []
     mode = ReplyMode.extractive
-    if not grounded:
+    if correction is not None:
+        reply, mode, citations = correction.reply(), corrections.MODE, [correction.citation(persona.name)]
+        await _stream_words(reply, on_token)
+    elif not grounded:
         reply = _plain_reply(s, decision, persona, address)
         await _stream_words(reply, on_token)
     else:

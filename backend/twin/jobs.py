@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-import numpy as np
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +23,31 @@ from common.enums import DocumentStatus, PersonaSource, SynthesisStatus
 from common.models import Chunk, Creator, Document
 
 log = structlog.get_logger()
-SAMPLE_PASSAGES = 400
+T = TypeVar("T")
+SAMPLE_PASSAGES = 4000  # text is cheap to read; stored vectors are fetched, only new texts are embedded
 
 
-async def _sample(db: AsyncSession) -> tuple[list[str], list[str]]:
-    """Up to SAMPLE_PASSAGES passages spread over every ready document (ids and texts)."""
+@dataclass
+class Material:
+    """The passages synthesis reads: chunk ids, texts and the section heading each sits under."""
+
+    ids: list[str]
+    texts: list[str]
+    headings: list[str | None]
+
+
+def spread_sample(rows: Sequence[T], limit: int) -> list[T]:
+    """At most `limit` rows, taken evenly over the ordered rows (every document, start to end)."""
+    if len(rows) <= limit:
+        return list(rows)
+    step = len(rows) / limit
+    return [rows[int(i * step)] for i in range(limit)]
+
+
+async def _material(db: AsyncSession) -> Material:
     rows = (
         await db.execute(
-            select(Chunk.id, Chunk.text)  # type: ignore[call-overload]
+            select(Chunk.id, Chunk.text, Chunk.location)  # type: ignore[call-overload]
             .join(Document, col(Document.id) == col(Chunk.document_id))
             .where(col(Document.status) == DocumentStatus.ready)
             .order_by(col(Chunk.document_id), col(Chunk.ordinal))
@@ -38,9 +55,8 @@ async def _sample(db: AsyncSession) -> tuple[list[str], list[str]]:
     ).all()
     if not rows:
         raise Conflict("Upload knowledge first: there is nothing ready to learn the persona from")
-    if len(rows) > SAMPLE_PASSAGES:
-        rows = sorted(random.Random(7).sample(rows, SAMPLE_PASSAGES), key=lambda r: str(r[0]))
-    return [str(r[0]) for r in rows], [r[1] for r in rows]
+    rows = spread_sample(rows, SAMPLE_PASSAGES)
+    return Material([str(r[0]) for r in rows], [r[1] for r in rows], [(r[2] or {}).get("heading") for r in rows])
 
 
 async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_by: str | None = None) -> int:
@@ -50,16 +66,27 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
     await set_progress(platform, cid, status=SynthesisStatus.running, progress=0.05, step="Reading your material")
     try:
         async with platform.db.session(tenant) as db:
-            ids, texts = await _sample(db)
+            material = await _material(db)
             creator = await db.get(Creator, cid)
             name = creator.name if creator else "the coach"
-        await set_progress(platform, cid, status=SynthesisStatus.running, progress=0.25, step="Measuring your voice")
-        embeddings = await platform.services.vectors.embeddings(cid, ids)
-        if embeddings is None or len(embeddings) != len(texts):
-            embeddings = await platform.services.embedder.encode(texts)
-        profile: PersonaProfile = await asyncio.to_thread(
-            synthesize, texts, np.asarray(embeddings), name=name, background_texts=list(generic_background())
+        await set_progress(
+            platform, cid, status=SynthesisStatus.running, progress=0.25, step="Finding your themes and principles"
         )
+        stored = await platform.services.vectors.embeddings(cid, material.ids)
+        vectors = (lambda idx: stored[idx]) if stored is not None else None
+        try:
+            profile: PersonaProfile = await asyncio.to_thread(
+                synthesize,
+                material.texts,
+                name=name,
+                background_texts=list(generic_background()),
+                ids=material.ids,
+                headings=material.headings,
+                encode=platform.services.embedder.encode_sync,
+                vectors=vectors,
+            )
+        except ValueError as exc:  # nothing but notes and front matter
+            raise Conflict(str(exc)) from exc
         await set_progress(
             platform, cid, status=SynthesisStatus.running, progress=0.75, step="Writing the persona card"
         )

@@ -1,30 +1,33 @@
-"""Personality synthesis from a creator's passages: voice, themes, principles, dos and don'ts, a persona card.
+"""Persona synthesis from a creator's passages: voice, themes, principles, dos and don'ts, a persona card.
 
-Deterministic (KMeans with a fixed seed, lexical statistics); an LLM may later rewrite the card from
-`llm_card_prompt`, but nothing here depends on one.
+Deterministic (topic factorisation with a fixed initialisation, lexical statistics) and limited to the
+author's own text (edition apparatus is filtered out first: backend/twin/apparatus.py); an LLM may later
+write the card from `llm_card_prompt`, but nothing here depends on one.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
+from backend.twin.apparatus import apparatus_share, author_sentences, author_text, heading_is_apparatus
+from backend.twin.keyphrases import names_something
+from backend.twin.principles import select
 from backend.twin.style import (
-    IMPERATIVE,
     STOPWORDS,
     StyleProfile,
-    content_words,
+    describe_voice,
     sentences,
     signature_phrases,
     style_profile,
     word_set,
     words,
 )
+from backend.twin.themes import PASSAGES_PER_THEME, Encode, Vectors, find_topics
 
 _THOU = word_set("""
 thou thee thy thine thyself ye
@@ -32,16 +35,23 @@ thou thee thy thine thyself ye
 _YOU = word_set("""
 you your yours yourself yourselves
 """)
-_NORMATIVE = re.compile(
-    r"\b(must|should|ought|do not|don't|never|let us|let him|it is (?:better|best|necessary)|we need)\b", re.I
-)
 
 
 @dataclass
 class Theme:
     label: str
-    keywords: list[str]
-    passages: list[str]  # representative passages, nearest the cluster centre first (<= 3)
+    key_phrases: list[str]
+    passages: list[str]  # its most central passages, most central first (<= 3)
+    passage_ids: list[str] = field(default_factory=list)  # the chunks those passages are, when known
+
+
+@dataclass
+class PrincipleRef:
+    """Where a principle comes from: its theme and the passage (chunk) that holds it."""
+
+    text: str
+    theme: str
+    passage_id: str | None = None
 
 
 @dataclass
@@ -57,6 +67,8 @@ class PersonaProfile:
     donts: list[str]
     card: str
     name: str = ""
+    voice_summary: list[str] = field(default_factory=list)  # the voice in plain words; numbers in `voice`
+    principle_sources: list[PrincipleRef] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,10 +77,19 @@ class PersonaProfile:
     def from_dict(cls, d: dict[str, Any]) -> PersonaProfile:
         # Unknown keys are dropped so a profile stored by an older/newer version still loads.
         voice_keys = {f.name for f in fields(StyleProfile)}
-        own = {f.name for f in fields(cls)} - {"voice", "themes"}
+        own = {f.name for f in fields(cls)} - {"voice", "themes", "principle_sources"}
         return cls(
             voice=StyleProfile(**{k: v for k, v in d["voice"].items() if k in voice_keys}),
-            themes=[Theme(t["label"], list(t["keywords"]), list(t["passages"])) for t in d.get("themes", [])],
+            themes=[
+                Theme(
+                    t["label"],
+                    list(t.get("key_phrases") or t.get("keywords") or []),  # "keywords": profiles before v2
+                    list(t["passages"]),
+                    list(t.get("passage_ids") or []),
+                )
+                for t in d.get("themes", [])
+            ],
+            principle_sources=[PrincipleRef(**p) for p in d.get("principle_sources", [])],
             **{k: v for k, v in d.items() if k in own},
         )
 
@@ -120,48 +141,6 @@ def openers_closers(passages: list[str], top: int = 5) -> tuple[list[str], list[
     )
 
 
-def _cluster_keywords(docs: list[list[str]], labels: np.ndarray, k: int, top: int = 6) -> list[list[str]]:
-    # Each word's contribution to KL(cluster || corpus): frequent in the cluster AND over-represented there.
-    # (class TF-IDF over 6 clusters barely penalised "man" and "things", which every cluster shares.)
-    per = [Counter(w for d, lab in zip(docs, labels, strict=True) if lab == c for w in d) for c in range(k)]
-    overall = Counter[str]()
-    for c in per:
-        overall.update(c)
-    n_all = max(1, sum(overall.values()))
-    out = []
-    for c in per:
-        total = max(1, sum(c.values()))
-
-        def score(w: str, c: Counter[str] = c, total: int = total) -> float:
-            pc = (c[w] + 0.1) / total
-            return pc * math.log(pc / (overall[w] / n_all)) if c[w] >= 2 else -1.0
-
-        out.append(sorted(c, key=score, reverse=True)[:top])
-    return out
-
-
-def _principles(passages: list[str], centrality: np.ndarray, top_words: set[str], limit: int = 8) -> list[str]:
-    cands: list[tuple[float, str]] = []
-    for p, cen in zip(passages, centrality, strict=True):
-        for s in sentences(p):
-            ws = words(s)
-            if not 6 <= len(ws) <= 30 or s.rstrip()[-1:] == "?" or '"' in s or "“" in s:
-                continue
-            normative = bool(_NORMATIVE.search(s)) or ws[0] in IMPERATIVE
-            if normative:
-                lex = len(set(content_words(s)) & top_words) / max(1, len(set(content_words(s))))
-                cands.append((float(cen) + 0.5 * lex - 0.005 * abs(len(ws) - 16), s.strip()))
-    cands.sort(reverse=True)
-    chosen: list[str] = []
-    for _, s in cands:
-        cw = set(content_words(s))
-        if all(len(cw & set(content_words(c))) <= len(cw) // 2 for c in chosen):
-            chosen.append(s)
-        if len(chosen) == limit:
-            break
-    return chosen
-
-
 def _dos_donts(voice: StyleProfile, form: str, themes: list[Theme], phrases: list[str]) -> tuple[list[str], list[str]]:
     pronoun = {"thou": "'thou' and 'thy'", "friend": "'my friend' and 'you'"}.get(form, "'you'")
     dos = [
@@ -194,16 +173,14 @@ def _dos_donts(voice: StyleProfile, form: str, themes: list[Theme], phrases: lis
 
 
 def _card(p: PersonaProfile) -> str:
-    v = p.voice
+    """The readable card: voice in words, themes with their phrases, principles, phrases, how to answer."""
     lines = [
         f"# {p.name or 'Persona'}",
         "",
-        f"**Voice:** sentences ~{v.avg_sentence_len:.0f} words (sd {v.sentence_len_sd:.0f}); questions "
-        f"{v.question_rate:.0%}, imperatives {v.imperative_rate:.0%}; formality {v.formality:.2f}; "
-        f"addresses the reader as '{p.address_form}'.",
+        f"**Voice:** {'; '.join(p.voice_summary)}.",
         "",
         "## Themes",
-        *[f"- **{t.label}** — {', '.join(t.keywords)}" for t in p.themes],
+        *[f"- **{t.label}**: {', '.join(t.key_phrases)}" for t in p.themes],
         "",
         "## Principles",
         *[f"- {s}" for s in p.principles],
@@ -225,56 +202,91 @@ def _card(p: PersonaProfile) -> str:
     return "\n".join(lines)
 
 
-def synthesize(
-    passages: list[str], embeddings: np.ndarray, *, name: str, background_texts: list[str], n_themes: int = 6
-) -> PersonaProfile:
-    from sklearn.cluster import KMeans
+def _usable(text: str, heading: str | None) -> bool:
+    return not heading_is_apparatus(heading) and apparatus_share(text) < 0.5 and len(words(text)) >= 20
 
-    if not passages or len(passages) != len(embeddings):
-        raise ValueError("need one embedding per passage, and at least one passage")
-    emb = np.asarray(embeddings, dtype=np.float64)
-    emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)  # cosine geometry for KMeans
-    k = max(1, min(n_themes, len(passages)))
-    km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(emb)
-    labels = km.labels_
-    centres = km.cluster_centers_ / np.maximum(np.linalg.norm(km.cluster_centers_, axis=1, keepdims=True), 1e-12)
-    centrality = np.einsum("ij,ij->i", emb, centres[labels])  # cosine of each passage to its own centre
-    keywords = _cluster_keywords([content_words(p) for p in passages], labels, k)
+
+def synthesize(
+    passages: list[str],
+    *,
+    name: str,
+    background_texts: list[str],
+    n_themes: int | None = None,
+    ids: list[str] | None = None,
+    headings: list[str | None] | None = None,
+    encode: Encode | None = None,
+    vectors: Vectors | None = None,
+) -> PersonaProfile:
+    """The persona of the author of `passages` (retrieval chunks). `headings` (each passage's section)
+    let a translator's introduction or notes be left out whole; `ids` are carried onto the themes' passages
+    and the principles' sources. `encode` (MiniLM: texts -> unit vectors) ranks theme phrases and
+    principles by meaning too; `vectors` gives passages' stored vectors by index (else they are encoded)."""
+    if not passages:
+        raise ValueError("need at least one passage")
+    headings = headings or [None] * len(passages)
+    keep = [i for i, (p, h) in enumerate(zip(passages, headings, strict=True)) if _usable(p, h)]
+    if not keep:
+        raise ValueError("none of the passages is the author's own text (only notes, headings or front matter)")
+    own = [author_text(passages[i]) for i in keep]
+    passage_vectors: Vectors | None = None
+    if vectors is not None:
+        outer = vectors
+        passage_vectors = lambda idx: _unit(outer([keep[i] for i in idx]))  # noqa: E731
+    elif encode is not None:
+        enc = encode
+        passage_vectors = lambda idx: _unit(enc([passages[keep[i]] for i in idx]))  # noqa: E731
+    topics = find_topics(own, n_themes, encode, passage_vectors)
     themes: list[Theme] = []
-    for c in sorted(range(k), key=lambda c: -int((labels == c).sum())):  # biggest themes first
-        members = np.flatnonzero(labels == c)
-        nearest = members[np.argsort(-centrality[members])][:3]
-        kw = keywords[c]
-        # Label with two keywords that are not forms of one word ("slaves & slave").
-        pair = kw[:1] + [w for w in kw[1:] if w[:4] != kw[0][:4]][:1]
-        themes.append(Theme(" & ".join(pair) or f"theme {c + 1}", kw, [passages[i] for i in nearest]))
-    voice = style_profile(passages)
-    form = address_form(passages)
-    openers, closers = openers_closers(passages)
-    phrases = signature_phrases(passages, background_texts) if background_texts else []
-    principles = _principles(passages, centrality, set(voice.top_words) | {w for t in themes for w in t.keywords})
+    order = sorted(range(len(topics.members)), key=lambda t: -len(topics.members[t]))
+    for t in order:
+        # Shown as the author wrote them: a passage's trailing footnotes are not part of the theme.
+        central = [i for i in topics.members[t] if len(words(own[i])) >= 40][:PASSAGES_PER_THEME]
+        themes.append(
+            Theme(
+                topics.labels[t],
+                topics.phrases[t],
+                [own[i] for i in central],
+                [ids[keep[i]] for i in central] if ids else [],
+            )
+        )
+    picked = select([author_sentences(p) for p in own], topics, encode)
+    principles = [p.text for p in picked]
+    sources = [PrincipleRef(p.text, topics.labels[p.theme], ids[keep[p.passage]] if ids else None) for p in picked]
+    voice = style_profile(own)
+    form = address_form(own)
+    openers, closers = openers_closers(own)
+    phrases = signature_phrases(own, background_texts, keep=names_something) if background_texts else []
     dos, donts = _dos_donts(voice, form, themes, phrases)
-    profile = PersonaProfile(voice, form, openers, closers, phrases, themes, principles, dos, donts, "", name)
+    profile = PersonaProfile(
+        voice, form, openers, closers, phrases, themes, principles, dos, donts, "", name,
+        describe_voice(voice, form), sources,
+    )  # fmt: skip
     profile.card = _card(profile)
     return profile
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
 def llm_card_prompt(profile: PersonaProfile, name: str) -> list[dict[str, str]]:
-    """Messages asking an LLM to write the persona card from representative passages and measured style."""
+    """Messages asking an LLM to write the persona card from the synthesized parts and their passages."""
     excerpts = []
     for i, t in enumerate(profile.themes, 1):
         for j, p in enumerate(t.passages[:2], 1):
             excerpts.append(f"[T{i}.{j}] ({t.label}) {p[:900]}")
     system = (
         "You write persona cards for a coaching assistant that speaks in an author's voice. "
-        "Use only the evidence given: the measured style and the passages. Do not invent biography. "
-        "Output markdown with sections: Voice, Core beliefs, How they advise, Typical phrases, Avoid."
+        "Use only the evidence given: the themes, principles, voice and passages. Do not invent biography, "
+        "beliefs or quotations. Output markdown with sections: Voice, Themes, Core beliefs, How they advise, "
+        "Typical phrases, Avoid."
     )
     user = (
-        f"Author: {name}\n\nMeasured profile (computed, trust it):\n{profile.card}\n\n"
-        "Representative passages:\n" + "\n\n".join(excerpts) + "\n\nWrite the persona card (<= 350 words)."
+        f"Author: {name}\n\nWhat synthesis found in their own texts (trust it):\n{profile.card}\n\n"
+        "Central passages of each theme:\n" + "\n\n".join(excerpts) + "\n\nWrite the persona card (<= 350 words)."
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-__all__ = ["PersonaProfile", "Theme", "address_form", "llm_card_prompt", "synthesize"]
+__all__ = ["PersonaProfile", "PrincipleRef", "Theme", "address_form", "llm_card_prompt", "synthesize"]

@@ -21,18 +21,20 @@ from common.models import Conversation, Message, Persona
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 
-class ChatIn(msgspec.Struct, forbid_unknown_fields=True):
+class ChatIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     message: Text
     conversation_id: uuid.UUID | None = None
     client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
 
 class Citation(msgspec.Struct, kw_only=True):
-    document_id: str
+    document_id: str  # empty for a correction (the creator's own answer, not a document)
     document_title: str
     location: dict[str, Any]
     text: str
     chunk_id: str | None = None
+    source: str = "document"  # document | correction
+    correction_id: str | None = None
 
 
 class ProgramStep(msgspec.Struct, kw_only=True):
@@ -81,7 +83,7 @@ class PersonaState(msgspec.Struct, kw_only=True):
     synthesis: dict[str, Any]
 
 
-class PersonaIn(msgspec.Struct, forbid_unknown_fields=True):
+class PersonaIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     card: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
     principles: Annotated[
         list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]], msgspec.Meta(max_length=50)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -79,8 +82,38 @@ async def _load_speaking(db: AsyncSession, principal: Principal) -> Speaking:
     return _speaking(row, creator.name if creator else "the coach")
 
 
+# Set by an evaluation run around the real chat turn: the persona version under evaluation speaks.
+_EVALUATED: ContextVar[Speaking | None] = ContextVar("evaluated_persona", default=None)
+
+
+@contextmanager
+def speaking_as(persona: Speaking) -> Iterator[None]:
+    """Chat turns in this context speak with `persona` (an evaluation of one persona version)."""
+    token = _EVALUATED.set(persona)
+    try:
+        yield
+    finally:
+        _EVALUATED.reset(token)
+
+
+async def for_evaluation(db: AsyncSession, creator_id: uuid.UUID, version: int | None) -> Speaking:
+    """The persona an evaluation hears: `version`, or without one what members hear (the approved version,
+    else the newest)."""
+    if version is not None:
+        row = (await db.execute(select(Persona).where(col(Persona.version) == version))).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"Persona version {version} not found")
+    else:
+        row = await approved(db) or await latest(db)
+    creator = await db.get(Creator, creator_id)
+    return _speaking(row, creator.name if creator else "the coach")
+
+
 async def speaking(platform: Platform, db: AsyncSession, principal: Principal) -> Speaking:
     """Members hear the approved persona; staff in the playground hear the newest version they work on."""
+    evaluated = _EVALUATED.get()
+    if evaluated is not None:
+        return evaluated
     audience = "staff" if principal.kind is PrincipalKind.staff else "member"
     return await _SPEAKING.get(platform.redis, principal.creator_id, audience, lambda: _load_speaking(db, principal))
 

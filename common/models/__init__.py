@@ -3,19 +3,25 @@
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
 from common.models.channels import MemberIdentity, MessageFeedback, OutboxMessage, WebChannel
-from common.models.knowledge import Chunk, Document, DocumentFile
+from common.models.knowledge import Chunk, Document, DocumentFile, KnowledgeStats
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
+from common.models.trainer import Correction, Evaluation, EvaluationResult, GoldQuestion
 from common.models.twin import Conversation, Member, MemberFact, Message, Persona
 
 __all__ = [
     "Achievement",
     "Chunk",
     "Conversation",
+    "Correction",
     "Creator",
     "Document",
     "DocumentFile",
     "Enrollment",
+    "Evaluation",
+    "EvaluationResult",
+    "GoldQuestion",
     "Invitation",
+    "KnowledgeStats",
     "Member",
     "MemberFact",
     "MemberIdentity",

@@ -6,25 +6,44 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Float, Integer, LargeBinary, String, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlmodel import Field
+from sqlalchemy import (
+    Column,
+    Computed,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlmodel import Field, SQLModel
 
 from common.enums import DocumentStatus
 from common.models.base import TenantTable, created_at_field, utcnow
 
 
+def _tenant_unindexed() -> Any:
+    """`creator_id` for tables whose migration indexes it under another name (or within a wider index)."""
+    return Field(foreign_key="creators.id", ondelete="CASCADE")
+
+
 class Document(TenantTable, table=True):
     __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_creator_created", "creator_id", "created_at"),)
     # Read `updated_at` back (RETURNING) when a write sets it: otherwise it is expired after a flush, and the
     # next read of it is lazy I/O outside the async context (the rename endpoint answered 500 MissingGreenlet).
     __mapper_args__ = {"eager_defaults": True}
+    creator_id: uuid.UUID = _tenant_unindexed()
     title: str = Field(max_length=300)
     filename: str = Field(max_length=300)
     kind: str = Field(max_length=8)  # pdf | docx | txt | md, detected from the content
     size_bytes: int
     sha256: str = Field(max_length=64)
-    status: DocumentStatus = Field(sa_column=Column(String(16), nullable=False, index=True))
+    status: DocumentStatus = Field(sa_column=Column(String(16), nullable=False))
     progress: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
     chunk_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     error: str | None = Field(default=None, sa_column=Column(Text))
@@ -43,6 +62,7 @@ class DocumentFile(TenantTable, table=True):
     """The uploaded bytes, kept in PostgreSQL so any worker on any machine can (re)process them."""
 
     __tablename__ = "document_files"
+    creator_id: uuid.UUID = _tenant_unindexed()
     document_id: uuid.UUID = Field(foreign_key="documents.id", unique=True, ondelete="CASCADE")
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
@@ -51,10 +71,32 @@ class Chunk(TenantTable, table=True):
     """A passage: its text (with a full-text vector kept by PostgreSQL) and where it came from."""
 
     __tablename__ = "chunks"
-    document_id: uuid.UUID = Field(foreign_key="documents.id", index=True, ondelete="CASCADE")
+    __table_args__ = (UniqueConstraint("document_id", "ordinal"), Index("ix_chunks_creator", "creator_id"))
+    creator_id: uuid.UUID = _tenant_unindexed()
+    document_id: uuid.UUID = Field(foreign_key="documents.id", ondelete="CASCADE")
     ordinal: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     location: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     token_count: int = 0
     # The passage's sentence vectors (float16, 384 each), pooled from its own forward pass: search re-ranks by them
     spans: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+# The passage's full-text vector: PostgreSQL derives it from `text` (so it never disagrees with it) and only
+# SQL reads it (the `knowledge_lexical` function). It is part of the table, not of the mapped class: the ORM
+# never loads or writes it.
+Chunk.__table__.append_column(  # type: ignore[attr-defined]
+    Column("tsv", TSVECTOR, Computed("to_tsvector('english', text)", persisted=True))
+)
+Index("ix_chunks_creator_tsv", Chunk.__table__.c.creator_id, Chunk.__table__.c.tsv, postgresql_using="gin")  # type: ignore[attr-defined]
+
+
+class KnowledgeStats(SQLModel, table=True):
+    """The full-text leg's corpus figures per tenant (BM25's passage count and mean length), kept by
+    `backend/knowledge/lexical.py:refresh_stats`."""
+
+    __tablename__ = "knowledge_stats"
+    creator_id: uuid.UUID = Field(foreign_key="creators.id", primary_key=True, ondelete="CASCADE")
+    passages: int = Field(sa_column=Column(Integer, nullable=False))
+    avg_length: float = Field(sa_column=Column(Float, nullable=False))
+    updated_at: datetime = created_at_field()

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -59,6 +59,16 @@ class Enrollment(TenantTable, table=True):
     """One member on one program version; `state` is the runtime's (current node, answers, path...)."""
 
     __tablename__ = "program_enrollments"
+    # One running enrollment per member and program.
+    __table_args__ = (
+        Index(
+            "ux_program_enrollments_running",
+            "program_id",
+            "member_id",
+            unique=True,
+            postgresql_where=text("status IN ('active','paused')"),
+        ),
+    )
     program_id: uuid.UUID = Field(foreign_key="programs.id", index=True, ondelete="CASCADE")
     version_id: uuid.UUID = Field(foreign_key="program_versions.id", index=True, ondelete="CASCADE")
     member_id: uuid.UUID = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
@@ -75,8 +85,8 @@ class ProgramEvent(TenantTable, table=True):
     """Every event an enrollment received (applied or not): the idempotency key makes retries no-ops."""
 
     __tablename__ = "program_events"
-    __table_args__ = (UniqueConstraint("enrollment_id", "key"),)
-    enrollment_id: uuid.UUID = Field(foreign_key="program_enrollments.id", index=True, ondelete="CASCADE")
+    __table_args__ = (UniqueConstraint("enrollment_id", "key"),)  # (its index serves lookups by enrollment)
+    enrollment_id: uuid.UUID = Field(foreign_key="program_enrollments.id", ondelete="CASCADE")
     key: str = Field(max_length=200)
     type: str = Field(max_length=16)  # a ProgramEventType
     node_id: str | None = Field(default=None, max_length=100)
@@ -90,6 +100,7 @@ class ProgramTimer(TenantTable, table=True):
     """A wake-up for one enrollment: a wait ending, or a check-in/twin window closing."""
 
     __tablename__ = "program_timers"
+    __table_args__ = (Index("ix_program_timers_pending", "due_at", postgresql_where=text("fired_at IS NULL")),)
     enrollment_id: uuid.UUID = Field(foreign_key="program_enrollments.id", index=True, ondelete="CASCADE")
     node_id: str = Field(max_length=100)
     kind: str = Field(max_length=16)  # a TimerKind

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -18,7 +18,10 @@ class Persona(TenantTable, table=True):
     """One version of the twin's persona. Exactly the approved one speaks to members."""
 
     __tablename__ = "personas"
-    __table_args__ = (UniqueConstraint("creator_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("creator_id", "version"),
+        Index("ux_personas_approved", "creator_id", unique=True, postgresql_where=text("status = 'approved'")),
+    )
     version: int = Field(sa_column=Column(Integer, nullable=False))
     status: PersonaStatus = Field(sa_column=Column(String(16), nullable=False))
     source: PersonaSource = Field(sa_column=Column(String(16), nullable=False))
@@ -49,7 +52,9 @@ class Member(TenantTable, table=True):
 class Conversation(TenantTable, table=True):
     __tablename__ = "conversations"
     member_id: uuid.UUID | None = Field(default=None, foreign_key="members.id", index=True, ondelete="CASCADE")
-    staff_user_id: uuid.UUID | None = Field(default=None, index=True)  # playground conversations
+    staff_user_id: uuid.UUID | None = Field(  # playground conversations
+        default=None, foreign_key="users.id", index=True, ondelete="CASCADE"
+    )
     kind: ConversationKind = Field(sa_column=Column(String(16), nullable=False))
     title: str = Field(default="", max_length=200)
     flagged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
@@ -68,7 +73,10 @@ class Conversation(TenantTable, table=True):
 
 class Message(TenantTable, table=True):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "client_id"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
     role: MessageRole = Field(sa_column=Column(String(16), nullable=False))  # the model's view of who spoke
     content: str = Field(sa_column=Column(Text, nullable=False))

@@ -17,6 +17,7 @@ from common.enums import (
     ConversationKind,
     DocumentStatus,
     EnrollmentStatus,
+    EvaluationStatus,
     MessageRole,
     MessageSender,
     PersonaSource,
@@ -74,6 +75,8 @@ class Citation(msgspec.Struct, kw_only=True, omit_defaults=True):
     location: dict[str, Any]
     text: str
     chunk_id: str | None = None
+    source: str = "document"
+    correction_id: str | None = None
 
 
 class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -101,6 +104,25 @@ class ConversationState(msgspec.Struct, kw_only=True, omit_defaults=True):
     taken_over_at: datetime | None
     handoff_requested_at: datetime | None
     handoff_reason: str | None
+
+
+class CorrectionIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    question: str
+    answer: str
+    message_id: uuid.UUID | None = None
+    approved: bool = False
+
+
+class CorrectionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    approved: bool
+    question: str
+    answer: str
+    message_id: uuid.UUID | None
+    proposed_by: uuid.UUID | None
+    approved_by: uuid.UUID | None
+    approved_at: datetime | None
+    created_at: datetime
 
 
 class CreatorMessageIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -170,6 +192,43 @@ class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str
 
 
+class EvaluationCreated(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+
+
+class EvaluationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    persona_version: int | None = None
+
+
+class EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+    progress: float
+    persona_version: int | None
+    evaluated_version: int | None
+    mode: str | None
+    total: int
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+    error: str | None
+    results: list[ResultOut]
+
+
+class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+    progress: float
+    persona_version: int | None
+    evaluated_version: int | None
+    mode: str | None
+    total: int
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+
+
 class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: Literal["answer", "event", "message"]
     key: str
@@ -219,6 +278,27 @@ class Goal(msgspec.Struct, kw_only=True, omit_defaults=True):
     source: str
     done: bool
     achieved_at: datetime | None = None
+
+
+class GoldIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    question: str
+    answer: str
+    must_cite_document_id: uuid.UUID | None = None
+
+
+class GoldOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    question: str
+    answer: str
+    must_cite_document_id: uuid.UUID | None
+    created_at: datetime
+
+
+class GoldProposal(msgspec.Struct, kw_only=True, omit_defaults=True):
+    question: str
+    answer: str
+    must_cite_document_id: uuid.UUID | None
+    theme: str
 
 
 class GraphJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -500,6 +580,19 @@ class RegisterOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     workspace: WorkspaceRef
 
 
+class ResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    gold_id: uuid.UUID | None
+    question: str
+    expected: str
+    answered: bool
+    cited_ok: bool
+    similarity: float
+    style: float | None
+    reply: str
+    mode: str
+    citations: list[dict[str, Any]]
+
+
 class RoleIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     role: Role
 
@@ -567,6 +660,14 @@ class Streak(msgspec.Struct, kw_only=True, omit_defaults=True):
     current: int
     best: int
     today: bool
+
+
+class Summary(msgspec.Struct, kw_only=True, omit_defaults=True):
+    count: int
+    answered_rate: float
+    cited_rate: float
+    mean_similarity: float
+    mean_style: float | None
 
 
 class Takeover(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -4,7 +4,7 @@ rows the bubbles read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
@@ -19,10 +19,13 @@ def citation_rows(citations: Sequence[Citation | dict[str, Any]]) -> list[dict[s
     for c in citations:
         raw = c if isinstance(c, dict) else {"document_title": c.document_title, "document_id": c.document_id,
                                              "location": c.location, "text": c.text}  # fmt: skip
+        document_id = str(raw.get("document_id") or "")
         rows.append(
             {
                 "title": str(raw.get("document_title") or "Untitled"),
-                "document_id": str(raw.get("document_id") or ""),
+                "document_id": document_id,
+                # A correction cites the creator's own answer, not a document: nothing to open.
+                "href": f"/knowledge/{document_id}" if document_id else "",
                 "location": format.location(raw.get("location")),
                 "text": str(raw.get("text") or "")[:400],
             }
@@ -37,9 +40,12 @@ def _assistant(
     consistency: float | None,
     safety: str | None,
     citations: Sequence[Citation | dict[str, Any]],
+    message_id: str = "",
 ) -> dict[str, Any]:
     return {
         "role": "assistant",
+        "message_id": message_id,
+        "question": "",  # the member's message it answers, filled in by the page that knows it
         "text": text,
         "mode": mode or "",
         "grounded": "yes" if grounded else "no",
@@ -57,7 +63,9 @@ def user_message(text: str) -> dict[str, Any]:
 
 def reply_message(reply: ChatOut) -> dict[str, Any]:
     """A chat turn's reply."""
-    return _assistant(reply.reply, reply.mode, reply.grounded, reply.consistency, reply.safety, reply.citations)
+    return _assistant(
+        reply.reply, reply.mode, reply.grounded, reply.consistency, reply.safety, reply.citations, reply.message_id
+    )
 
 
 # Who spoke, as the hub labels a stored message (the twin's own replies need no label).
@@ -68,7 +76,7 @@ def stored_message(m: MessageOut) -> dict[str, Any]:
     """A message of a stored conversation, labelled with who spoke when it was not the member or the twin."""
     if m.role == "user":
         return {**user_message(m.content), "who": "", "channel": m.channel}
-    row = _assistant(m.content, m.mode, m.grounded, m.consistency, m.safety, m.citations)
+    row = _assistant(m.content, m.mode, m.grounded, m.consistency, m.safety, m.citations, str(m.id))
     label = _WHO.get(m.sender, "")
     row["who"] = label.format(author=m.author or "The coach")
     row["channel"] = m.channel
@@ -77,17 +85,32 @@ def stored_message(m: MessageOut) -> dict[str, Any]:
     return row
 
 
+def with_questions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each reply row carries the member's message it answers (what a correction is about)."""
+    asked = ""
+    out = []
+    for row in rows:
+        if row["role"] == "user":
+            asked = str(row["text"])
+        out.append({**row, "question": asked} if row["role"] == "assistant" else row)
+    return out
+
+
 def citation_chip(c: ObjectVar[dict[str, str]]) -> rx.Component:
+    chip = rx.badge(rx.icon("quote", size=10), c["title"], " ", c["location"], variant="surface", size="1")
     return rx.hover_card.root(
         rx.hover_card.trigger(
-            rx.link(rx.badge(rx.icon("quote", size=10), c["title"], " ", c["location"], variant="surface", size="1"),
-                    href="/knowledge/" + c["document_id"].to(str), data_testid="citation")
+            rx.cond(c["href"] != "", rx.link(chip, href=c["href"], data_testid="citation"),
+                    rx.box(chip, data_testid="citation"))
         ),
         rx.hover_card.content(rx.text(c["text"], size="1"), max_width="360px"),
     )  # fmt: skip
 
 
-def message_bubble(m: ObjectVar[dict[str, Any]]) -> rx.Component:
+def message_bubble(
+    m: ObjectVar[dict[str, Any]], action: Callable[[ObjectVar[dict[str, Any]]], rx.Component] | None = None
+) -> rx.Component:
+    """A message; `action` adds a control under each finished reply (e.g. "Correct this answer")."""
     is_user = m["role"] == "user"
     who = m["who"].to(str)
     return rx.box(
@@ -101,7 +124,8 @@ def message_bubble(m: ObjectVar[dict[str, Any]]) -> rx.Component:
             ~is_user & (m["mode"].to(str) != ""),
             rx.vstack(
                 rx.flex(
-                    rx.badge(m["mode"], color_scheme=rx.cond(m["mode"] == "llm", "indigo", "amber"),
+                    rx.badge(rx.cond(m["mode"] == "correction", "your answer", m["mode"]),
+                             color_scheme=rx.match(m["mode"], ("llm", "indigo"), ("correction", "green"), "amber"),
                              data_testid="reply-mode"),
                     rx.cond(m["grounded"] == "yes", rx.badge("grounded", color_scheme="green", data_testid="grounded"),
                             rx.badge("not grounded", color_scheme="gray", data_testid="grounded")),
@@ -113,6 +137,7 @@ def message_bubble(m: ObjectVar[dict[str, Any]]) -> rx.Component:
                 ),
                 rx.flex(rx.foreach(m["citations"].to(list[dict[str, str]]), citation_chip), spacing="1",
                         wrap="wrap"),
+                action(m) if action is not None else rx.fragment(),
                 spacing="2",
                 margin_top="8px",
             ),

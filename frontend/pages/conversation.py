@@ -1,4 +1,5 @@
-"""One conversation: its messages (who said each, the reply's mode, grounding, consistency and citations), and
+"""One conversation: its messages (who said each, the reply's mode, grounding, consistency and citations, a
+correction to any reply), and
 for a member's conversation the creator's controls: take over (the twin falls silent), reply as yourself,
 hand back to the twin."""
 
@@ -11,8 +12,9 @@ import reflex as rx
 from frontend import api, format
 from frontend.api.contracts import ConversationOut
 from frontend.components import error_callout, layout
-from frontend.components.chat import message_bubble, stored_message
+from frontend.components.chat import message_bubble, stored_message, with_questions
 from frontend.components.gates import back_link, detail_body
+from frontend.pages.correct import correct_button, correction_dialog
 from frontend.state import AuthState, Redirect, event
 
 
@@ -39,7 +41,7 @@ class ThreadState(AuthState):
     def _show(self, conv: ConversationOut) -> None:
         self.thread_title = conv.title or "Conversation"
         self.thread_meta = f"{conv.kind} · started {format.minute(conv.created_at)}"
-        self.thread = [stored_message(m) for m in conv.messages or []]
+        self.thread = with_questions([stored_message(m) for m in conv.messages or []])
         self.is_member_thread = conv.kind == "member"
         self.held = conv.taken_over_by is not None
         self.held_by_me = self.held and str(conv.taken_over_by) == self.user_id
@@ -174,7 +176,9 @@ def thread_page() -> rx.Component:
             rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
             rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
             rx.cond(ThreadState.is_member_thread, takeover_bar()),
-            rx.vstack(rx.foreach(ThreadState.thread, message_bubble), spacing="2", width="100%", align="stretch"),
+            correction_dialog(),
+            rx.vstack(rx.foreach(ThreadState.thread, lambda m: message_bubble(m, correct_button)), spacing="2",
+                      width="100%", align="stretch"),
             rx.cond(ThreadState.is_member_thread & ThreadState.can_edit, reply_box()),
         ),
         title="Conversation",

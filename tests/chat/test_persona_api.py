@@ -31,7 +31,7 @@ async def test_synthesize_edit_approve(client: AsyncTestClient[Any], seneca: dic
     current = state["current"]
     assert current["status"] == "draft" and current["source"] == "synthesized"
     profile = current["profile"]
-    assert profile["themes"] and all(t["keywords"] and t["passages"] for t in profile["themes"])
+    assert profile["themes"] and all(t["key_phrases"] and t["passages"] for t in profile["themes"])
     assert profile["voice"]["avg_sentence_len"] > 5
     assert profile["signature_phrases"], "no distinctive phrases against the generic background"
     assert current["card"] and current["principles"]

@@ -18,8 +18,8 @@ import pytest
 import redis.asyncio as aioredis
 from litestar.testing import AsyncTestClient
 
-from backend.lib.cache import MGetBatcher
 from backend.lib.errors import NotAuthenticated
+from backend.lib.hotpath.mget import MGetBatcher
 from backend.lib.memo import BoundedMemo
 from backend.lib.security import Tokens
 from common.settings import get_settings

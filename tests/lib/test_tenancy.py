@@ -139,14 +139,14 @@ def test_only_uuids_reach_the_sql_text() -> None:
     assert _params(None) == {"cid": "", "uid": ""}
 
 
-# ---- raw reads (`Database.read_row` -> `fetch_row`): same rules without an ORM session ----------------
+# ---- raw reads (`Database.read_row` -> `hotpath.rawread`): same rules without an ORM session ----------------
 
 RAW_SETTING = "SELECT current_setting('app.current_creator_id', true), current_setting('app.current_user_id', true)"
 
 
 async def _raw_clean(db: Database) -> None:
     """The pooled connection, checked out with no tenant, sees no setting and no tenant row."""
-    pool = await db._read_pool()
+    pool = await db.raw._open()
     async with pool.acquire() as conn:
         assert not conn.is_in_transaction()
         assert tuple(await conn.fetchrow(RAW_SETTING)) in {("", ""), (None, None)}
@@ -157,7 +157,7 @@ async def test_a_raw_read_sees_its_tenant_only_and_leaves_nothing_behind(
     db: Database, workspace: dict[str, Any]
 ) -> None:
     ctx = TenantContext(workspace["creator_id"], workspace["user_id"])
-    db.pool_size = 1  # one physical connection: the next checkout reuses it
+    db.raw.pool_size = 1  # one physical connection: the next checkout reuses it
     row = await db.read_row(ctx, "SELECT id, name FROM creators WHERE id = $1", ctx.creator_id)
     assert row is not None and row["name"] == "tenancy"
     setting = await db.read_row(ctx, RAW_SETTING)
@@ -174,7 +174,7 @@ async def test_a_raw_read_sees_its_tenant_only_and_leaves_nothing_behind(
 
 async def test_a_failed_raw_read_rolls_back(db: Database, workspace: dict[str, Any]) -> None:
     ctx = TenantContext(workspace["creator_id"], workspace["user_id"])
-    db.pool_size = 1
+    db.raw.pool_size = 1
     with pytest.raises(asyncpg.DivisionByZeroError):
         await db.read_row(ctx, "SELECT 1/0")
     await _raw_clean(db)

@@ -10,7 +10,8 @@ import reflex as rx
 from frontend import api
 from frontend.api.contracts import ChatOut
 from frontend.components import card, error_callout, section_title
-from frontend.components.chat import message_bubble, reply_message, user_message
+from frontend.components.chat import message_bubble, reply_message, user_message, with_questions
+from frontend.pages.correct import correct_button, correction_dialog
 from frontend.state import AuthState, Redirect, event
 
 INPUT_ID = "playground-input"
@@ -39,7 +40,7 @@ class PlaygroundState(AuthState):
 
     def _finish(self, reply: ChatOut) -> None:
         self.conversation_id = reply.conversation_id or self.conversation_id
-        self.messages = [*self.messages[:-1], reply_message(reply)]
+        self.messages = with_questions([*self.messages[:-1], reply_message(reply)])
 
     def _chat_failed(self, exc: api.ApiError) -> None:
         self.messages = self.messages[:-1]
@@ -88,7 +89,7 @@ def playground_card() -> rx.Component:
             rx.cond(PlaygroundState.messages.length() == 0,
                     rx.text("Ask your twin what a member would ask. Replies cite your knowledge.", size="2",
                             color_scheme="gray", padding="12px")),
-            rx.foreach(PlaygroundState.messages, message_bubble),
+            rx.foreach(PlaygroundState.messages, lambda m: message_bubble(m, correct_button)),
             width="100%",
             spacing="2",
             min_height="240px",
@@ -97,10 +98,12 @@ def playground_card() -> rx.Component:
             align="stretch",
         ),
         error_callout(PlaygroundState.chat_error),
+        correction_dialog(),
         rx.form(
             rx.hstack(
                 rx.input(name="message", id=INPUT_ID, placeholder="How should I face a difficult day?",
-                         flex="1", size="3", data_testid="playground-input", auto_complete="off"),
+                         flex="1", size="3", data_testid="playground-input", auto_complete="off",
+                         aria_label="Message your twin"),
                 rx.button(rx.icon("send", size=16), type="submit", size="3", loading=PlaygroundState.chatting,
                           data_testid="playground-send", aria_label="Send"),
                 width="100%",

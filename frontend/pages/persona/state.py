@@ -17,6 +17,11 @@ def _strs(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+def _excerpt(text: str, limit: int = 360) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
+
+
 class PersonaState(PageState, AuthState):
     has_persona: bool = False
     version: rx.Field[int] = rx.field(0)
@@ -26,6 +31,8 @@ class PersonaState(PageState, AuthState):
     card_text: str = ""
     principles_text: str = ""
     voice: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    voice_summary: str = ""
+    principles: rx.Field[list[str]] = rx.field(default_factory=list)
     address_form: str = ""
     signature_phrases: rx.Field[list[str]] = rx.field(default_factory=list)
     themes: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
@@ -76,11 +83,14 @@ class PersonaState(PageState, AuthState):
         ][:10]
         self.address_form = str(profile.get("address_form") or "")
         self.signature_phrases = _strs(profile.get("signature_phrases"))[:12]
+        summary = _strs(profile.get("voice_summary"))
+        self.voice_summary = (summary[0][:1].upper() + "; ".join(summary)[1:] + ".") if summary else ""
+        self.principles = list(current.principles)
         self.themes = [
             {
-                "label": str(t.get("label") or ", ".join(_strs(t.get("keywords"))[:3])),
-                "keywords": ", ".join(_strs(t.get("keywords"))[:6]),
-                "passages": [p[:300] for p in _strs(t.get("passages"))[:2]],
+                "label": str(t.get("label") or ", ".join(_strs(t.get("key_phrases"))[:3])),
+                "keywords": ", ".join(_strs(t.get("key_phrases") or t.get("keywords"))[:6]),
+                "passages": [_excerpt(p) for p in _strs(t.get("passages"))[:3]],
             }
             for t in profile.get("themes") or []
             if isinstance(t, dict)

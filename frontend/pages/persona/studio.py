@@ -25,7 +25,7 @@ def bullet_list(items: ArrayVar[Any], icon: str, color: str) -> rx.Component:
 
 def theme_box(t: ObjectVar[dict[str, Any]]) -> rx.Component:
     return rx.box(
-        rx.text(t["label"], weight="bold", size="2"),
+        rx.heading(t["label"], as_="h4", size="2"),
         rx.text(t["keywords"], size="1", color_scheme="gray"),
         rx.foreach(t["passages"].to(list[str]), lambda p: rx.blockquote(p, size="1", margin_top="6px")),
         padding="10px",
@@ -35,20 +35,43 @@ def theme_box(t: ObjectVar[dict[str, Any]]) -> rx.Component:
     )
 
 
-def profile_card() -> rx.Component:
+def readable_card() -> rx.Component:
+    """The persona as a creator reads it: voice in words, themes with their passages, principles, phrases;
+    the measured numbers behind the voice under "Details"."""
     return card(
-        section_title("Profile", "fingerprint"),
-        rx.cond(PersonaState.address_form != "",
-                rx.text("Addresses the reader as “", PersonaState.address_form, "”", size="2")),
+        rx.hstack(section_title("Your persona", "fingerprint"), rx.spacer(), rx.badge("v", PersonaState.version,
+                  variant="soft"), width="100%", align="center"),
+        rx.cond(PersonaState.voice_summary != "",
+                rx.vstack(rx.heading("Voice", as_="h3", size="3"), rx.text(PersonaState.voice_summary, size="2"),
+                          spacing="1", width="100%")),
         rx.cond(PersonaState.voice.length() > 0,
-                rx.flex(rx.foreach(PersonaState.voice, lambda v: rx.badge(v["label"], ": ", v["value"],
-                                                                            variant="soft", size="1")),
-                        wrap="wrap", spacing="1")),
+                rx.accordion.root(
+                    rx.accordion.item(
+                        header="Details: the measures behind the voice",
+                        content=rx.flex(rx.foreach(PersonaState.voice, lambda v: rx.badge(v["label"], ": ", v["value"],
+                                                                                          variant="soft", size="1")),
+                                        wrap="wrap", spacing="1"),
+                        value="details",
+                    ),
+                    type="single", collapsible=True, variant="ghost", width="100%",
+                )),
+        rx.cond(PersonaState.themes.length() > 0,
+                rx.vstack(rx.heading("Themes", as_="h3", size="3"), rx.foreach(PersonaState.themes, theme_box),
+                          spacing="2", width="100%")),
+        rx.cond(PersonaState.principles.length() > 0,
+                rx.vstack(rx.heading("Principles", as_="h3", size="3"),
+                          bullet_list(PersonaState.principles, "scale", "indigo"), spacing="1", width="100%")),
         rx.cond(PersonaState.signature_phrases.length() > 0,
-                rx.vstack(rx.text("Signature phrases", weight="medium", size="2"),
+                rx.vstack(rx.heading("Signature phrases", as_="h3", size="3"),
                           rx.flex(rx.foreach(PersonaState.signature_phrases,
                                              lambda p: rx.badge("“", p, "”", variant="outline")),
                                   wrap="wrap", spacing="1"), spacing="1")),
+    )  # fmt: skip
+
+
+def profile_card() -> rx.Component:
+    return card(
+        section_title("How your twin answers", "list-checks"),
         rx.grid(
             rx.vstack(rx.text("Do", weight="medium", size="2"), bullet_list(PersonaState.dos, "check", "green")),
             rx.vstack(rx.text("Don't", weight="medium", size="2"), bullet_list(PersonaState.donts, "x", "red")),
@@ -56,9 +79,6 @@ def profile_card() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.cond(PersonaState.themes.length() > 0,
-                rx.vstack(rx.text("Themes", weight="medium", size="2"), rx.foreach(PersonaState.themes, theme_box),
-                          spacing="2", width="100%")),
     )  # fmt: skip
 
 

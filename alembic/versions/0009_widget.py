@@ -16,8 +16,8 @@ and one outbox for everything the platform says first; RLS on all new tables.
   states queued/sent/delivered/read/failed. Rows left queued (a process died after its commit) are found
   across tenants by `due_outbox`, the same narrow pattern as `claim_program_timers`.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -31,8 +31,8 @@ from backend.lib.db import role_of
 from backend.lib.rls import create_nologin_role, quote_ident, tenant_table
 from common.settings import get_settings
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
