@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
@@ -73,7 +73,11 @@ class OutboxMessage(TenantTable, table=True):
     """One message the platform sends on its own, on one channel, exactly once (the idempotency key)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("creator_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("creator_id", "idempotency_key"),
+        # The sweeper looks only at rows still waiting to be sent.
+        Index("ix_outbox_queued", "next_attempt_at", postgresql_where=text("status = 'queued'")),
+    )
     member_id: uuid.UUID = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
     message_id: uuid.UUID = Field(foreign_key="messages.id", index=True, ondelete="CASCADE")
     channel: str = Field(max_length=16)  # Channel
