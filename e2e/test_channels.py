@@ -3,6 +3,7 @@ creator taking over a member's conversation in Conversations, replying in person
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import httpx
@@ -17,7 +18,7 @@ def test_channels_page_snippet_settings_and_secret(page: Page, api: httpx.Client
     sign_in(page, creator)
     page.get_by_role("link", name="Channels").first.click()
     expect(page.get_by_test_id("page-title")).to_have_text("Channels")
-    expect(page.get_by_text('data-key="pk_').first).to_be_visible()
+    expect(page.get_by_label("Embed snippet")).to_have_value(re.compile(r'<script src=".+/widget\.js" data-key="pk_'))
     expect(page.get_by_role("button", name="Copy snippet")).to_be_visible()
 
     page.get_by_label("Allowed sites").fill("https://www.example.com\nhttps://*.example.org")

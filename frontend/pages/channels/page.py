@@ -19,8 +19,8 @@ def embed_card() -> rx.Component:
     return card(
         section_title("Put the chat on your site", "code"),
         rx.text("Paste this before </body> on every page where members should find the chat.", size="2"),
-        rx.code_block(ChannelsState.snippet, language="markup", wrap_long_lines=True, width="100%",
-                      aria_label="Embed snippet"),
+        rx.text_area(value=ChannelsState.snippet, read_only=True, rows="2", aria_label="Embed snippet",
+                     width="100%", style={"font_family": "monospace", "font_size": "13px"}),
         rx.hstack(
             copy_button(ChannelsState.snippet, "Copy snippet"),
             rx.link("Open the companion page", href=ChannelsState.companion_url, is_external=True, size="2"),
