@@ -24,6 +24,7 @@ from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
 from backend.lib.logging import configure_logging
 from backend.lib.platform import Platform
+from backend.mail.controllers import DevMailboxController
 from backend.members.controllers import MembersController
 from backend.programs.controllers import EnrollmentsController, ProgramsController
 from backend.team.controllers import TeamController, WorkspaceController
@@ -62,9 +63,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             watch.remove()
             await platform.close()
 
+    # The dev mailbox exists only in dev with no SMTP server configured (mails are captured, not sent).
+    dev_only = [DevMailboxController] if settings.env == "dev" and not settings.smtp_url else []
     api = Router(
         path="/",
         route_handlers=[
+            *dev_only,
             AuthController,
             WorkspaceController,
             TeamController,

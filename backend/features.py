@@ -11,11 +11,17 @@ from backend.lib.llm import LLM
 from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
+from backend.mail.jobs import send_mail
 from backend.programs.timers import advance_program_timers, kick
 from backend.twin.consistency import Scorer
 from backend.twin.persona_store import synthesize_persona
 
-JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
+JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
+    ingest_document,
+    synthesize_persona,
+    advance_program_timers,
+    send_mail,
+]
 
 
 class LazyChunker:

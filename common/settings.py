@@ -9,6 +9,7 @@ from pathlib import Path
 
 _DEV_SECRET = "dev-only-insecure-secret-change-me-0123456789"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SMTP_SECURITY = {"auto", "starttls", "ssl", "none"}
 
 
 def _env(name: str, default: str = "") -> str:
@@ -61,6 +62,15 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 25 * 1024 * 1024
+    # The hub's public address: links in emails point there.
+    public_hub_url: str = "http://127.0.0.1:3000"
+    # Email: `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://...` (TLS from the start).
+    # Empty in dev: mails are captured into the dev mailbox (DATA_DIR/mail) instead of being sent.
+    smtp_url: str = ""
+    smtp_security: str = "auto"  # auto (STARTTLS if offered), starttls (required), ssl, none
+    smtp_timeout: float = 15.0
+    smtp_validate_certs: bool = True
+    mail_from: str = "CoachTwin <no-reply@localhost>"
     # AI parts
     embedding_model: str = ""
     embedding_batch_size: int = 64
@@ -81,6 +91,11 @@ class Settings:
     def is_dev(self) -> bool:
         return self.env in {"dev", "test"}
 
+    @property
+    def mail_captured(self) -> bool:
+        """Mails go to the dev mailbox instead of an SMTP server (dev and test only, with no SMTP_URL)."""
+        return self.is_dev and not self.smtp_url
+
     def validate(self) -> None:
         """Refuse insecure defaults outside dev and test."""
         if self.is_dev:
@@ -89,6 +104,10 @@ class Settings:
             raise RuntimeError("JWT_SECRET must be set outside dev (or use RS256 with key files)")
         if self.jwt_algorithm.startswith("RS") and not (self.jwt_private_key_file and self.jwt_public_key_file):
             raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE")
+        if not self.smtp_url:
+            raise RuntimeError("SMTP_URL must be set outside dev (sign-up, password reset and invitations send email)")
+        if self.smtp_security not in SMTP_SECURITY:
+            raise RuntimeError(f"SMTP_SECURITY must be one of {', '.join(sorted(SMTP_SECURITY))}")
 
 
 def load_settings() -> Settings:
@@ -120,6 +139,12 @@ def load_settings() -> Settings:
         api_workers=_int("API_WORKERS", 1),
         hub_port=_int("HUB_PORT", 3000),
         public_api_url=_env("PUBLIC_API_URL") or f"http://127.0.0.1:{_int('API_PORT', 8000)}",
+        public_hub_url=(_env("PUBLIC_HUB_URL") or f"http://127.0.0.1:{_int('HUB_PORT', 3000)}").rstrip("/"),
+        smtp_url=_env("SMTP_URL"),
+        smtp_security=_env("SMTP_SECURITY", "auto").lower(),
+        smtp_timeout=float(_env("SMTP_TIMEOUT", "15")),
+        smtp_validate_certs=_bool("SMTP_VALIDATE_CERTS", True),
+        mail_from=_env("MAIL_FROM", "CoachTwin <no-reply@localhost>"),
         cors_origins=tuple(o for o in _env("CORS_ORIGINS", "*").split(",") if o),
         max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),

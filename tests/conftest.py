@@ -11,12 +11,15 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.fixtures import database
+from tests.fixtures.smtp import SmtpServer, SmtpSink
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # Unique per test process: concurrent runs (clones, xdist workers) never drop each other's database.
 RUN = f"{WORKER}_{os.getpid()}"
 DB_NAME = f"coachtwin_test_{RUN}"
 ADMIN_URL, APP_URL = database.urls_for(DB_NAME)
+# The loopback SMTP server every mail of the run goes to (started by the `smtp` fixture below).
+SMTP = SmtpServer()
 
 # Settings are read once per process: set them before anything imports them.
 os.environ.update(
@@ -35,6 +38,7 @@ os.environ.update(
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
         "OLLAMA_URL": "http://127.0.0.1:9",  # nothing listens: extractive mode unless a test starts a fake
+        "SMTP_URL": SMTP.url,
     }
 )
 os.environ.setdefault("DATA_DIR", f"/tmp/coachtwin-test-{RUN}")
@@ -56,6 +60,19 @@ def migrated_database() -> Iterator[str]:
     yield APP_URL
     database.drop(DB_NAME)
     shutil.rmtree(os.environ["DATA_DIR"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def smtp_server() -> Iterator[SmtpServer]:
+    SMTP.start()
+    yield SMTP
+    SMTP.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> SmtpSink:
+    """What the loopback SMTP server received (wait for a message with `await mailbox.await_message(to)`)."""
+    return smtp_server.sink
 
 
 @pytest.fixture(scope="session")

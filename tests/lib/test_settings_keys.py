@@ -33,7 +33,7 @@ def test_production_refuses_the_dev_secret() -> None:
         Settings(env="production").validate()
     with pytest.raises(RuntimeError, match="RS256"):
         Settings(env="production", jwt_algorithm="RS256").validate()
-    Settings(env="production", jwt_secret="a-real-secret-" * 4).validate()
+    Settings(env="production", jwt_secret="a-real-secret-" * 4, smtp_url="smtp://mail.example.com:587").validate()
     Settings(env="dev").validate()
 
 
