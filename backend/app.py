@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
+from backend.health.access import ops_only
 from backend.health.controllers import HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
@@ -22,7 +23,9 @@ from backend.lib.deps import DEPENDENCIES
 from backend.lib.edge import EXCLUDE_FROM_AUTH, Edge
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
+from backend.lib.headers import install_security_headers
 from backend.lib.logging import configure_logging
+from backend.lib.origins import allowed_origins
 from backend.lib.platform import Platform
 from backend.mail.controllers import DevMailboxController
 from backend.members.controllers import MembersController
@@ -38,6 +41,7 @@ PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
 class Metrics(PrometheusController):
     path = "/metrics"
     opt = {EXCLUDE_FROM_AUTH: True}
+    guards = [ops_only]  # monitoring's token (OPS_TOKEN), or this machine in dev
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -87,7 +91,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[edge],
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["x-request-id"]),
+        cors_config=CORSConfig(
+            allow_origins=list(allowed_origins(settings)),
+            allow_credentials=False,
+            expose_headers=["x-request-id", "retry-after"],
+        ),
         openapi_config=OpenAPIConfig(
             title="CoachTwin API",
             version="1.0.0",
@@ -103,4 +111,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     skip_cors_without_origin(app)
+    install_security_headers(app, settings)  # outermost: every answer, routed or not
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from backend.auth.jobs import password_reset_requested, signup_requested
 from backend.knowledge.ingest import ingest_document
 from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
@@ -21,6 +22,8 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     synthesize_persona,
     advance_program_timers,
     send_mail,
+    signup_requested,
+    password_reset_requested,
 ]
 
 

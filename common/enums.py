@@ -32,3 +32,10 @@ class DocumentStatus(StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
+
+
+class AccountTokenPurpose(StrEnum):
+    """What a one-time account link does (table `account_tokens`)."""
+
+    signup = "signup"
+    password_reset = "password_reset"

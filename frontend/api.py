@@ -53,10 +53,9 @@ class WorkspaceRef(TypedDict):
     role: str
 
 
-class RegisterOut(TypedDict):
-    user: UserOut
-    workspace_id: str
-    workspace: WorkspaceRef
+class Accepted(TypedDict):
+    status: str
+    detail: str
 
 
 class TokenPair(TypedDict):
@@ -234,11 +233,17 @@ async def request(
 # --- Auth --------------------------------------------------------------------------------------------
 
 
-async def register(email: str, password: str, full_name: str, workspace_name: str | None = None) -> RegisterOut:
+async def register(email: str, password: str, full_name: str, workspace_name: str | None = None) -> Accepted:
+    """Start a sign-up: the API emails a confirmation link (the same answer for a known address)."""
     body = {"email": email, "password": password, "full_name": full_name}
     if workspace_name:
         body["workspace_name"] = workspace_name
-    return cast(RegisterOut, await request("POST", "/api/v1/auth/register", json=body))
+    return cast(Accepted, await request("POST", "/api/v1/auth/register", json=body))
+
+
+async def verify_email(signup_token: str) -> TokenPair:
+    """Confirm a sign-up with the emailed link's token: the account exists and is signed in."""
+    return cast(TokenPair, await request("POST", "/api/v1/auth/verify-email", json={"token": signup_token}))
 
 
 async def login(email: str, password: str) -> TokenPair:

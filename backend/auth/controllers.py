@@ -4,32 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
-from backend.auth import invitations, service
+from backend.auth import accounts, devices, invitations, service
 from backend.auth.schemas import (
+    Accepted,
     AcceptInvitationIn,
+    InvitationPreview,
     LoginIn,
     LogoutIn,
     MeOut,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
     RefreshIn,
     RegisterIn,
-    RegisterOut,
+    SessionOut,
+    TokenIn,
     TokenPair,
     UserOut,
     WorkspaceRef,
 )
 from backend.lib.deps import Caller, Db, Plat
-from backend.lib.edge import EXCLUDE_FROM_AUTH
+from backend.lib.edge import EXCLUDE_FROM_AUTH, bearer_token
 from backend.lib.errors import NotAuthenticated
-from backend.lib.principal import staff
+from backend.lib.principal import Principal, authenticate, staff
+from backend.mail import service as mail
 from common.enums import Role
 from common.models import Creator, Membership, User
 
 PUBLIC = {EXCLUDE_FROM_AUTH: True}
+CHECK_INBOX = Accepted(
+    status="check_inbox",
+    detail="Check your inbox: we sent a link to this address to confirm it and finish signing up.",
+)
+RESET_SENT = Accepted(
+    status="check_inbox",
+    detail="If this address has an account, a link to choose a new password is on its way. It works for a "
+    "short time and once.",
+)
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
@@ -40,24 +56,68 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", opt=PUBLIC, status_code=HTTP_201_CREATED)
-    async def register(self, data: JSONBody[RegisterIn], platform: Plat, db: Db) -> RegisterOut:
-        """Create a workspace and its owner."""
-        user, creator = await service.register(platform, db, data)
-        return RegisterOut(
+    @post("/register", opt=PUBLIC, status_code=HTTP_202_ACCEPTED, security=[])
+    async def register(self, request: Request[Any, Any, Any], data: JSONBody[RegisterIn], platform: Plat) -> Accepted:
+        """Start a sign-up: a link to confirm the address is emailed (see `verify-email`).
+
+        The answer is the same whether or not the address already has an account (its owner gets an email
+        saying so instead). Rate limited per IP and per email (429 with Retry-After)."""
+        await accounts.request_signup(platform, data, client_ip(request))
+        return CHECK_INBOX
+
+    @post("/verify-email", opt=PUBLIC, status_code=HTTP_201_CREATED, security=[])
+    async def verify_email(self, data: JSONBody[TokenIn], platform: Plat, db: Db) -> SessionOut:
+        """Confirm a sign-up with the token from the emailed link: creates the account and its workspace and
+        signs in. 400 invalid_token, 410 token_used / token_expired, 409 account_exists."""
+        pair, user, creator = await accounts.confirm_signup(platform, db, data.token)
+        return SessionOut(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+            workspace_id=pair.workspace_id,
             user=UserOut(id=user.id, email=user.email, full_name=user.full_name),
-            workspace_id=creator.id,
             workspace=WorkspaceRef(id=creator.id, name=creator.name, role=Role.owner.value),
         )
 
-    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post("/password-reset", opt=PUBLIC, status_code=HTTP_202_ACCEPTED, security=[])
+    async def password_reset(
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetIn], platform: Plat
+    ) -> Accepted:
+        """Ask for a password reset link. The same answer whether or not the address has an account;
+        rate limited per IP and per email."""
+        await accounts.request_password_reset(platform, data.email, client_ip(request))
+        return RESET_SENT
+
+    @post("/password-reset/confirm", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
+    async def password_reset_confirm(
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetConfirmIn], platform: Plat, db: Db
+    ) -> Response[Accepted]:
+        """Set a new password with the token from the emailed link (the password policy applies); every
+        session of the account ends. 400 invalid_token, 410 token_used / token_expired, 422 weak password."""
+        changed = await accounts.reset_password(platform, db, data.token, data.password, client_ip(request))
+        done = Accepted(status="password_changed", detail="Your password was changed; sign in with it.")
+        return Response(done, background=mail.after_response(platform, changed))
+
+    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], platform: Plat, db: Db
-    ) -> TokenPair:
-        """Sign in; rate limited per IP and per email."""
-        return await service.login(platform, db, data, client_ip(request))
+    ) -> Response[TokenPair]:
+        """Sign in; rate limited per IP, and per account per device: failures from unknown devices lock out
+        unknown devices only; a browser that signed in before (its `ct_device` cookie or `device_token`)
+        keeps its own count."""
+        pair = await service.login(platform, db, data, client_ip(request), request.cookies.get(devices.COOKIE))
+        cookie = Cookie(
+            key=devices.COOKIE,
+            value=pair.device_token,
+            max_age=devices.TTL,
+            path="/api/v1/auth",
+            httponly=True,
+            secure=not platform.settings.is_dev,
+            samesite="strict",
+        )
+        return Response(pair, cookies=[cookie])
 
-    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
     async def refresh(self, data: JSONBody[RefreshIn], platform: Plat, db: Db) -> TokenPair:
         """Trade a refresh token for a new pair; a replayed token revokes its whole family."""
         return await service.refresh(platform, db, data.refresh_token)
@@ -67,10 +127,25 @@ class AuthController(Controller):
         """Revoke this access token and, when given, the refresh token's family."""
         await service.logout(platform, db, principal, data.refresh_token if data else None)
 
+    @post("/invitation-preview", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
+    async def invitation_preview(
+        self, request: Request[Any, Any, Any], data: JSONBody[TokenIn], platform: Plat, db: Db
+    ) -> InvitationPreview:
+        """What an invitation is for (workspace, role, address) and whether that address already has an
+        account (then: sign in as it, and accept while signed in). 404 unknown or used, 410 expired."""
+        return await invitations.preview(platform, db, data.token, client_ip(request))
+
     @post("/accept-invitation", opt=PUBLIC, status_code=HTTP_200_OK)
-    async def accept_invitation(self, data: JSONBody[AcceptInvitationIn], platform: Plat, db: Db) -> TokenPair:
-        """Join a workspace from an invitation (creating the account when the email is new)."""
-        return await invitations.accept(platform, db, data)
+    async def accept_invitation(
+        self, request: Request[Any, Any, Any], data: JSONBody[AcceptInvitationIn], platform: Plat, db: Db
+    ) -> TokenPair:
+        """Join a workspace from an invitation.
+
+        Signed in (bearer token) as the invited address's account: that account joins. Not signed in: a new
+        account for the invited address (`full_name`, `password`); if the address already has an account,
+        409 account_exists (sign in first). Never checks an existing account's password. Rate limited."""
+        caller = await _optional_caller(request, platform)
+        return await invitations.accept(platform, db, data, caller, client_ip(request))
 
     @get("/me")
     async def me(self, request: Request[Any, Any, Any], db: Db) -> MeOut:
@@ -86,3 +161,14 @@ class AuthController(Controller):
             user=UserOut(id=user.id, email=user.email, full_name=user.full_name),
             workspace=WorkspaceRef(id=creator.id, name=creator.name, role=membership.role),
         )
+
+
+async def _optional_caller(request: Request[Any, Any, Any], platform: Plat) -> Principal | None:
+    """The bearer token's principal when the request carries one (a bad token is a 401, never anonymous)."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    token = bearer_token(header.encode("latin-1"))
+    if not token:
+        raise NotAuthenticated("Malformed Authorization header; use 'Bearer <token>'")
+    return await authenticate(platform, token)

@@ -53,9 +53,10 @@ class Jobs:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
+        if key is not None:  # saq takes key=None literally: every such job would share the key "None" (and be dropped)
+            kwargs["key"] = key
         await self.queue.enqueue(
             function,
-            key=key,
             timeout=timeout,
             retries=retries,
             heartbeat=120,

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from backend.lib.cache import MGetBatcher, connect
 from backend.lib.db import Database, create_database
+from backend.lib.live_sessions import LiveSessions
 from backend.lib.security import Passwords, Tokens
 from common.settings import Settings
 
@@ -24,9 +25,12 @@ class Platform:
     extras: dict[str, Any] = field(default_factory=dict)
     # The per-request revocation MGETs of one loop turn, sent as one (see MGetBatcher).
     mget: MGetBatcher = field(init=False)
+    # This process's open sockets, closed when their session is revoked on any worker (Redis pub/sub).
+    live: LiveSessions = field(init=False)
 
     def __post_init__(self) -> None:
         self.mget = MGetBatcher(self.redis)
+        self.live = LiveSessions(self.redis)
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -48,5 +52,6 @@ class Platform:
             closer = getattr(extra, "aclose", None)
             if closer is not None:
                 await closer()
+        await self.live.aclose()
         await self.redis.aclose()
         await self.db.dispose()

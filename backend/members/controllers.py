@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
+from backend.auth import sessions
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import InvalidInput, NotFound
 from backend.lib.principal import min_role
@@ -92,3 +93,11 @@ class MembersController(Controller):
             raise NotFound("Member not found")
         token, _ = platform.tokens.issue(typ="member", sub=member_id, cid=principal.creator_id, ttl=MEMBER_TOKEN_TTL)
         return MemberToken(member_id=member_id, token=token, expires_in=MEMBER_TOKEN_TTL)
+
+    @post("/{member_id:uuid}/revoke-sessions", guards=[min_role(Role.editor)], status_code=204)
+    async def revoke_sessions(self, member_id: FromPath[uuid.UUID], db: Db, platform: Plat, principal: Caller) -> None:
+        """End every session of this member: the tokens issued so far stop working and open chats close, on
+        every worker, within a second. New tokens (`POST .../token`) work again."""
+        if await db.get(Member, member_id) is None:
+            raise NotFound("Member not found")
+        await sessions.cut_off(platform, principal.creator_id, member_id, ttl=MEMBER_TOKEN_TTL)

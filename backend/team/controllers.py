@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -18,6 +18,7 @@ from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
 from backend.lib.principal import READ_CACHE, min_role, require_role
 from backend.lib.responses import ReadyJSON
+from backend.mail import service as mail
 from backend.team import service
 from backend.team.schemas import (
     InvitationIn,
@@ -41,14 +42,13 @@ _ROW_ENCODER = _OUT_ENCODER = msgspec.json.Encoder()
 _ROW_DECODER = msgspec.json.Decoder(WorkspaceRow)
 
 
-def _invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
+def _invitation_out(inv: Invitation) -> InvitationOut:
     return InvitationOut(
         id=inv.id,
         email=inv.email,
         role=Role(inv.role),
         expires_at=inv.expires_at,
         accepted_at=inv.accepted_at,
-        token=token,
     )
 
 
@@ -128,9 +128,12 @@ class TeamController(Controller):
         return [_invitation_out(i) for i in rows.scalars()]
 
     @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED)
-    async def invite(self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller) -> InvitationOut:
-        invitation, token = await invitations.create(platform, db, principal, data.email, data.role)
-        return _invitation_out(invitation, token)
+    async def invite(
+        self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller
+    ) -> Response[InvitationOut]:
+        """Invite someone by email: the link goes to them by mail, never back to the inviter."""
+        invitation, letter = await invitations.create(platform, db, principal, data.email, data.role)
+        return Response(_invitation_out(invitation), background=mail.after_response(platform, letter))
 
     @delete("/invitations/{invitation_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
     async def revoke(self, invitation_id: FromPath[uuid.UUID], db: Db) -> None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
 
@@ -47,7 +46,6 @@ class InvitationOut(msgspec.Struct):
     role: Role
     expires_at: datetime
     accepted_at: datetime | None
-    token: Annotated[str | None, msgspec.Meta(description="Shown once, at creation")] = None
 
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):

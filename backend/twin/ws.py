@@ -6,7 +6,8 @@ what arrived in each 30 ms after it), then `reply` with the REST fields (`consis
 scored after it is sent). A client
 that reconnects sends `{"type": "history", "conversation_id", "after"?}` to fetch what it missed, and may
 resend a message with the same `client_id`: it gets the stored reply, never a second answer.
-Close codes: 4401 bad or expired token, 1009 frame too large, 1008 too many bad frames.
+Close codes: 4401 bad, expired or revoked token (a revocation closes the socket within a second, on any
+worker), 4403 a browser page of an origin that is not allowed, 1009 frame too large, 1008 too many bad frames.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlmodel import col
 
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
+from backend.lib.live_sessions import Watched
+from backend.lib.origins import socket_origin_allowed
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
 from backend.twin.chat import check_rate, run_turn
@@ -157,24 +160,66 @@ async def _turn(
     )
 
 
+def _watch(socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, token: str) -> Watched:
+    """Close this socket when its session is revoked (sign-out, removal, role change, ...) on any worker."""
+
+    async def kick(reason: str) -> None:
+        await _send(socket, _error("not_authenticated", reason))
+        await socket.close(code=4401, reason="session revoked")
+
+    async def still_valid() -> bool:
+        return await _session_ended(platform, token, principal) is None
+
+    issued_at = platform.tokens.verify(token, typ=("access", "member")).iat
+    entry = Watched(principal.creator_id, principal.subject_id, principal.jti, issued_at, kick, still_valid)
+    return platform.live.watch(entry)
+
+
+async def _session_ended(platform: Platform, token: str, principal: Principal) -> str | None:
+    """Why the socket's token no longer holds (expired or revoked), re-checked on every frame."""
+    if principal.exp <= time.time():
+        return "Token has expired"
+    try:
+        await authenticate(platform, token)
+    except DomainError as exc:
+        return exc.detail
+    return None
+
+
 @websocket("/ws/chat", opt={EXCLUDE_FROM_AUTH: True})  # authenticates itself (see backend/lib/edge.py)
 async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
     platform: Platform = socket.app.state.platform
     await socket.accept()
+    token = socket.query_params.get("token", "")
     try:
-        principal = await authenticate(platform, socket.query_params.get("token", ""))
+        principal = await authenticate(platform, token)
     except DomainError as exc:
         await _send(socket, _error(exc.code, exc.detail))
         await socket.close(code=4401, reason=exc.detail[:100])
         return
+    if not socket_origin_allowed(platform.settings, socket.headers.get("origin"), principal):
+        await _send(socket, _error("forbidden", "This site may not open a chat with this workspace"))
+        await socket.close(code=4403, reason="origin not allowed")
+        return
+    watched = _watch(socket, platform, principal, token)
+    with contextlib.suppress(TimeoutError):  # subscribed before "ready" (if Redis answers; frames re-check anyway)
+        await asyncio.wait_for(platform.live.ready(), 1.0)
+    try:
+        await _serve(socket, platform, principal, token)
+    finally:
+        platform.live.forget(watched)
+
+
+async def _serve(socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, token: str) -> None:
     await _send(socket, {"type": "ready", "kind": principal.kind.value})
     bad = 0
     try:
         while True:
             raw = await socket.receive_text()
-            if principal.exp <= time.time():
-                await _send(socket, _error("not_authenticated", "Token has expired"))
-                await socket.close(code=4401, reason="token expired")
+            ended = await _session_ended(platform, token, principal)
+            if ended is not None:
+                await _send(socket, _error("not_authenticated", ended))
+                await socket.close(code=4401, reason="session ended")
                 return
             if len(raw) > MAX_FRAME:
                 await socket.close(code=1009, reason="frame too large")

@@ -21,8 +21,6 @@ class TeamState(AuthState):
     notice: str = ""
     members: list[dict[str, str]] = []
     invitations: list[dict[str, str]] = []
-    invite_link: str = ""
-    invite_token: str = ""
     invite_email: str = ""
     invite_role: str = "editor"
     confirm_remove_id: str = ""
@@ -63,7 +61,7 @@ class TeamState(AuthState):
 
     @rx.event
     async def load(self) -> Any:
-        self.error = self.notice = self.invite_link = self.invite_token = ""
+        self.error = self.notice = self.invite_email = ""
         try:
             if not await self.ensure_session():
                 return self.to_signin()
@@ -87,10 +85,8 @@ class TeamState(AuthState):
             self.error = "Enter the email address of the person to invite."
             return None
         try:
-            inv = await self.call(api.invite, email, self.invite_role)
-            self.invite_token = str(inv.get("token") or "")
-            origin = self.router.url.origin if self.router.url.origin not in {"", "://"} else ""
-            self.invite_link = f"{origin}/accept-invitation?token={self.invite_token}" if self.invite_token else ""
+            # The link goes to the invitee by email only (never shown here: whoever holds it could take it).
+            await self.call(api.invite, email, self.invite_role)
             self.invite_email = email
             await self._reload()
         except SessionExpired:
@@ -169,37 +165,17 @@ def invite_card() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            TeamState.invite_token != "",
+            TeamState.invite_email != "",
             rx.callout(
-                rx.vstack(
-                    rx.text(
-                        "Invitation created for ",
-                        rx.text.strong(TeamState.invite_email),
-                        ". Share this link now: it is shown only once.",
-                    ),
-                    rx.hstack(
-                        rx.code(TeamState.invite_link, data_testid="invite-link", word_break="break-all"),
-                        rx.icon_button(
-                            rx.icon("copy", size=14),
-                            size="1",
-                            variant="soft",
-                            on_click=rx.set_clipboard(TeamState.invite_link),
-                            aria_label="Copy link",
-                        ),
-                        align="center",
-                    ),
-                    rx.text(
-                        "Token: ",
-                        rx.code(TeamState.invite_token, data_testid="invite-token"),
-                        size="1",
-                        color_scheme="gray",
-                        word_break="break-all",
-                    ),
-                    spacing="2",
+                rx.text(
+                    "Invitation emailed to ",
+                    rx.text.strong(TeamState.invite_email),
+                    ". The link in it works once, for 7 days.",
                 ),
-                icon="link",
+                icon="mail",
                 color_scheme="green",
                 width="100%",
+                data_testid="invite-sent",
             ),
         ),
         data_testid="invite-card",

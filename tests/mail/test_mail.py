@@ -71,9 +71,10 @@ def test_rendered_mail_has_text_and_escaped_html() -> None:
     assert masked("ada@example.com") == "a***@example.com"
 
 
-async def test_queued_mail_arrives_over_smtp(client: AsyncTestClient[Any], mailbox: SmtpSink) -> None:
+async def test_queued_mail_arrives_over_smtp(platform: Any, mailbox: SmtpSink) -> None:
     to = unique_email("mail")
-    await queue(client.app.state.platform, _mail(to))
+    await platform.extras["jobs"].start_worker()
+    await queue(platform, _mail(to))
     got = await mailbox.await_message(to)
     assert got.subject == "Confirm <your> address"
     assert got.link("/verify-email") == "http://127.0.0.1:3000/verify-email?token=abc.def"
@@ -82,12 +83,13 @@ async def test_queued_mail_arrives_over_smtp(client: AsyncTestClient[Any], mailb
 
 
 async def test_mail_is_retried_until_the_server_is_back(
-    client: AsyncTestClient[Any], smtp_server: SmtpServer, mailbox: SmtpSink
+    platform: Any, smtp_server: SmtpServer, mailbox: SmtpSink
 ) -> None:
     to = unique_email("retry")
+    await platform.extras["jobs"].start_worker()
     smtp_server.stop()
     try:
-        await queue(client.app.state.platform, _mail(to))  # the request path: queued, never waits, never fails
+        await queue(platform, _mail(to))  # the request path: queued, never waits, never fails
         with pytest.raises(AssertionError):
             await mailbox.await_message(to, timeout=1.0)
     finally:
