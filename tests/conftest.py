@@ -82,12 +82,9 @@ def mailbox(smtp_server: SmtpServer) -> SmtpSink:
 @pytest.fixture
 async def platform(migrated_database: str) -> AsyncIterator[Any]:
     """A platform of the test's own event loop (the app's lives in the test client's loop and thread)."""
-    from backend.features import open_features
-    from backend.lib.platform import Platform
-    from common.settings import get_settings
+    from backend.features import open_platform
 
-    opened = Platform.open(get_settings())
-    await open_features(opened)
+    opened = open_platform()
     yield opened
     await opened.close()
 

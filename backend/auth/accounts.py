@@ -83,7 +83,7 @@ async def request_signup(platform: Platform, data: RegisterIn, ip: str) -> None:
     await limits.account_attempt(platform, "register", ip, email)
     check_password_policy(data.password, email)
     password_hash = await hash_password(platform, data.password)
-    await platform.extras["jobs"].enqueue(
+    await platform.services.jobs.enqueue(
         "signup_requested",
         email=email,
         full_name=data.full_name,
@@ -135,7 +135,7 @@ async def confirm_signup(platform: Platform, db: AsyncSession, token: str) -> tu
 async def request_password_reset(platform: Platform, email: str, ip: str) -> None:
     email = email.lower()
     await limits.account_attempt(platform, "password_reset", ip, email)
-    await platform.extras["jobs"].enqueue("password_reset_requested", email=email, retries=3, timeout=60)
+    await platform.services.jobs.enqueue("password_reset_requested", email=email, retries=3, timeout=60)
 
 
 async def reset_mail(platform: Platform, db: AsyncSession, email: str) -> Mail | None:

@@ -18,7 +18,7 @@ async def queue(platform: Platform, *mails: Mail) -> None:
     """Hand each mail to the job queue. Never raises: a mail that cannot be queued is logged."""
     for mail in mails:
         try:
-            await platform.extras["jobs"].enqueue(
+            await platform.services.jobs.enqueue(
                 "send_mail",
                 mail=msgspec.to_builtins(mail),
                 timeout=60,

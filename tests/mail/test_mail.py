@@ -73,7 +73,7 @@ def test_rendered_mail_has_text_and_escaped_html() -> None:
 
 async def test_queued_mail_arrives_over_smtp(platform: Any, mailbox: SmtpSink) -> None:
     to = unique_email("mail")
-    await platform.extras["jobs"].start_worker()
+    await platform.services.jobs.start_worker()
     await queue(platform, _mail(to))
     got = await mailbox.await_message(to)
     assert got.subject == "Confirm <your> address"
@@ -86,7 +86,7 @@ async def test_mail_is_retried_until_the_server_is_back(
     platform: Any, smtp_server: SmtpServer, mailbox: SmtpSink
 ) -> None:
     to = unique_email("retry")
-    await platform.extras["jobs"].start_worker()
+    await platform.services.jobs.start_worker()
     smtp_server.stop()
     try:
         await queue(platform, _mail(to))  # the request path: queued, never waits, never fails
