@@ -46,7 +46,9 @@ def render(
         '<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;'
         f'line-height:1.5;color:#1d1d1d;max-width:560px">{body}</body></html>'
     )
-    return Mail(to=to, subject=subject, text="\n".join(text_parts).rstrip() + "\n", html=page, kind=kind)
+    # Names typed by people end up in the subject: no line breaks may reach a header (header injection).
+    one_line = " ".join(subject.split())[:200]
+    return Mail(to=to, subject=one_line, text="\n".join(text_parts).rstrip() + "\n", html=page, kind=kind)
 
 
 def build(mail: Mail, sender: str) -> EmailMessage:

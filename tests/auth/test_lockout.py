@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-import redis.asyncio as aioredis
 from litestar.testing import AsyncTestClient
 
+from tests.auth.test_team import _reset_login_ip_limit  # noqa: F401 (autouse: a fresh per-IP sign-in budget)
 from tests.conftest import STRONG_PASSWORD, register_and_login
 
 LOGIN = "/api/v1/auth/login"
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_ip_budget() -> AsyncIterator[None]:
-    r = aioredis.Redis.from_url(os.environ["REDIS_URL"])
-    await r.delete("login:global:ip:testclient")
-    yield
-    await r.delete("login:global:ip:testclient")
-    await r.aclose()
 
 
 async def _login(client: AsyncTestClient[Any], email: str, password: str, **extra: Any) -> Any:

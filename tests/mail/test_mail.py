@@ -69,6 +69,10 @@ def test_rendered_mail_has_text_and_escaped_html() -> None:
     assert "thing &amp; this" in html and "<your>" not in html
     assert message["Message-ID"].endswith("@coachtwin.test>")
     assert masked("ada@example.com") == "a***@example.com"
+    # A name typed with line breaks cannot add headers.
+    sneaky = render(to="a@example.com", subject="Hi\r\nBcc: x@evil.example", kind="k", greeting="g", lines=[])
+    assert sneaky.subject == "Hi Bcc: x@evil.example"
+    assert "Bcc" not in build(sneaky, "s@example.com").keys()
 
 
 async def test_queued_mail_arrives_over_smtp(platform: Any, mailbox: SmtpSink) -> None:
