@@ -72,7 +72,7 @@ def test_rendered_mail_has_text_and_escaped_html() -> None:
     # A name typed with line breaks cannot add headers.
     sneaky = render(to="a@example.com", subject="Hi\r\nBcc: x@evil.example", kind="k", greeting="g", lines=[])
     assert sneaky.subject == "Hi Bcc: x@evil.example"
-    assert "Bcc" not in build(sneaky, "s@example.com").keys()
+    assert build(sneaky, "s@example.com")["Bcc"] is None
 
 
 async def test_queued_mail_arrives_over_smtp(platform: Any, mailbox: SmtpSink) -> None:
