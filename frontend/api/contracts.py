@@ -70,18 +70,6 @@ class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     messages: list[MessageOut] | None = None
 
 
-class DevMail(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str
-    kind: str
-    to: str
-    subject: str
-    date: str
-    text: str
-    html: str
-    links: list[str]
-    from_: str = msgspec.field(name="from")
-
-
 class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     title: str
