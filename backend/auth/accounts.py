@@ -18,6 +18,7 @@ from backend.auth.schemas import RegisterIn, TokenPair
 from backend.auth.service import hash_password, issue_pair, lookup_account
 from backend.auth.sessions import cut_off, revoke_refresh_tokens
 from backend.lib.cache import global_key
+from backend.lib.db import after_commit
 from backend.lib.errors import AccountExists, InvalidToken, TokenExpired, TokenUsed
 from backend.lib.platform import Platform
 from backend.lib.security import check_password_policy, sha256_hex
@@ -150,8 +151,9 @@ async def reset_mail(platform: Platform, db: AsyncSession, email: str) -> Mail |
     return emails.password_reset(settings, email, account.full_name, token)
 
 
-async def reset_password(platform: Platform, db: AsyncSession, token: str, password: str, ip: str) -> Mail:
-    """Set the new password and end every session of the account, in every workspace it belongs to."""
+async def reset_password(platform: Platform, db: AsyncSession, token: str, password: str, ip: str) -> None:
+    """Set the new password and end every session of the account, in every workspace it belongs to; tell the
+    owner by mail."""
     await limits.account_attempt(platform, "password_check", ip)
     reset = await consume_token(db, AccountTokenPurpose.password_reset, token)
     check_password_policy(password, reset.email)  # a refusal rolls the spending back: the link still works
@@ -169,13 +171,17 @@ async def reset_password(platform: Platform, db: AsyncSession, token: str, passw
     for creator_id in workspaces:
         await revoke_refresh_tokens(db, creator_id, user_id)
         await cut_off(platform, creator_id, user_id)
-    # A refresh that ran before our commit could mint a token newer than the cut-off: commit, cut off again.
-    await db.commit()
-    for creator_id in workspaces:
-        await cut_off(platform, creator_id, user_id)
-    # The owner proved they hold the mailbox: strangers' failed sign-ins no longer hold them back.
-    await platform.redis.delete(global_key("login", f"email:{sha256_hex(reset.email)}"))
-    return emails.password_changed(platform.settings, reset.email, account.full_name)
+    changed = emails.password_changed(platform.settings, reset.email, account.full_name)
+
+    async def committed() -> None:
+        # A refresh that ran before our commit could mint a token newer than the first cut-off: again.
+        for creator_id in workspaces:
+            await cut_off(platform, creator_id, user_id)
+        # The owner proved they hold the mailbox: strangers' failed sign-ins no longer hold them back.
+        await platform.redis.delete(global_key("login", f"email:{sha256_hex(reset.email)}"))
+        await mail.queue(platform, changed)
+
+    after_commit(db, committed)
 
 
 async def queue_mail(platform: Platform, outgoing: Mail | None) -> None:

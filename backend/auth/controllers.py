@@ -32,7 +32,6 @@ from backend.lib.deps import Caller, Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH, bearer_token
 from backend.lib.errors import NotAuthenticated
 from backend.lib.principal import Principal, authenticate, staff
-from backend.mail import service as mail
 from common.enums import Role
 from common.models import Creator, Membership, User
 
@@ -91,12 +90,11 @@ class AuthController(Controller):
     @post("/password-reset/confirm", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
     async def password_reset_confirm(
         self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetConfirmIn], platform: Plat, db: Db
-    ) -> Response[Accepted]:
+    ) -> Accepted:
         """Set a new password with the token from the emailed link (the password policy applies); every
         session of the account ends. 400 invalid_token, 410 token_used / token_expired, 422 weak password."""
-        changed = await accounts.reset_password(platform, db, data.token, data.password, client_ip(request))
-        done = Accepted(status="password_changed", detail="Your password was changed; sign in with it.")
-        return Response(done, background=mail.after_response(platform, changed))
+        await accounts.reset_password(platform, db, data.token, data.password, client_ip(request))
+        return Accepted(status="password_changed", detail="Your password was changed; sign in with it.")
 
     @post("/login", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
     async def login(

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth import emails, limits
 from backend.auth.schemas import AcceptInvitationIn, InvitationPreview, TokenPair
 from backend.auth.service import hash_password, issue_pair, lookup_account
+from backend.lib.db import after_commit
 from backend.lib.errors import AccountExists, Conflict, Forbidden, InvalidInput, NotFound, TokenExpired
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.lib.security import check_password_policy, sha256_hex
 from backend.lib.tenancy import TenantContext, switch_tenant
-from backend.mail.message import Mail
+from backend.mail import service as mail
 from common.enums import PrincipalKind, Role
 from common.models import Creator, Invitation, Membership, User
 
@@ -31,11 +32,9 @@ def may_grant(actor: Role, role: Role) -> bool:
     return actor is Role.owner or (actor is Role.admin and role is not Role.owner)
 
 
-async def create(
-    platform: Platform, db: AsyncSession, principal: Principal, email: str, role: Role
-) -> tuple[Invitation, Mail]:
-    """The invitation and the mail that carries its link. The token is never returned to the inviter: whoever
-    holds it could create an account for the invited address without owning it."""
+async def create(platform: Platform, db: AsyncSession, principal: Principal, email: str, role: Role) -> Invitation:
+    """The invitation; its link goes to the invitee by mail once committed. The token is never returned to the
+    inviter: whoever holds it could create an account for the invited address without owning it."""
     assert principal.role is not None
     if not may_grant(principal.role, role):
         raise Forbidden(f"A {principal.role.value} cannot invite an {role.value}")
@@ -54,7 +53,7 @@ async def create(
     await db.flush()
     inviter = await db.get(User, principal.subject_id)
     workspace = await db.get(Creator, principal.creator_id)
-    mail = emails.invitation(
+    letter = emails.invitation(
         platform.settings,
         invitation.email,
         inviter.full_name if inviter else "A colleague",
@@ -62,7 +61,8 @@ async def create(
         role.value,
         token,
     )
-    return invitation, mail
+    after_commit(db, lambda: mail.queue(platform, letter))
+    return invitation
 
 
 def _workspace_of(token: str) -> uuid.UUID:

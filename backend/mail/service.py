@@ -1,10 +1,11 @@
-"""Queue mails off the request path: a request never waits for, or fails because of, the mail server."""
+"""Queue mails off the request path: a request never waits for, or fails because of, the mail server.
+
+Mails that carry links to rows written in a request are queued once it commits: `after_commit(db, ...)`."""
 
 from __future__ import annotations
 
 import msgspec
 import structlog
-from litestar.background_tasks import BackgroundTask, BackgroundTasks
 
 from backend.lib.platform import Platform
 from backend.mail.message import Mail, masked
@@ -28,10 +29,3 @@ async def queue(platform: Platform, *mails: Mail) -> None:
             )
         except Exception:
             log.exception("mail_not_queued", kind=mail.kind, to=masked(mail.to))
-
-
-def after_response(platform: Platform, *mails: Mail) -> BackgroundTasks | None:
-    """Queue the mails once the response is sent, i.e. after the request's commit (rows the links need exist)."""
-    if not mails:
-        return None
-    return BackgroundTasks([BackgroundTask(queue, platform, *mails)])

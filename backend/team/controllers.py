@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from backend.auth import invitations
 from backend.lib.cache import TenantReadCache
+from backend.lib.db import after_commit
 from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
 from backend.lib.principal import READ_CACHE, min_role, require_role
 from backend.lib.responses import ReadyJSON
-from backend.mail import service as mail
 from backend.team import service
 from backend.team.schemas import (
     InvitationIn,
@@ -88,9 +88,9 @@ class WorkspaceController(Controller):
         if creator is None:
             raise NotFound("Workspace not found")
         creator.name = data.name
-        await db.commit()
-        await WORKSPACE_READ.changed(platform.redis, principal.creator_id)
-        await persona_store.changed(platform, principal.creator_id)  # the default persona speaks as the workspace
+        await db.flush()
+        after_commit(db, lambda: WORKSPACE_READ.changed(platform.redis, principal.creator_id))
+        after_commit(db, lambda: persona_store.changed(platform, principal.creator_id))  # it speaks as the workspace
         role = principal.role.value if principal.role else ""
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
 
@@ -128,12 +128,9 @@ class TeamController(Controller):
         return [_invitation_out(i) for i in rows.scalars()]
 
     @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED)
-    async def invite(
-        self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller
-    ) -> Response[InvitationOut]:
+    async def invite(self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller) -> InvitationOut:
         """Invite someone by email: the link goes to them by mail, never back to the inviter."""
-        invitation, letter = await invitations.create(platform, db, principal, data.email, data.role)
-        return Response(_invitation_out(invitation), background=mail.after_response(platform, letter))
+        return _invitation_out(await invitations.create(platform, db, principal, data.email, data.role))
 
     @delete("/invitations/{invitation_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
     async def revoke(self, invitation_id: FromPath[uuid.UUID], db: Db) -> None:
