@@ -46,48 +46,62 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
 
 
 def install_security_headers(app: Litestar, settings: Settings) -> None:
-    """Wrap the whole ASGI app (outermost), so answers that never reach a route get the headers too."""
+    """Wrap the whole ASGI app (outermost), so answers that never reach a route get the headers too.
+
+    The API's own routes never set these headers: they are appended as they are (one list concatenation on
+    the hot path); only the OpenAPI pages take the slower path that reads the body."""
     inner = app.asgi_handler
     fixed = security_headers(settings)
+    api_headers = [*fixed, (b"content-security-policy", API_CSP.encode())]
 
     async def with_headers(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await inner(scope, receive, send)
             return
-        docs = scope["path"].startswith("/schema")
-        held: dict[str, Any] = {}
-        chunks: list[bytes] = []
+        if not scope["path"].startswith("/schema"):
 
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", ())}
-                extra = [(n, v) for n, v in fixed if n not in present]
-                message["headers"] = [*message.get("headers", ()), *extra]
-                html = any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in message["headers"])
-                if docs and html and b"content-security-policy" not in present:
-                    held["start"] = message  # its policy names the page's inline scripts: wait for the body
-                    return
-                if b"content-security-policy" not in present:
-                    message["headers"].append((b"content-security-policy", API_CSP.encode()))
+            async def send_api(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), *api_headers]
                 await send(message)
-                return
-            if "start" in held and message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                start = held.pop("start")
-                body = b"".join(chunks)
-                start["headers"] = [
-                    *[(n, v) for n, v in start["headers"] if n.lower() != b"content-length"],
-                    (b"content-length", str(len(body)).encode()),
-                    (b"content-security-policy", docs_csp(body).encode()),
-                ]
-                await send(start)
-                await send({"type": "http.response.body", "body": body, "more_body": False})
-                return
-            await send(message)
 
-        await inner(scope, receive, send_with_headers)
+            await inner(scope, receive, send_api)
+            return
+        await inner(scope, receive, _docs_sender(send, fixed))
 
     with_headers.__wrapped__ = inner  # type: ignore[attr-defined]
     app.asgi_handler = with_headers
+
+
+def _docs_sender(send: Any, fixed: list[tuple[bytes, bytes]]) -> Any:
+    """The OpenAPI pages: an HTML page's policy names its inline scripts, so its start waits for its body."""
+    held: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def send_docs(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", ()), *fixed]
+            message["headers"] = headers
+            if any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers):
+                held["start"] = message
+                return
+            headers.append((b"content-security-policy", API_CSP.encode()))
+            await send(message)
+            return
+        if "start" in held and message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            start = held.pop("start")
+            body = b"".join(chunks)
+            start["headers"] = [
+                *[(n, v) for n, v in start["headers"] if n.lower() != b"content-length"],
+                (b"content-length", str(len(body)).encode()),
+                (b"content-security-policy", docs_csp(body).encode()),
+            ]
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        await send(message)
+
+    return send_docs
