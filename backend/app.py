@@ -24,7 +24,9 @@ from backend.lib.edge import EXCLUDE_FROM_AUTH, Edge
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
 from backend.lib.headers import install_security_headers
+from backend.lib.jsonin import ApiRequest
 from backend.lib.logging import configure_logging
+from backend.lib.openapi import ErrorResponses, StrictStructs
 from backend.lib.origins import allowed_origins
 from backend.lib.platform import Platform
 from backend.mail.controllers import DevMailboxController
@@ -42,6 +44,7 @@ class Metrics(PrometheusController):
     path = "/metrics"
     opt = {EXCLUDE_FROM_AUTH: True}
     guards = [ops_only]  # monitoring's token (OPS_TOKEN), or this machine in dev
+    include_in_schema = False  # Prometheus' text format, for scrapers: not part of the API's contract
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -104,8 +107,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
-            security=[{"bearer": []}],
         ),
+        plugins=[ErrorResponses(), StrictStructs()],
+        request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         debug=False,

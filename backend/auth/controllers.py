@@ -31,6 +31,7 @@ from backend.auth.schemas import (
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH, bearer_token
 from backend.lib.errors import NotAuthenticated
+from backend.lib.openapi import errors
 from backend.lib.principal import Principal, authenticate, staff
 from common.enums import Role
 from common.models import Creator, Membership, User
@@ -55,7 +56,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", opt=PUBLIC, status_code=HTTP_202_ACCEPTED, security=[])
+    @post("/register", opt=PUBLIC, status_code=HTTP_202_ACCEPTED, responses=errors(429))
     async def register(self, request: Request[Any, Any, Any], data: JSONBody[RegisterIn], platform: Plat) -> Accepted:
         """Start a sign-up: a link to confirm the address is emailed (see `verify-email`).
 
@@ -64,7 +65,18 @@ class AuthController(Controller):
         await accounts.request_signup(platform, data, client_ip(request))
         return CHECK_INBOX
 
-    @post("/verify-email", opt=PUBLIC, status_code=HTTP_201_CREATED, security=[])
+    @post(
+        "/verify-email",
+        opt=PUBLIC,
+        status_code=HTTP_201_CREATED,
+        responses=errors(
+            409,
+            410,
+            s400="The token is not one we issued",
+            s409="The address already has an account",
+            s410="The link was already used, or has expired",
+        ),
+    )
     async def verify_email(self, data: JSONBody[TokenIn], platform: Plat, db: Db) -> SessionOut:
         """Confirm a sign-up with the token from the emailed link: creates the account and its workspace and
         signs in. 400 invalid_token, 410 token_used / token_expired, 409 account_exists."""
@@ -78,7 +90,7 @@ class AuthController(Controller):
             workspace=WorkspaceRef(id=creator.id, name=creator.name, role=Role.owner.value),
         )
 
-    @post("/password-reset", opt=PUBLIC, status_code=HTTP_202_ACCEPTED, security=[])
+    @post("/password-reset", opt=PUBLIC, status_code=HTTP_202_ACCEPTED, responses=errors(429))
     async def password_reset(
         self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetIn], platform: Plat
     ) -> Accepted:
@@ -87,7 +99,14 @@ class AuthController(Controller):
         await accounts.request_password_reset(platform, data.email, client_ip(request))
         return RESET_SENT
 
-    @post("/password-reset/confirm", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
+    @post(
+        "/password-reset/confirm",
+        opt=PUBLIC,
+        status_code=HTTP_200_OK,
+        responses=errors(
+            410, 429, s400="The token is not one we issued", s410="The link was already used, or has expired"
+        ),
+    )
     async def password_reset_confirm(
         self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetConfirmIn], platform: Plat, db: Db
     ) -> Accepted:
@@ -96,7 +115,7 @@ class AuthController(Controller):
         await accounts.reset_password(platform, db, data.token, data.password, client_ip(request))
         return Accepted(status="password_changed", detail="Your password was changed; sign in with it.")
 
-    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
+    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK, responses=errors(401, 403, 429))
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], platform: Plat, db: Db
     ) -> Response[TokenPair]:
@@ -115,17 +134,22 @@ class AuthController(Controller):
         )
         return Response(pair, cookies=[cookie])
 
-    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
+    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK, responses=errors(401))
     async def refresh(self, data: JSONBody[RefreshIn], platform: Plat, db: Db) -> TokenPair:
         """Trade a refresh token for a new pair; a replayed token revokes its whole family."""
         return await service.refresh(platform, db, data.refresh_token)
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, responses=errors(403))
     async def logout(self, platform: Plat, db: Db, principal: Caller, data: JSONBody[LogoutIn | None] = None) -> None:
         """Revoke this access token and, when given, the refresh token's family."""
         await service.logout(platform, db, principal, data.refresh_token if data else None)
 
-    @post("/invitation-preview", opt=PUBLIC, status_code=HTTP_200_OK, security=[])
+    @post(
+        "/invitation-preview",
+        opt=PUBLIC,
+        status_code=HTTP_200_OK,
+        responses=errors(404, 410, 429, s404="No such invitation, or already used", s410="The invitation has expired"),
+    )
     async def invitation_preview(
         self, request: Request[Any, Any, Any], data: JSONBody[TokenIn], platform: Plat, db: Db
     ) -> InvitationPreview:
@@ -133,7 +157,24 @@ class AuthController(Controller):
         account (then: sign in as it, and accept while signed in). 404 unknown or used, 410 expired."""
         return await invitations.preview(platform, db, data.token, client_ip(request))
 
-    @post("/accept-invitation", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post(
+        "/accept-invitation",
+        opt=PUBLIC,
+        status_code=HTTP_200_OK,
+        responses=errors(
+            401,
+            403,
+            404,
+            409,
+            410,
+            429,
+            s401="The bearer token sent is not valid",
+            s403="Signed in as another address than the invited one",
+            s404="No such invitation, or already used",
+            s409="The address already has an account (sign in, then accept), or is already a member",
+            s410="The invitation has expired",
+        ),
+    )
     async def accept_invitation(
         self, request: Request[Any, Any, Any], data: JSONBody[AcceptInvitationIn], platform: Plat, db: Db
     ) -> TokenPair:
@@ -145,7 +186,7 @@ class AuthController(Controller):
         caller = await _optional_caller(request, platform)
         return await invitations.accept(platform, db, data, caller, client_ip(request))
 
-    @get("/me")
+    @get("/me", responses=errors(403))
     async def me(self, request: Request[Any, Any, Any], db: Db) -> MeOut:
         principal = staff(request)
         user = await db.get(User, principal.subject_id)

@@ -10,12 +10,14 @@ import msgspec
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+# A password being chosen: the policy's length in the schema (its other rules answer 422 with a reason).
+NewPassword = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
-    password: Password
+    password: NewPassword
     full_name: Name
     workspace_name: Name | None = None
 
@@ -48,7 +50,7 @@ class AcceptInvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     With the bearer token of the invited address's account: that account joins (no password here)."""
 
     token: Token
-    password: Password | None = None
+    password: NewPassword | None = None
     full_name: Name | None = None
 
 
@@ -64,7 +66,7 @@ class PasswordResetIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PasswordResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
     token: Token
-    password: Password
+    password: NewPassword
 
 
 class Accepted(msgspec.Struct):

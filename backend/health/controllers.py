@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from backend.health.access import may_see_details
 from backend.lib.cache import redis_info
@@ -33,7 +34,13 @@ class HealthController(Controller):
     async def live(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", opt=PUBLIC)
+    @get(
+        "/ready",
+        opt=PUBLIC,
+        responses={
+            503: ResponseSpec(data_container=dict[str, Any], description="Not ready: `checks` says what failed")
+        },
+    )
     async def ready(self, request: Request[Any, Any, Any], platform: Plat) -> Response[dict[str, Any]]:
         """Readiness: `status` and each check's `ok` for anyone; what failed and how (roles, paths, errors)
         only for monitoring (OPS_TOKEN) and workspace admins."""
