@@ -11,9 +11,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from tests.bench.serving import ROOT
+from tests.fixtures import accounts
 from tests.fixtures.smtp import SmtpServer, SmtpSink
 
 _SMTP: list[SmtpServer] = []
@@ -48,15 +48,5 @@ def sign_up(
     worker_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The new session (`verify-email`'s answer: tokens, user, workspace)."""
-    import httpx
-
-    sink = sink or smtp_sink()
     with _worker(worker_env):
-        r = httpx.post(
-            f"{base}/api/v1/auth/register", json={"email": email, "password": password, "full_name": full_name}
-        )
-        r.raise_for_status()
-        link = sink.wait(email, timeout=60).link("/verify-email")
-    r = httpx.post(f"{base}/api/v1/auth/verify-email", json={"token": parse_qs(urlsplit(link).query)["token"][0]})
-    r.raise_for_status()
-    return dict(r.json())
+        return accounts.sign_up(base, email, password, full_name, sink or smtp_sink())
