@@ -70,16 +70,17 @@ class AuthController(Controller):
         opt=PUBLIC,
         status_code=HTTP_201_CREATED,
         responses=errors(
+            404,
             409,
             410,
-            s400="The token is not one we issued",
+            s404="No such link (the token is not one we issued)",
             s409="The address already has an account",
             s410="The link was already used, or has expired",
         ),
     )
     async def verify_email(self, data: JSONBody[TokenIn], platform: Plat, db: Db) -> SessionOut:
         """Confirm a sign-up with the token from the emailed link: creates the account and its workspace and
-        signs in. 400 invalid_token, 410 token_used / token_expired, 409 account_exists."""
+        signs in. 404 invalid_token, 410 token_used / token_expired, 409 account_exists."""
         pair, user, creator = await accounts.confirm_signup(platform, db, data.token)
         return SessionOut(
             access_token=pair.access_token,
@@ -104,14 +105,18 @@ class AuthController(Controller):
         opt=PUBLIC,
         status_code=HTTP_200_OK,
         responses=errors(
-            410, 429, s400="The token is not one we issued", s410="The link was already used, or has expired"
+            404,
+            410,
+            429,
+            s404="No such link (the token is not one we issued)",
+            s410="The link was already used, or has expired",
         ),
     )
     async def password_reset_confirm(
         self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetConfirmIn], platform: Plat, db: Db
     ) -> Accepted:
         """Set a new password with the token from the emailed link (the password policy applies); every
-        session of the account ends. 400 invalid_token, 410 token_used / token_expired, 422 weak password."""
+        session of the account ends. 404 invalid_token, 410 token_used / token_expired, 422 weak password."""
         await accounts.reset_password(platform, db, data.token, data.password, client_ip(request))
         return Accepted(status="password_changed", detail="Your password was changed; sign in with it.")
 

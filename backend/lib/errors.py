@@ -62,9 +62,9 @@ class AccountExists(Conflict):
 
 
 class InvalidToken(DomainError):
-    """A one-time link's token that was never issued (or was altered)."""
+    """A one-time link's token that was never issued (or was altered): no such link."""
 
-    code, status = "invalid_token", 400
+    code, status = "invalid_token", 404
 
 
 class TokenExpired(DomainError):

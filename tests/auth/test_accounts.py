@@ -100,7 +100,7 @@ async def test_pending_signup_is_no_account_until_confirmed(
 
 async def test_forged_expired_and_superseded_links(client: AsyncTestClient[Any], admin_db: asyncpg.Connection) -> None:
     r = await client.post(VERIFY, json={"token": "x" * 43})
-    assert r.status_code == 400 and r.json()["error"] == "invalid_token"
+    assert r.status_code == 404 and r.json()["error"] == "invalid_token"
     email = unique_email("late")
     for count in (1, 2):  # asked twice: only the newest link works
         assert (await client.post(REGISTER, json=_body(email))).status_code == 202
@@ -165,7 +165,7 @@ async def test_password_reset_flow(client: AsyncTestClient[Any], creator: dict[s
     r = await client.post(RESET_CONFIRM, json={"token": token, "password": "Third-Horse-99"})
     assert r.status_code == 410 and r.json()["error"] == "token_used"
     r = await client.post(RESET_CONFIRM, json={"token": "y" * 43, "password": "Third-Horse-99"})
-    assert r.status_code == 400 and r.json()["error"] == "invalid_token"
+    assert r.status_code == 404 and r.json()["error"] == "invalid_token"
 
 
 async def test_expired_reset_link(
@@ -181,7 +181,7 @@ async def test_expired_reset_link(
     )
     assert r.status_code == 410 and r.json()["error"] == "token_expired"
     r = await client.post(VERIFY, json={"token": token_of(mail.link("/reset-password"))})
-    assert r.status_code == 400  # a reset link is no sign-up link
+    assert r.status_code == 404  # a reset link is no sign-up link
 
 
 async def test_app_role_cannot_read_account_tokens(platform: Any) -> None:
