@@ -69,14 +69,14 @@ class PasswordResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
     password: NewPassword
 
 
-class Accepted(msgspec.Struct):
+class Accepted(msgspec.Struct, kw_only=True):
     """The same answer whatever happens next (an email is on its way, or not)."""
 
     status: str
     detail: str
 
 
-class InvitationPreview(msgspec.Struct):
+class InvitationPreview(msgspec.Struct, kw_only=True):
     """What the invitation page shows before accepting. `account_exists`: sign in first, then accept."""
 
     email: str
@@ -87,25 +87,25 @@ class InvitationPreview(msgspec.Struct):
     account_exists: bool
 
 
-class UserOut(msgspec.Struct):
+class UserOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str
     full_name: str
 
 
-class WorkspaceRef(msgspec.Struct):
+class WorkspaceRef(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     role: str
 
 
-class RegisterOut(msgspec.Struct):
+class RegisterOut(msgspec.Struct, kw_only=True):
     user: UserOut
     workspace_id: uuid.UUID
     workspace: WorkspaceRef
 
 
-class TokenPair(msgspec.Struct):
+class TokenPair(msgspec.Struct, kw_only=True):
     access_token: str
     refresh_token: str
     expires_in: int
@@ -115,7 +115,7 @@ class TokenPair(msgspec.Struct):
     device_token: str | None = None
 
 
-class SessionOut(msgspec.Struct):
+class SessionOut(msgspec.Struct, kw_only=True):
     """A new session with who it is for: the tokens of `TokenPair` plus the account and its workspace."""
 
     access_token: str
@@ -127,6 +127,6 @@ class SessionOut(msgspec.Struct):
     token_type: str = "bearer"
 
 
-class MeOut(msgspec.Struct):
+class MeOut(msgspec.Struct, kw_only=True):
     user: UserOut
     workspace: WorkspaceRef

@@ -21,7 +21,7 @@ from backend.lib.principal import Principal
 from backend.lib.security import sha256_hex
 from backend.lib.tenancy import TenantContext, switch_tenant
 from common.enums import Role
-from common.models import Membership, RefreshToken
+from common.models import Creator, Membership, RefreshToken, User
 
 _LOOKUP = text("SELECT user_id, password_hash, full_name, creator_id, role FROM auth_lookup(:email)")
 
@@ -55,6 +55,18 @@ async def hash_password(platform: Platform, password: str) -> str:
 
 async def verify_password(platform: Platform, password_hash: str | None, password: str) -> bool:
     return await asyncio.to_thread(platform.passwords.verify, password_hash, password)
+
+
+async def me(db: AsyncSession, principal: Principal) -> tuple[User, Creator, Membership]:
+    """The signed-in staff user, their workspace and their membership in it."""
+    user = await db.get(User, principal.subject_id)
+    creator = await db.get(Creator, principal.creator_id)
+    membership = (
+        await db.execute(select(Membership).where(col(Membership.user_id) == principal.subject_id))
+    ).scalar_one_or_none()
+    if user is None or creator is None or membership is None:
+        raise NotAuthenticated("This account no longer exists in this workspace")
+    return user, creator, membership
 
 
 async def issue_pair(
