@@ -27,15 +27,15 @@ from backend.lib.llm import LLM, LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.programs import inbox
+from backend.programs.jobs import kick
 from backend.programs.runtime import StepResult
-from backend.programs.timers import kick
-from backend.twin import conversations, persona_store
+from backend.twin import repository, service
 from backend.twin.consistency import Reply
 from backend.twin.extractive import Passage, compose_extractive, is_grounded
 from backend.twin.memory import extract_facts
 from backend.twin.prompt import Source, assemble, format_location
 from backend.twin.safety import assess, safe_reply
-from common.enums import PrincipalKind
+from common.enums import MessageRole, PrincipalKind, ReplyMode, WaitingFor
 from common.models import Conversation, MemberFact, Message
 
 log = structlog.get_logger()
@@ -57,7 +57,7 @@ class TurnResult:
     message_id: uuid.UUID
     user_message_id: uuid.UUID
     reply: str
-    mode: str
+    mode: ReplyMode
     grounded: bool
     citations: list[dict[str, Any]]
     consistency: float | None
@@ -116,22 +116,22 @@ async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) 
     reply = (
         await db.execute(
             select(Message)
-            .where(col(Message.conversation_id) == conversation_id, col(Message.role) == "assistant")
+            .where(col(Message.conversation_id) == conversation_id, col(Message.role) == MessageRole.assistant)
             .where(col(Message.created_at) >= user.created_at, col(Message.client_id) == f"re:{client_id}")
         )
     ).scalar_one_or_none()
     if reply is None:
         return None
     return TurnResult(
-        conversation_id,
-        reply.id,
-        user.id,
-        reply.content,
-        reply.mode or "extractive",
-        bool(reply.grounded),
-        list(reply.citations),
-        reply.consistency,
-        reply.safety,
+        conversation_id=conversation_id,
+        message_id=reply.id,
+        user_message_id=user.id,
+        reply=reply.content,
+        mode=ReplyMode(reply.mode or ReplyMode.extractive),
+        grounded=bool(reply.grounded),
+        citations=list(reply.citations),
+        consistency=reply.consistency,
+        safety=reply.safety,
     )
 
 
@@ -159,20 +159,22 @@ async def run_turn(
     try:
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
-            conv = await conversations.open_for_chat(db, principal, conversation_id, text)
+            conv = await repository.open_for_chat(db, principal, conversation_id, text)
             # A conversation opened by this message has no earlier message to replay and no history.
             if conversation_id and client_id and (previous := await _replay(db, conv.id, client_id)):
                 await _stream_words(previous.reply, on_token)
                 return previous
-            history = await conversations.recent_history(platform, db, cid, conv.id) if conversation_id else []
-            user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
+            history = await repository.recent_history(platform, db, cid, conv.id) if conversation_id else []
+            user_msg = Message(
+                creator_id=cid, conversation_id=conv.id, role=MessageRole.user, content=text, client_id=client_id
+            )
             db.add(user_msg)
             waiting = await _program_waiting(db, principal, conv.id, verdict.flagged)
-            if waiting is not None and waiting.kind == "answer":
+            if waiting is not None and waiting.kind == WaitingFor.answer:
                 answered = await _answer_program(platform, db, principal, user_msg, waiting, client_id, on_token)
                 if answered is not None:
                     return answered
-            persona = await persona_store.speaking(platform, db, principal)
+            persona = await service.speaking(platform, db, principal)
             llm = None if verdict.flagged else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
@@ -192,7 +194,7 @@ async def run_turn(
 
     # Phase 2: the reply, with no database connection held.
     citations: list[dict[str, Any]] = []
-    mode = "extractive"
+    mode = ReplyMode.extractive
     if verdict.flagged:
         reply = safe_reply(verdict, address)
         await _stream_words(reply, on_token)
@@ -209,7 +211,7 @@ async def run_turn(
         answer = Message(
             creator_id=cid,
             conversation_id=conv_id,
-            role="assistant",
+            role=MessageRole.assistant,
             content=reply,
             mode=mode,
             grounded=grounded,
@@ -224,26 +226,26 @@ async def run_turn(
         await db.execute(insert(Message).values(**answer.model_dump()).add_cte(touch))  # one round trip for both
         if principal.kind is PrincipalKind.member:
             await _learn(db, principal, text, user_id)
-        twin_turn = waiting is not None and waiting.kind == "twin"  # a turn of the program's twin exchange
+        twin_turn = waiting is not None and waiting.kind == WaitingFor.twin  # a turn of the program's twin exchange
         step = await inbox.deliver(db, waiting, text, f"chat:{user_id}") if twin_turn and waiting else None
         await db.commit()
     if step is not None:
         await _kick_timers(platform, step)
-    await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
+    await repository.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
     if not verdict.flagged:
         platform.services.scorer.submit(Reply(cid, answer.id, reply, profile))
     return TurnResult(
-        conv_id,
-        answer.id,
-        user_id,
-        reply,
-        mode,
-        grounded,
-        citations,
-        None,  # scored after the reply (backend/twin/consistency.py)
-        verdict.risk if verdict.flagged else None,
-        verdict.flagged,
-        {"program": inbox.step_out(step)} if step is not None else {},
+        conversation_id=conv_id,
+        message_id=answer.id,
+        user_message_id=user_id,
+        reply=reply,
+        mode=mode,
+        grounded=grounded,
+        citations=citations,
+        consistency=None,  # scored after the reply (backend/twin/consistency.py)
+        safety=verdict.risk if verdict.flagged else None,
+        flagged=verdict.flagged,
+        extra={"program": inbox.step_out(step)} if step is not None else {},
     )
 
 
@@ -270,9 +272,9 @@ async def _answer_program(
     receipt = Message(
         creator_id=principal.creator_id,
         conversation_id=user_msg.conversation_id,
-        role="assistant",
+        role=MessageRole.assistant,
         content=inbox.RECEIPT,
-        mode="program",
+        mode=ReplyMode.program,
         grounded=True,
         client_id=f"re:{client_id}" if client_id else None,
     )  # built before the step, so it sorts before the program's next messages
@@ -284,11 +286,18 @@ async def _answer_program(
     await _kick_timers(platform, step)
     await _stream_words(receipt.content, on_token)
     turn = [("user", user_msg.content), ("assistant", receipt.content), *(("assistant", m) for m in step.messages)]
-    await conversations.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
+    await repository.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
     return TurnResult(
-        user_msg.conversation_id, receipt.id, user_msg.id, receipt.content, "program", True, [], None,
+        conversation_id=user_msg.conversation_id,
+        message_id=receipt.id,
+        user_message_id=user_msg.id,
+        reply=receipt.content,
+        mode=ReplyMode.program,
+        grounded=True,
+        citations=[],
+        consistency=None,
         extra={"program": inbox.step_out(step)},
-    )  # fmt: skip
+    )
 
 
 async def _kick_timers(platform: Platform, step: StepResult) -> None:
@@ -304,7 +313,7 @@ async def _llm(platform: Platform) -> LLM | None:
 
 async def _generate(
     llm: Any,
-    persona: persona_store.Speaking,
+    persona: service.Speaking,
     facts: list[tuple[str, str]],
     history: list[tuple[str, str]],
     question: str,
@@ -312,7 +321,7 @@ async def _generate(
     passages: list[Passage],
     on_token: TokenSink | None,
     focus: tuple[str, str] | None = None,
-) -> tuple[str, str, list[int]]:
+) -> tuple[str, ReplyMode, list[int]]:
     """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise. `focus`:
     (program, topic) of the twin exchange the member is in."""
     if llm is not None:
@@ -339,11 +348,11 @@ async def _generate(
         if parts:
             reply = "".join(parts).strip()
             cited = sorted({int(n) - 1 for n in _CITE.findall(reply) if 0 < int(n) <= len(hits)})
-            return reply, "llm", cited or [0]
+            return reply, ReplyMode.llm, cited or [0]
     reply, used = compose_extractive(question, passages, persona.profile_obj)
     await _stream_words(reply, on_token)
     index = {p.id: i for i, p in enumerate(passages)}
-    return reply, "extractive", [index[p.id] for p in used if p.id in index] or [0]
+    return reply, ReplyMode.extractive, [index[p.id] for p in used if p.id in index] or [0]
 
 
 async def _facts(db: AsyncSession, principal: Principal) -> list[tuple[str, str]]:

@@ -85,20 +85,20 @@ async def _workspace(platform: Any, name: str) -> uuid.UUID:
 
 
 async def _ingest(platform: Any, cid: uuid.UUID, path: Path) -> tuple[float, int]:
-    from backend.knowledge import documents
-    from backend.knowledge.ingest import ingest_document
+    from backend.knowledge import service
+    from backend.knowledge.jobs import ingest_document
     from backend.lib.tenancy import TenantContext
 
     data = path.read_bytes()
-    kind = documents.check_upload(data, path.name, platform.settings.max_upload_bytes)
+    kind = service.check_upload(data, path.name, platform.settings.max_upload_bytes)
     started = time.perf_counter()
     async with platform.db.session(TenantContext(cid)) as db:
-        doc = await documents.create(db, cid, data, path.name, kind, path.stem, [])
+        doc = await service.create(db, cid, data, path.name, kind, path.stem, [])
         await db.commit()
     outcome = await ingest_document({"platform": platform}, creator_id=str(cid), document_id=str(doc.id), version=1)
     assert outcome == "ready", outcome
     async with platform.db.session(TenantContext(cid)) as db:
-        final = await documents.get(db, doc.id)
+        final = await service.get(db, doc.id)
     return time.perf_counter() - started, final.chunk_count
 
 
