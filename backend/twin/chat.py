@@ -29,12 +29,14 @@ from backend.lib.principal import Principal
 from backend.programs import inbox
 from backend.programs.jobs import kick
 from backend.programs.runtime import StepResult
-from backend.twin import repository, service
+from backend.twin import calibration, repository, service
 from backend.twin.consistency import Reply
-from backend.twin.extractive import Passage, compose_extractive, is_grounded
+from backend.twin.extractive import Passage, compose_extractive
+from backend.twin.grounding import Decision, Screen, best_score, decide, screen
+from backend.twin.intents import out_of_scope_reply, smalltalk_reply
 from backend.twin.memory import extract_facts
 from backend.twin.prompt import Source, assemble, format_location
-from backend.twin.safety import assess, safe_reply
+from backend.twin.safety import acknowledge, nothing_written, safe_reply
 from common.enums import MessageRole, PrincipalKind, ReplyMode, WaitingFor
 from common.models import Conversation, MemberFact, Message
 
@@ -95,13 +97,42 @@ def _passages(hits: list[Hit]) -> list[Passage]:
         Passage(
             id=f"S{i}",
             text=h.text,
-            score=h.similarity,
+            score=h.score,
             document_id=str(h.document_id),
             document_title=h.document_title,
             location=h.location,
+            focus=h.focus,
         )
         for i, h in enumerate(hits, 1)
     ]
+
+
+async def _calibration(platform: Platform, db: AsyncSession, creator_id: uuid.UUID) -> calibration.Calibration:
+    """The workspace's grounding calibration (measured once per corpus state, then cached)."""
+
+    async def top(question: str) -> float:
+        return best_score(await search(platform, db, creator_id, question, TOP_K))
+
+    return await calibration.get(platform, db, creator_id, top)
+
+
+def _topics(persona: service.Speaking) -> list[str]:
+    profile = persona.profile_obj
+    return [t.label for t in profile.themes][:3] if profile else []
+
+
+def _plain_reply(s: Screen, decision: Decision, persona: service.Speaking, address: str) -> str:
+    """Every reply that quotes nothing: safety, small talk, out of scope, nothing found."""
+    if decision.reply == "safety":
+        return safe_reply(s.verdict, address)
+    lead = acknowledge(s.moment, address) if s.moment else ""
+    if decision.reply == "smalltalk" and s.intent is not None:
+        return smalltalk_reply(s.intent, persona.name, _topics(persona), address)
+    if decision.reply == "out_of_scope" and s.intent is not None:
+        body = out_of_scope_reply(s.intent, address)
+    else:  # not found: a hard moment still gets warmth and a kind pointer, never a bare refusal
+        body = nothing_written(s.moment, address) if s.moment else persona.not_found_reply()
+    return f"{lead}\n\n{body}" if lead else body
 
 
 async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) -> TurnResult | None:
@@ -151,11 +182,12 @@ async def run_turn(
     on_token: TokenSink | None = None,
 ) -> TurnResult:
     cid = principal.creator_id
-    verdict = assess(text)
+    s = screen(text)
+    verdict = s.verdict
     # The query's embedding starts now, before the turn takes a database connection: it overlaps the first
     # round trips, and concurrent turns' queries reach the embedder together (one micro-batched model call)
     # instead of each waiting for a pooled connection first.
-    query_vector = None if verdict.flagged else asyncio.ensure_future(platform.services.embedder.encode_one(text))
+    query_vector = asyncio.ensure_future(platform.services.embedder.encode_one(text)) if s.retrieve else None
     try:
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
@@ -180,10 +212,16 @@ async def run_turn(
             facts = await _facts(db, principal) if llm is not None else []
             # The embedding still under way: search's full-text leg runs in PostgreSQL while it finishes.
             hits = []
+            null, domain = calibration.UNCALIBRATED, 0.0
             if query_vector is not None:
                 hits = await search(platform, db, cid, text, TOP_K, query_vector=query_vector)
+                if hits:
+                    null = await _calibration(platform, db, cid)
+                    model = await calibration.domain_model(platform.services.embedder)
+                    domain = model.score(await query_vector)
             passages = _passages(hits)
-            grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
+            decision = decide(s, domain, hits, null)
+            grounded = decision.grounded
             await db.commit()
     finally:
         if query_vector is not None and not query_vector.done():
@@ -195,15 +233,13 @@ async def run_turn(
     # Phase 2: the reply, with no database connection held.
     citations: list[dict[str, Any]] = []
     mode = ReplyMode.extractive
-    if verdict.flagged:
-        reply = safe_reply(verdict, address)
-        await _stream_words(reply, on_token)
-    elif not grounded:
-        reply = persona.not_found_reply()
+    if not grounded:
+        reply = _plain_reply(s, decision, persona, address)
         await _stream_words(reply, on_token)
     else:
         focus = waiting.focus if waiting is not None else None
-        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token, focus)
+        lead = acknowledge(s.moment, address) if s.moment else None
+        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token, focus, lead)
         citations = [_citation(hits[i]) for i in used]
 
     # Phase 3: store the reply and what the twin learned (its consistency score follows, off this path).
@@ -321,9 +357,11 @@ async def _generate(
     passages: list[Passage],
     on_token: TokenSink | None,
     focus: tuple[str, str] | None = None,
+    lead: str | None = None,
 ) -> tuple[str, ReplyMode, list[int]]:
     """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise. `focus`:
-    (program, topic) of the twin exchange the member is in."""
+    (program, topic) of the twin exchange the member is in; `lead`: a warm first line in a hard moment."""
+    sent_lead = False
     if llm is not None:
         sources = [Source(p.id, p.document_title, format_location(p.location), p.text) for p in passages]
         messages = assemble(
@@ -337,6 +375,10 @@ async def _generate(
             focus=focus,
         )
         parts: list[str] = []
+        if lead:  # the acknowledgement goes first, whatever the model says next
+            sent_lead = True
+            if on_token is not None:
+                await on_token(lead + "\n\n")
         try:
             async for delta in llm.stream_chat(messages):
                 parts.append(delta)
@@ -348,9 +390,11 @@ async def _generate(
         if parts:
             reply = "".join(parts).strip()
             cited = sorted({int(n) - 1 for n in _CITE.findall(reply) if 0 < int(n) <= len(hits)})
-            return reply, ReplyMode.llm, cited or [0]
-    reply, used = compose_extractive(question, passages, persona.profile_obj)
+            return (f"{lead}\n\n{reply}" if lead else reply), ReplyMode.llm, cited or [0]
+    reply, used = compose_extractive(question, passages, persona.profile_obj, lead=None if sent_lead else lead)
     await _stream_words(reply, on_token)
+    if sent_lead:  # the model died before its first word, after the acknowledgement was sent
+        reply = f"{lead}\n\n{reply}"
     index = {p.id: i for i, p in enumerate(passages)}
     return reply, ReplyMode.extractive, [index[p.id] for p in used if p.id in index] or [0]
 
