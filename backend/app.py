@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
-from backend.health.controllers import HealthController
+from backend.health.controllers import DiagnosticsController, HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
 from backend.lib.deps import DEPENDENCIES
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ChatController,
             ProgramsController,
             EnrollmentsController,
+            DiagnosticsController,
             chat_socket,
         ],
     )

@@ -19,7 +19,7 @@ from backend.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import any_principal, has_role, min_role
 from backend.programs import runtime
-from backend.programs.graph import empty_graph, parse, validate
+from backend.programs.graph import empty_graph, parse
 from backend.programs.schemas import (
     EnrollIn,
     EnrollmentOut,
@@ -44,6 +44,7 @@ from backend.programs.schemas import (
 from backend.programs.simulator import simulate
 from backend.programs.templates import EXPORT_FORMAT, all_templates, template
 from backend.programs.timers import kick
+from backend.programs.validation import runaway_loops, validate
 from common.enums import PrincipalKind, Role
 from common.models import Enrollment, Program, ProgramVersion
 
@@ -55,6 +56,11 @@ def graph_dict(graph: GraphJSON) -> dict[str, Any]:
 
 def issues_out(raw: dict[str, Any]) -> list[IssueOut]:
     return [IssueOut(i.code, i.message, i.node_ids, i.edge_ids) for i in validate(raw)]
+
+
+def warnings_out(raw: dict[str, Any]) -> list[IssueOut]:
+    """What does not stop a publish but should be fixed first (a loop a silent member travels for ever)."""
+    return [IssueOut(i.code, i.message, i.node_ids, i.edge_ids) for i in runaway_loops(raw)]
 
 
 async def _program(db: AsyncSession, program_id: uuid.UUID, lock: bool = False) -> Program:
@@ -84,6 +90,7 @@ async def program_out(db: AsyncSession, p: Program) -> ProgramOut:
         issues_out(p.draft),
         p.created_at,
         p.updated_at,
+        warnings=warnings_out(p.draft),
     )
 
 
@@ -162,6 +169,13 @@ class ProgramsController(Controller):
             for p, n in rows.all()
         ]
 
+    @post("/check", status_code=200)
+    async def check_graph(self, data: JSONBody[GraphJSON]) -> ValidationOut:
+        """Check a graph as the builder has it now, unsaved: its problems and warnings (nothing is stored)."""
+        raw = graph_dict(data)
+        issues = issues_out(raw)
+        return ValidationOut(not issues, issues, warnings=warnings_out(raw))
+
     @get("/templates")
     async def templates(self) -> list[TemplateOut]:
         return [TemplateOut(t["key"], t["name"], t["description"], t["graph"]) for t in all_templates()]
@@ -213,8 +227,9 @@ class ProgramsController(Controller):
 
     @post("/{program_id:uuid}/validate", status_code=200)
     async def check(self, program_id: FromPath[uuid.UUID], db: Db) -> ValidationOut:
-        issues = issues_out((await _program(db, program_id)).draft)
-        return ValidationOut(not issues, issues)
+        draft = (await _program(db, program_id)).draft
+        issues = issues_out(draft)
+        return ValidationOut(not issues, issues, warnings=warnings_out(draft))
 
     @post("/{program_id:uuid}/publish", guards=[min_role(Role.editor)], status_code=201)
     async def publish(self, program_id: FromPath[uuid.UUID], db: Db, principal: Caller) -> PublishOut:

@@ -77,6 +77,7 @@ class ProgramOut(msgspec.Struct):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    warnings: list[IssueOut] = msgspec.field(default_factory=list)  # do not stop a publish; shown before it
 
 
 class ProgramSummary(msgspec.Struct):
@@ -92,6 +93,7 @@ class ProgramSummary(msgspec.Struct):
 class ValidationOut(msgspec.Struct):
     valid: bool
     issues: list[IssueOut]
+    warnings: list[IssueOut] = msgspec.field(default_factory=list)
 
 
 class PublishOut(msgspec.Struct):

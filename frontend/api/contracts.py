@@ -282,6 +282,7 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    warnings: list[IssueOut] = []
 
 
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -422,6 +423,7 @@ class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ValidationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     valid: bool
     issues: list[IssueOut]
+    warnings: list[IssueOut] = []
 
 
 class VersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):

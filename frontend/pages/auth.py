@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import auth_frame, error_callout, labeled
+from frontend.components import error_callout, labeled, link_button
+from frontend.components.frame import auth_frame
 from frontend.state import AuthState, event
 
 
@@ -26,7 +27,7 @@ def _submit(label: str, testid: str) -> rx.Component:
 
 def _field(label: str, name: str, **props: Any) -> rx.Component:
     """A labelled, full-width, large text input of the auth forms."""
-    return labeled(label, rx.input(name=name, size="3", width="100%", **props))
+    return labeled(label, rx.input(name=name, id=name, size="3", width="100%", **props), html_for=name)
 
 
 def _email_field(auto_focus: bool = False) -> rx.Component:
@@ -130,7 +131,7 @@ def accept_page() -> rx.Component:
                     color_scheme="green",
                     width="100%",
                 ),
-                rx.link(rx.button("Sign in", size="3", width="100%"), href="/login", width="100%"),
+                link_button("Sign in", "/login", size="3", width="100%"),
                 width="100%",
             ),
             rx.vstack(

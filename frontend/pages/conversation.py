@@ -7,8 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import layout
 from frontend.components.chat import message_bubble, stored_message
+from frontend.components.frame import layout
 from frontend.components.gates import back_link, detail_body
 from frontend.state import AuthState, Redirect, event
 

@@ -9,7 +9,8 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.api.contracts import ConversationOut
-from frontend.components import card, empty_state, layout
+from frontend.components import card, empty_state
+from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
 
@@ -95,6 +96,7 @@ def conversations_page() -> rx.Component:
                     *[rx.segmented_control.item(f.capitalize(), value=f) for f in FILTERS],
                     value=ConversationsState.filter,
                     on_change=ConversationsState.set_filter,
+                    aria_label="Show conversations",
                 ),
                 rx.cond(
                     ConversationsState.rows.length() == 0,

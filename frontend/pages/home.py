@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import card, error_callout, layout, loading, section_title
+from frontend.components import card, error_callout, link_button, loading, section_title
+from frontend.components.frame import layout
 from frontend.state import AuthState, PageState, Redirect, event
 
 
@@ -46,22 +47,31 @@ class HomeState(PageState, AuthState):
         return redirect
 
 
-def step(done: Any, title: str, text: str, href: str, cta: str, testid: str, allowed: Any = True) -> rx.Component:
+def step(
+    done: Any, title: str, text: str, href: str, cta: str, testid: str, allowed: Any = True, who: str = "an editor"
+) -> rx.Component:
+    """One checklist step: its state for people and tests, what it is, and one link to do it (if your role may)."""
     return rx.hstack(
         rx.cond(
             done,
-            rx.icon("circle-check", color=rx.color("green", 10), size=26),
-            rx.icon("circle", color=rx.color("gray", 8), size=26),
+            rx.icon("circle-check", color=rx.color("green", 10), size=26, aria_label="Done", role="img"),
+            rx.icon("circle", color=rx.color("gray", 9), size=26, aria_label="To do", role="img"),
         ),
         rx.vstack(
             rx.text(title, weight="bold", size="3", text_decoration=rx.cond(done, "line-through", "none")),
-            rx.text(text, color_scheme="gray", size="2"),
+            rx.text(text, color=rx.color("gray", 11), size="2"),
             spacing="1",
             align="start",
             flex="1",
         ),
         rx.cond(
-            done, rx.badge("Done", color_scheme="green"), rx.link(rx.button(cta, variant="soft", size="2"), href=href)
+            done,
+            rx.badge("Done", color_scheme="green"),
+            rx.cond(
+                allowed,
+                link_button(cta, href, variant="soft", size="2"),
+                rx.text(f"Done by {who}", size="1", color=rx.color("gray", 11)),
+            ),
         ),
         align="center",
         spacing="4",
@@ -124,6 +134,7 @@ def home_page() -> rx.Component:
                         "Invite",
                         "step-team",
                         HomeState.is_admin,
+                        "an admin",
                     ),
                     width="100%",
                     spacing="0",

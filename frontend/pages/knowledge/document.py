@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import layout, status_badge
+from frontend.components import status_badge
+from frontend.components.frame import layout
 from frontend.components.gates import back_link, detail_body
 from frontend.pages.knowledge.state import doc_row
 from frontend.state import AuthState, Redirect, event

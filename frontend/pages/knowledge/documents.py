@@ -63,11 +63,16 @@ def documents_card() -> rx.Component:
         rx.flex(
             rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Filter by title",
                      value=KnowledgeState.filter_text, on_change=KnowledgeState.set_filter_text, flex="1",
-                     min_width="200px", data_testid="doc-filter"),
+                     min_width="200px", aria_label="Filter documents by title", data_testid="doc-filter"),
             rx.cond(
                 KnowledgeState.all_tags.length() > 0,
-                rx.select(KnowledgeState.tag_options, placeholder="All tags",
-                          on_change=KnowledgeState.set_tag_filter, data_testid="tag-filter"),
+                rx.select.root(
+                    rx.select.trigger(placeholder="All tags", aria_label="Filter documents by tag",
+                                      data_testid="tag-filter"),
+                    rx.select.content(rx.foreach(KnowledgeState.tag_options,
+                                                 lambda t: rx.select.item(t, value=t))),
+                    on_change=KnowledgeState.set_tag_filter,
+                ),
             ),
             spacing="2",
             wrap="wrap",

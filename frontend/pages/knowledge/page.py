@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components import error_callout, layout, notice_callout
+from frontend.components import error_callout, notice_callout
+from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.pages.knowledge.documents import delete_dialog, documents_card
 from frontend.pages.knowledge.search import search_card

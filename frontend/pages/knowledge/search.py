@@ -83,7 +83,7 @@ def search_card() -> rx.Component:
         rx.form(
             rx.flex(
                 rx.input(name="q", placeholder="How do I deal with anger?", flex="1", min_width="220px", size="3",
-                         data_testid="search-input"),
+                         aria_label="Question to search for", data_testid="search-input"),
                 rx.button("Search", type="submit", size="3", loading=SearchState.searching,
                           data_testid="search-submit"),
                 spacing="2",

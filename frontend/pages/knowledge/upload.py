@@ -148,7 +148,7 @@ def upload_zone() -> rx.Component:
                 rx.flex(
                     rx.input(placeholder="Tags for these files, comma-separated (optional)",
                              value=UploadState.upload_tags, on_change=UploadState.set_upload_tags,
-                             flex="1", min_width="200px", data_testid="upload-tags"),
+                             flex="1", min_width="200px", aria_label="Tags for these files", data_testid="upload-tags"),
                     rx.button(
                         rx.icon("upload", size=16),
                         "Upload",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components import card, empty_state, error_callout, layout, notice_callout
+from frontend.components import card, empty_state, error_callout, notice_callout
+from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.pages.persona.playground import playground_card
 from frontend.pages.persona.state import PersonaState

@@ -100,7 +100,8 @@ def playground_card() -> rx.Component:
         rx.form(
             rx.hstack(
                 rx.input(name="message", id=INPUT_ID, placeholder="How should I face a difficult day?",
-                         flex="1", size="3", data_testid="playground-input", auto_complete="off"),
+                         flex="1", size="3", aria_label="Message to your twin", data_testid="playground-input",
+                         auto_complete="off"),
                 rx.button(rx.icon("send", size=16), type="submit", size="3", loading=PlaygroundState.chatting,
                           data_testid="playground-send", aria_label="Send"),
                 width="100%",

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from frontend.components import card, section_title
+from frontend.components import card, labeled, section_title
 from frontend.pages.persona.state import PersonaState
 
 
@@ -76,12 +76,16 @@ def editor_card() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.text_area(name="card", default_value=PersonaState.card_text, key=PersonaState.card_text,
-                             rows="10", width="100%", read_only=~PersonaState.can_edit, data_testid="persona-card"),
-                rx.text("Principles, one per line", size="2", weight="medium"),
-                rx.text_area(name="principles", default_value=PersonaState.principles_text,
-                             key=PersonaState.principles_text, rows="6", width="100%",
-                             read_only=~PersonaState.can_edit),
+                labeled("How your twin speaks (the persona card)",
+                        rx.text_area(name="card", id="persona-card", default_value=PersonaState.card_text,
+                                     key=PersonaState.card_text, rows="10", width="100%",
+                                     read_only=~PersonaState.can_edit, data_testid="persona-card"),
+                        html_for="persona-card"),
+                labeled("Principles, one per line",
+                        rx.text_area(name="principles", id="persona-principles",
+                                     default_value=PersonaState.principles_text, key=PersonaState.principles_text,
+                                     rows="6", width="100%", read_only=~PersonaState.can_edit),
+                        html_for="persona-principles"),
                 rx.cond(
                     PersonaState.can_edit,
                     rx.flex(
@@ -114,8 +118,8 @@ def version_row(v: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.badge(v["status"], color_scheme=rx.cond(v["status"] == "approved", "green", "gray"), variant="soft"),
         rx.text(v["source"], " · ", v["created"], size="1", color_scheme="gray"),
         rx.spacer(),
-        rx.button("Show", size="1", variant="ghost", on_click=PersonaState.open_version(v["version"]),
-                  disabled=shown, data_testid="persona-version-show"),
+        rx.button("Show", size="1", variant="soft", on_click=PersonaState.open_version(v["version"]),
+                  disabled=shown, aria_label="Show version " + v["version"], data_testid="persona-version-show"),
         width="100%",
         align="center",
         data_testid="persona-version",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventType
 
-from frontend.components import error_callout, layout, notice_callout
+from frontend.components import error_callout, notice_callout
+from frontend.components.frame import layout
 from frontend.components.gates import back_link
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.pages.programs.canvas import program_canvas
@@ -61,6 +62,7 @@ def tabs() -> rx.Component:
         rx.segmented_control.item("Enrollments", value="enrollments"),
         value=S.tab,
         on_change=[S.set_tab, EnrollmentsState.open_tab],
+        aria_label="Side panel",
         width="100%",
         data_testid="builder-tabs",
     )

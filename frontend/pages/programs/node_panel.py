@@ -31,8 +31,9 @@ HELP = {
 def text_field(label: str, key: str, placeholder: str = "", multiline: bool = False, **props: Any) -> rx.Component:
     control = rx.text_area if multiline else rx.input
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", as_="label"),
+        rx.el.label(label, html_for=f"step-{key}", font_size="var(--font-size-1)", font_weight="500"),
         control(
+            id=f"step-{key}",
             value=S.sel[key],
             placeholder=placeholder,
             on_change=lambda v: S.edit(key, v),
@@ -46,7 +47,9 @@ def text_field(label: str, key: str, placeholder: str = "", multiline: bool = Fa
     )
 
 
-def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) -> rx.Component:
+def select(
+    options: Any, value: Any, on_change: Any, testid: str, *, trigger_id: str = "", **props: Any
+) -> rx.Component:
     """A select over `options`: a list of values, or (label, value) pairs."""
     items = (
         rx.foreach(options, lambda o: rx.select.item(o, value=o))
@@ -54,7 +57,7 @@ def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) 
         else [rx.select.item(o[0], value=o[1]) if isinstance(o, tuple) else rx.select.item(o, value=o) for o in options]
     )
     return rx.select.root(
-        rx.select.trigger(width="100%", data_testid=testid),
+        rx.select.trigger(width="100%", data_testid=testid, **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(items if isinstance(items, rx.Component) else rx.fragment(*items)),
         value=value,
         on_change=on_change,
@@ -64,8 +67,8 @@ def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) 
 
 def choice(label: str, key: str, options: Any) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", as_="label"),
-        select(options, S.sel[key], lambda v: S.choose(key, v), f"field-{key}"),
+        rx.el.label(label, html_for=f"step-{key}", font_size="var(--font-size-1)", font_weight="500"),
+        select(options, S.sel[key], lambda v: S.choose(key, v), f"field-{key}", trigger_id=f"step-{key}"),
         spacing="1",
         width="100%",
     )
@@ -75,10 +78,13 @@ def rule_row(r: ObjectVar[dict[str, str]]) -> rx.Component:
     index = r["index"].to(int)
     return rx.hstack(
         rx.input(value=r["label"], on_change=lambda v: S.edit_rule(index, "label", v),
-                 on_blur=S.commit_rule(index, "label"), placeholder="exit", width="90px", data_testid="rule-label"),
-        rx.box(select(OPS, r["op"], lambda v: S.choose_rule(index, "op", v), "rule-op"), width="90px"),
+                 on_blur=S.commit_rule(index, "label"), placeholder="exit", width="90px", aria_label="Exit name",
+                 data_testid="rule-label"),
+        rx.box(select(OPS, r["op"], lambda v: S.choose_rule(index, "op", v), "rule-op", aria_label="Comparison"),
+               width="90px"),
         rx.input(value=r["value"], on_change=lambda v: S.edit_rule(index, "value", v),
-                 on_blur=S.commit_rule(index, "value"), placeholder="value", flex="1", data_testid="rule-value"),
+                 on_blur=S.commit_rule(index, "value"), placeholder="value", flex="1",
+                 aria_label="Value to compare with", data_testid="rule-value"),
         rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
                        on_click=S.remove_rule(index), aria_label="Remove rule"),
         spacing="1",

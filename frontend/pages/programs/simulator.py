@@ -12,6 +12,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api
 from frontend.api.contracts import SimulateIn
+from frontend.components import labeled
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.state import AuthState, Redirect, event
 
@@ -95,9 +96,11 @@ B = BuilderState
 
 
 def answer_input(t: ObjectVar[dict[str, str]]) -> rx.Component:
+    field_id = "sim-answer-" + t["id"].to(str)
     return rx.vstack(
-        rx.text(t["label"], size="1", weight="medium"),
+        rx.el.label(t["label"], html_for=field_id, font_size="var(--font-size-1)", font_weight="500"),
         rx.input(
+            id=field_id,
             value=S.sim_answers.to(dict[str, str])[t["id"]].to(str),
             on_change=lambda v: S.set_answer(t["id"].to(str), v),
             placeholder="answer (4, yes, text); 4; 5; 2 for one per visit; empty: no answer",
@@ -128,13 +131,13 @@ def simulate_panel() -> rx.Component:
                 "check-in asks; the path taken lights up on the canvas.", size="2", color_scheme="gray"),
         rx.foreach(B.sim_targets, answer_input),
         rx.hstack(
-            rx.vstack(rx.text("Member time zone", size="1", weight="medium"),
-                      rx.input(value=S.sim_timezone, on_change=S.set_sim_timezone, width="100%",
-                               data_testid="sim-timezone"), spacing="1", width="100%"),
-            rx.vstack(rx.text("Start (UTC, optional)", size="1", weight="medium"),
-                      rx.input(type="datetime-local", value=S.sim_start, on_change=S.set_sim_start, width="100%"),
-                      spacing="1", width="100%"),
+            labeled("Member time zone", rx.input(id="sim-timezone", value=S.sim_timezone,
+                                                 on_change=S.set_sim_timezone, width="100%",
+                                                 data_testid="sim-timezone"), html_for="sim-timezone"),
+            labeled("Start (UTC, optional)", rx.input(id="sim-start", type="datetime-local", value=S.sim_start,
+                                                      on_change=S.set_sim_start, width="100%"), html_for="sim-start"),
             width="100%",
+            wrap="wrap",
         ),
         rx.button(rx.icon("play", size=14), "Run simulation", on_click=S.simulate, loading=S.sim_running,
                   width="100%", data_testid="simulate-run"),
