@@ -245,9 +245,11 @@ TITLES = {
 
 
 def _titled(graph: dict[str, Any]) -> dict[str, Any]:
+    """Titles on the steps, and rows spaced for steps that show one (a title makes a step taller)."""
     for node in graph["nodes"]:
         if node["id"] in TITLES:
             node["data"]["title"] = TITLES[node["id"]]
+        node["position"]["y"] = round(node["position"]["y"] * 1.4)
     return graph
 
 

@@ -22,22 +22,27 @@ def section_title(text: str, icon: str | None = None) -> rx.Component:
     )
 
 
+def callout(*children: Any, **props: Any) -> rx.Component:
+    """A Radix callout with readable text in both themes (the soft variant's coloured text is too faint)."""
+    props.setdefault("high_contrast", True)
+    return rx.callout(*children, **props)
+
+
 def error_callout(message: Any, **props: Any) -> rx.Component:
     return rx.cond(
         message != "",
-        rx.callout(
-            message, icon="triangle-alert", color_scheme="red", role="alert", width="100%", data_testid="error", **props
-        ),
-    )
+        callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%",
+                   data_testid="error", **props),
+    )  # fmt: skip
 
 
 def notice_callout(message: Any) -> rx.Component:
     """A green confirmation, shown while `message` is not empty."""
-    return rx.cond(message != "", rx.callout(message, icon="check", color_scheme="green", width="100%"))
+    return rx.cond(message != "", callout(message, icon="check", color_scheme="green", width="100%"))
 
 
 def info_callout(message: Any, icon: str = "info", **props: Any) -> rx.Component:
-    return rx.callout(message, icon=icon, color_scheme="blue", width="100%", **props)
+    return callout(message, icon=icon, color_scheme="blue", width="100%", **props)
 
 
 def empty_state(icon: str, title: str, text: str, action: Any = None) -> rx.Component:
@@ -102,3 +107,12 @@ def labeled(label: str, control: rx.Component, *, html_for: str, hint: str = "")
 def link_button(text: Any, href: Any, *children: rx.Component, **props: Any) -> rx.Component:
     """A link that looks like a button: one element, one tab stop (a button inside a link would be two)."""
     return rx.button(rx.link(*children, text, href=href, underline="none"), as_child=True, **props)
+
+
+def file_drop(label: str, *children: rx.Component, **props: Any) -> rx.Component:
+    """A drop zone for files whose hidden file input has a name (`rx.upload` gives it none)."""
+    zone = rx.upload(*children, **props)
+    for part in zone.children[:1]:
+        for control in part.children[:1]:
+            control.custom_attrs["aria-label"] = label
+    return zone

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import error_callout, labeled, link_button
+from frontend.components import callout, error_callout, labeled, link_button
 from frontend.components.frame import auth_frame
 from frontend.state import AuthState, event
 
@@ -47,7 +47,7 @@ def login_page() -> rx.Component:
         rx.text("Welcome back. Sign in to your creator hub.", color_scheme="gray"),
         rx.cond(
             AuthState.next_param != "/",
-            rx.callout(
+            callout(
                 "Please sign in to continue where you were.",
                 icon="lock",
                 color_scheme="blue",
@@ -66,7 +66,9 @@ def login_page() -> rx.Component:
             on_submit=AuthState.sign_in,
             width="100%",
         ),
-        rx.text("New here? ", rx.link("Create your workspace", href="/signup"), size="2", align="center"),
+        rx.text(
+            "New here? ", rx.link("Create your workspace", href="/signup", underline="always"), size="2", align="center"
+        ),
     )
 
 
@@ -88,7 +90,9 @@ def signup_page() -> rx.Component:
             on_submit=AuthState.sign_up,
             width="100%",
         ),
-        rx.text("Already have an account? ", rx.link("Sign in", href="/login"), size="2", align="center"),
+        rx.text(
+            "Already have an account? ", rx.link("Sign in", href="/login", underline="always"), size="2", align="center"
+        ),
     )
 
 
@@ -125,7 +129,7 @@ def accept_page() -> rx.Component:
         rx.cond(
             InviteState.invite_done,
             rx.vstack(
-                rx.callout(
+                callout(
                     "You have joined. Sign in with your email and new password.",
                     icon="check",
                     color_scheme="green",

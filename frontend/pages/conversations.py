@@ -9,7 +9,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.api.contracts import ConversationOut
-from frontend.components import card, empty_state
+from frontend.components import callout, card, empty_state
 from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
@@ -88,7 +88,7 @@ def row(c: ObjectVar[dict[str, str]]) -> rx.Component:
 
 def conversations_page() -> rx.Component:
     return layout(
-        rx.cond(ConversationsState.error != "", rx.callout(ConversationsState.error, color_scheme="red")),
+        rx.cond(ConversationsState.error != "", callout(ConversationsState.error, color_scheme="red")),
         page_body(
             ConversationsState.loaded,
             card(

@@ -98,7 +98,7 @@ def home_page() -> rx.Component:
                     width="100%",
                     align="center",
                 ),
-                rx.progress(value=HomeState.progress_pct, width="100%"),
+                rx.progress(value=HomeState.progress_pct, width="100%", aria_label="Getting started progress"),
                 rx.vstack(
                     step(
                         HomeState.docs_ready > 0,

@@ -10,7 +10,16 @@ from reflex.vars import ObjectVar
 
 from common.enums import Role
 from frontend import api, format
-from frontend.components import card, error_callout, labeled, loading, notice_callout, role_badge, section_title
+from frontend.components import (
+    callout,
+    card,
+    error_callout,
+    labeled,
+    loading,
+    notice_callout,
+    role_badge,
+    section_title,
+)
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.frame import layout
 from frontend.state import AuthState, PageState, Redirect, event
@@ -209,7 +218,7 @@ def invite_card() -> rx.Component:
         roles_explained(),
         rx.cond(
             TeamState.invite_token != "",
-            rx.callout(
+            callout(
                 rx.vstack(
                     rx.text(
                         "Invitation created for ",
@@ -246,57 +255,54 @@ def invite_card() -> rx.Component:
 
 
 def member_row(m: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(
-            rx.vstack(
-                rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
-                rx.text(m["email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+    """One person: name and email, role (a picker when you may change it), when they joined, remove."""
+    return rx.flex(
+        rx.vstack(
+            rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
+            rx.text(m["email"], size="1", color=rx.color("gray", 11), word_break="break-all"),
+            spacing="0",
+            flex="1",
+            min_width="180px",
         ),
-        rx.table.cell(
-            rx.cond(
-                m["editable"] != "",
-                role_select(
-                    m["role"],
-                    lambda r: TeamState.change_role(m["user_id"], r),
-                    size="2",
-                    aria_label="Role of " + m["full_name"],
-                    data_testid="member-role-select",
-                ),
-                role_badge(m["role"]),
-            )
+        rx.cond(
+            m["editable"] != "",
+            role_select(m["role"], lambda r: TeamState.change_role(m["user_id"], r), size="2",
+                        aria_label="Role of " + m["full_name"], data_testid="member-role-select"),
+            role_badge(m["role"]),
         ),
-        rx.table.cell(rx.text(m["joined"], size="2", color_scheme="gray")),
-        rx.table.cell(
-            rx.cond(
-                m["editable"] != "",
-                rx.icon_button(
-                    rx.icon("user-minus", size=16),
-                    color_scheme="red",
-                    variant="soft",
-                    size="2",
-                    on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
-                    aria_label="Remove member",
-                    data_testid="member-remove",
-                ),
-            )
+        rx.text("joined ", m["joined"], size="2", color=rx.color("gray", 11), min_width="120px"),
+        rx.cond(
+            m["editable"] != "",
+            rx.icon_button(rx.icon("user-minus", size=16), color_scheme="red", variant="soft", size="2",
+                           on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
+                           aria_label="Remove " + m["full_name"], data_testid="member-remove"),
         ),
-        data_testid="member-row",
+        role="listitem",
         align="center",
-    )
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        padding_y="10px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        data_testid="member-row",
+    )  # fmt: skip
 
 
 def invitation_row(i: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(i["email"]),
-        rx.table.cell(role_badge(i["role"])),
-        rx.table.cell(rx.text("until ", i["expires"], size="2", color_scheme="gray")),
-        rx.table.cell(
-            rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]))
-        ),
+    return rx.flex(
+        rx.text(i["email"], flex="1", min_width="180px", word_break="break-all"),
+        role_badge(i["role"]),
+        rx.text("until ", i["expires"], size="2", color=rx.color("gray", 11)),
+        rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]),
+                  aria_label="Revoke the invitation of " + i["email"]),
+        role="listitem",
+        align="center",
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        padding_y="8px",
         data_testid="invitation-row",
-    )
+    )  # fmt: skip
 
 
 def remove_dialog() -> rx.Component:
@@ -324,19 +330,7 @@ def team_page() -> rx.Component:
             TeamState.loaded,
             card(
                 section_title("Members", "users"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Person"),
-                            rx.table.column_header_cell("Role"),
-                            rx.table.column_header_cell("Joined"),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(TeamState.members, member_row)),
-                    width="100%",
-                    variant="ghost",
-                ),
+                rx.vstack(rx.foreach(TeamState.members, member_row), role="list", spacing="0", width="100%"),
                 rx.cond(
                     ~TeamState.is_admin,
                     rx.text(
@@ -353,9 +347,7 @@ def team_page() -> rx.Component:
             TeamState.is_admin & (TeamState.invitations.length() > 0),
             card(
                 section_title("Pending invitations", "mail"),
-                rx.table.root(
-                    rx.table.body(rx.foreach(TeamState.invitations, invitation_row)), width="100%", variant="ghost"
-                ),
+                rx.vstack(rx.foreach(TeamState.invitations, invitation_row), role="list", spacing="0", width="100%"),
             ),
         ),
         remove_dialog(),

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import status_badge
+from frontend.components import callout, status_badge
 from frontend.components.frame import layout
 from frontend.components.gates import back_link, detail_body
 from frontend.pages.knowledge.state import doc_row
@@ -49,7 +49,7 @@ def document_page() -> rx.Component:
                       rx.text("added ", DocumentState.doc["created"], size="2", color_scheme="gray"),
                       spacing="3", align="center", wrap="wrap"),
             rx.cond(DocumentState.doc["error"] != "",
-                    rx.callout(DocumentState.doc["error"], icon="triangle-alert", color_scheme="red")),
+                    callout(DocumentState.doc["error"], icon="triangle-alert", color_scheme="red")),
         ),
         title="Document",
     )  # fmt: skip

@@ -30,7 +30,8 @@ def document_row(d: ObjectVar[dict[str, Any]]) -> rx.Component:
                 status_badge(d["status"]),
                 rx.cond(d["status"] == "failed", rx.text(d["error"], size="1", color_scheme="red", max_width="260px")),
                 rx.cond((d["status"] != "ready") & (d["status"] != "failed"),
-                        rx.progress(value=d["progress"].to(int), width="90px", size="1")),
+                        rx.progress(value=d["progress"].to(int), width="90px", size="1",
+                                    aria_label="Indexing " + d["title"].to(str))),
                 spacing="1",
             )
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components import error_callout, notice_callout
+from frontend.components import callout, error_callout, notice_callout
 from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.pages.knowledge.documents import delete_dialog, documents_card
@@ -21,7 +21,7 @@ def knowledge_page() -> rx.Component:
             KnowledgeState.loaded,
             rx.vstack(
                 rx.cond(KnowledgeState.can_edit, upload_zone(),
-                        rx.callout("You can read and search the knowledge; editors upload and delete.",
+                        callout("You can read and search the knowledge; editors upload and delete.",
                                    icon="eye", width="100%", data_testid="viewer-note")),
                 documents_card(),
                 search_card(),

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from frontend.components import card, labeled, section_title
+from frontend.components import callout, card, labeled, section_title
 from frontend.pages.persona.state import PersonaState
 
 
@@ -91,9 +91,8 @@ def editor_card() -> rx.Component:
                     rx.flex(
                         rx.button("Save as new version", type="submit", data_testid="persona-save"),
                         rx.cond(PersonaState.is_admin,
-                                rx.text(rx.checkbox(name="approve", data_testid="persona-save-approve",
-                                                    margin_right="6px"),
-                                        "and approve it", as_="label", size="2")),
+                                rx.checkbox("and approve it", name="approve", size="2",
+                                            data_testid="persona-save-approve")),
                         spacing="3",
                         wrap="wrap",
                         align="center",
@@ -152,10 +151,10 @@ def synth_card() -> rx.Component:
             wrap="wrap",
         ),
         rx.cond(PersonaState.synth_running,
-                rx.vstack(rx.progress(value=PersonaState.synth_progress, width="100%"),
+                rx.vstack(rx.progress(value=PersonaState.synth_progress, width="100%", aria_label="Synthesis progress"),
                           rx.text(PersonaState.synth_step, size="2", color_scheme="gray"), width="100%")),
         rx.cond(PersonaState.synth_error != "",
-                rx.callout(PersonaState.synth_error, icon="triangle-alert", color_scheme="red")),
+                callout(PersonaState.synth_error, icon="triangle-alert", color_scheme="red")),
         rx.text("Learns your voice, phrases, themes and principles from your ready documents.", size="2",
                 color_scheme="gray"),
     )  # fmt: skip

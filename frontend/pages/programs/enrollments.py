@@ -12,7 +12,7 @@ from reflex.vars import ObjectVar
 from frontend import api, format
 from frontend.api.contracts import EnrollmentOut
 from frontend.api.programs import EnrollmentAction
-from frontend.components import error_callout, labeled, notice_callout
+from frontend.components import callout, error_callout, labeled, notice_callout
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.state import AuthState, Redirect, event
 
@@ -150,7 +150,7 @@ def enroll_form() -> rx.Component:
     return rx.vstack(
         rx.cond(
             B.published_version == 0,
-            rx.callout("Publish the program first: members enroll in a published version.", icon="info",
+            callout("Publish the program first: members enroll in a published version.", icon="info",
                        size="1", width="100%"),
         ),
         labeled(

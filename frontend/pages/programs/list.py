@@ -11,7 +11,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.api.contracts import ProgramOut, ProgramSummary
-from frontend.components import card, empty_state, error_callout, section_title
+from frontend.components import card, empty_state, error_callout, file_drop, section_title
 from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
@@ -176,7 +176,8 @@ def new_card() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.upload(
+        file_drop(
+            "Import a program from an exported .json file",
             rx.hstack(rx.icon("file-json", size=16), rx.text("Import a program (.json export)", size="2"),
                       align="center", spacing="2"),
             id=IMPORT_ID,
