@@ -29,6 +29,8 @@ os.environ.update(
         or (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}",
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
         "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
+        # Session-scoped fixtures sign in once; on a loaded machine the suite outlives a 5-minute token.
+        "ACCESS_TOKEN_TTL": "3600",
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8192",
         "ARGON2_PARALLELISM": "1",

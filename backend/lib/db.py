@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,45 @@ def _set_tenant(session: Session, transaction: SessionTransaction, connection: C
     apply_tenant(connection, session.info.get(TENANT_KEY))
 
 
+AfterCommit = Callable[[], Awaitable[object]]
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(db: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback()` once the session's transaction has committed (dropped if it rolls back instead).
+
+    For work that must only happen once the change is visible to others: clearing a cache that a
+    concurrent reader could refill with the old row, revoking tokens minted against the old row, queueing
+    a job that reads the row. Services register it and flush; whoever owns the transaction commits (the
+    request's `db` dependency, a job that opened its own session).
+    """
+    db.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+class AppSession(AsyncSession):
+    """Our AsyncSession: runs the callbacks `after_commit` registered, after each successful commit."""
+
+    async def commit(self) -> None:
+        await super().commit()
+        callbacks: list[AfterCommit] = self.info.pop(_AFTER_COMMIT, [])
+        failure: BaseException | None = None
+        for callback in callbacks:  # each one runs, even when an earlier one failed
+            try:
+                await callback()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    async def rollback(self) -> None:
+        self.info.pop(_AFTER_COMMIT, None)
+        await super().rollback()
+
+    async def close(self) -> None:
+        self.info.pop(_AFTER_COMMIT, None)
+        await super().close()
+
+
 async def _keep(_: asyncpg.Connection) -> None:
     """Release without asyncpg's RESET ALL round trip: raw reads only set transaction-local settings, and
     asyncpg still rolls back a connection released inside a transaction (a cancelled read)."""
@@ -47,7 +87,7 @@ async def _keep(_: asyncpg.Connection) -> None:
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: async_sessionmaker[AppSession]
     dsn: str = ""
     pool_size: int = 10
     pool_timeout: float = 30.0
@@ -91,7 +131,7 @@ def create_database(url: str, pool_size: int = 10, **engine_kw: Any) -> Database
     # throughput fell to a few hundred req/s. Requests past the pool wait for a connection instead.
     options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False, "pool_recycle": 1800}
     engine = create_async_engine(async_url(url), **{**options, **engine_kw})
-    maker = async_sessionmaker(engine, sync_session_class=TenantSession, expire_on_commit=False)
+    maker = async_sessionmaker(engine, class_=AppSession, sync_session_class=TenantSession, expire_on_commit=False)
     dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     return Database(engine=engine, sessionmaker=maker, dsn=dsn, pool_size=pool_size)
 
