@@ -53,6 +53,8 @@ def showcase(servers: Servers) -> dict[str, Any]:
         api.put("/api/v1/twin/persona", headers=headers, json={"card": card, "approve": True})
         r = api.post("/api/v1/chat", headers=headers, json={"message": "What is the best remedy for anger?"})
         conversation_id = str(r.json()["conversation_id"])
+        colleague = {"email": f"colleague-{creator.email}", "role": "editor"}
+        assert api.post("/api/v1/team/invitations", headers=headers, json=colleague).status_code == 201
     return {"creator": creator, "doc": doc_id, "program": program_id, "conversation": conversation_id}
 
 
@@ -107,6 +109,8 @@ SIGNED_IN = [
     ("settings", "/settings"),
 ]
 SIGNED_OUT = [
+    ("landing", "/"),
+    ("not-found", "/no-such-page"),
     ("login", "/login"),
     ("signup", "/signup"),
     ("accept-invitation", "/accept-invitation?token=not-a-real-token"),
@@ -121,3 +125,40 @@ def test_signed_in_page(signed_in: Page, showcase: dict[str, Any], name: str, pa
 @pytest.mark.parametrize(("name", "path"), SIGNED_OUT, ids=[n for n, _ in SIGNED_OUT])
 def test_signed_out_page(signed_out: Page, name: str, path: str) -> None:
     sweep(signed_out, path, name)
+
+
+def test_a_visitor_meets_the_product_and_a_wrong_address_leads_back(signed_out: Page) -> None:
+    page = signed_out
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("coaching twin")
+    page.get_by_role("main").get_by_role("link", name="Create your workspace").click()
+    expect(page).to_have_url(re.compile(r"/signup$"))
+    page.goto("/no-such-page")
+    expect(page.get_by_role("heading", name="This page does not exist")).to_be_visible()
+    page.get_by_role("link", name="Go to the start").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("coaching twin")
+
+
+def test_home_suggests_next_steps_once_set_up(signed_in: Page) -> None:
+    page = signed_in
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/")
+    expect(page.get_by_test_id("checklist-count")).to_have_text("4 of 4 done")
+    steps = page.get_by_test_id("next-steps")
+    expect(steps.get_by_role("link", name="Open programs")).to_be_visible()
+    expect(steps.get_by_role("link", name="Read conversations")).to_be_visible()
+
+
+def test_playground_comes_before_the_persona_card_on_a_phone(signed_in: Page) -> None:
+    page = signed_in
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/persona")
+    message = page.get_by_label("Message to your twin")
+    card = page.get_by_label("How your twin speaks (the persona card)")
+    expect(message).to_be_visible()
+    expect(card).to_be_visible()
+    above, below = message.bounding_box(), card.bounding_box()
+    assert above and below and above["y"] < below["y"], (above, below)
+    page.get_by_role("navigation", name="On this page").get_by_role("link", name="Playground").click()
+    expect(message).to_be_in_viewport()

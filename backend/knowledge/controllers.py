@@ -6,15 +6,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.knowledge import documents
 from backend.knowledge.lexical import refresh_stats
-from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
+from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, PassagesOut, SearchOut, SearchResult
 from backend.knowledge.search import Mode, search
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import InvalidInput
@@ -33,6 +35,17 @@ class UploadForm:
     file: UploadFile
     title: str | None = None
     tags: str | None = None
+    if_exists: str | None = None  # "keep_both": add it even if the same content or file name is already there
+
+
+class DuplicateBody(msgspec.Struct):
+    """409 on upload: the same content, or a different file of the same name, is already in the knowledge."""
+
+    error: str
+    detail: str
+    reason: str  # duplicate_content | same_name
+    existing_id: str
+    existing_title: str
 
 
 Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -68,10 +81,14 @@ class KnowledgeController(Controller):
         guards=[min_role(Role.editor)],
         status_code=202,
         request_max_body_size=UPLOAD_BODY_LIMIT,
+        responses={409: ResponseSpec(data_container=DuplicateBody, description="Already in the knowledge")},
     )
     async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
-        """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background."""
+        """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background. The same content, or a
+        different file of the same name, is refused with 409 unless `if_exists=keep_both`."""
         raw, filename, kind = await _read(data, platform)
+        if (data.if_exists or "").strip() != "keep_both":
+            await documents.check_duplicates(db, raw, filename)
         doc = await documents.create(
             db, principal.creator_id, raw, filename, kind, data.title, documents.clean_tags(data.tags)
         )
@@ -95,6 +112,18 @@ class KnowledgeController(Controller):
     @get("/documents/{document_id:uuid}")
     async def get_document(self, document_id: FromPath[uuid.UUID], db: Db) -> DocumentOut:
         return documents.to_out(await documents.get(db, document_id))
+
+    @get("/documents/{document_id:uuid}/passages")
+    async def document_passages(
+        self,
+        document_id: FromPath[uuid.UUID],
+        db: Db,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        around: FromQuery[uuid.UUID | None] = None,
+    ) -> PassagesOut:
+        """The document's passages in reading order; `around` (a cited passage's id) opens a window at it."""
+        return await documents.passages(db, document_id, offset=offset, limit=limit, around=around)
 
     @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
     async def edit_document(

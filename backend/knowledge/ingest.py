@@ -81,6 +81,7 @@ async def ingest_document(ctx: dict[str, Any], *, creator_id: str, document_id: 
         chunks = deduplicate(await asyncio.to_thread(platform.services.chunker.chunk, parsed))
         if not chunks:
             raise DocumentError("The document contains no readable text.")
+        await _set(platform, tenant, did, progress=0.1)  # read and split: the passages' indexing comes next
     except DocumentError as exc:
         await _fail(platform, tenant, did, exc.reason)
         return "failed"

@@ -48,3 +48,18 @@ class SearchOut(msgspec.Struct):
     query: str
     mode: str
     results: list[SearchResult]
+
+
+class PassageOut(msgspec.Struct):
+    id: uuid.UUID
+    ordinal: int
+    text: str
+    location: dict[str, Any]
+
+
+class PassagesOut(msgspec.Struct):
+    """A window of a document's passages in reading order (`offset` of `total`)."""
+
+    total: int
+    offset: int
+    passages: list[PassageOut]

@@ -86,6 +86,14 @@ class DocumentPatch(msgspec.Struct, kw_only=True, omit_defaults=True):
     tags: list[str] | None = None
 
 
+class DuplicateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    error: str
+    detail: str
+    reason: str
+    existing_id: str
+    existing_title: str
+
+
 class EdgeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     source: str
@@ -224,6 +232,19 @@ class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str
     position: Position | msgspec.UnsetType = msgspec.UNSET
     data: dict[str, Any] = {}
+
+
+class PassageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    ordinal: int
+    text: str
+    location: dict[str, Any]
+
+
+class PassagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    total: int
+    offset: int
+    passages: list[PassageOut]
 
 
 class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -412,6 +433,7 @@ class UploadForm(msgspec.Struct, kw_only=True, omit_defaults=True):
     file: bytes
     title: str | None = None
     tags: str | None = None
+    if_exists: str | None = None
 
 
 class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -116,3 +116,8 @@ def file_drop(label: str, *children: rx.Component, **props: Any) -> rx.Component
         for control in part.children[:1]:
             control.custom_attrs["aria-label"] = label
     return zone
+
+
+def when(iso: Any) -> rx.Component:
+    """A time as people say it, in the viewer's own time zone: `Today at 9:30 AM`, `Yesterday at 6:02 PM`."""
+    return rx.moment(iso, calendar=True, local=True)

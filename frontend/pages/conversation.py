@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components.chat import message_bubble, stored_message
+from frontend.components import when
+from frontend.components.chat import CONSISTENCY, message_bubble, stored_message
 from frontend.components.frame import layout
 from frontend.components.gates import back_link, detail_body
 from frontend.state import AuthState, Redirect, event
@@ -18,6 +19,7 @@ class ThreadState(AuthState):
     thread_error: str = ""
     thread_title: str = ""
     thread_meta: str = ""
+    thread_started: str = ""
     thread: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
 
     @event
@@ -30,7 +32,12 @@ class ThreadState(AuthState):
     async def _fetch_thread(self) -> None:
         conv = await self._call(api.twin.conversation, self._route_param("conv_id"))
         self.thread_title = conv.title or "Conversation"
-        self.thread_meta = f"{conv.kind} · started {conv.created_at.isoformat()[:16]}"
+        who = "Playground (your team)"
+        if conv.member_id is not None:
+            names = {str(m.id): m.display_name or m.external_id for m in await self._call(api.members.members)}
+            who = names.get(str(conv.member_id), "A member")
+        self.thread_meta = who
+        self.thread_started = conv.created_at.isoformat()
         self.thread = [stored_message(m) for m in conv.messages or []]
 
     def _not_found(self, exc: api.ApiError) -> None:
@@ -48,7 +55,9 @@ def thread_page() -> rx.Component:
             "message-square-x",
             "Conversation not found",
             rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
-            rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
+            rx.text(ThreadState.thread_meta, " · started ", when(ThreadState.thread_started), size="2",
+                    color=rx.color("gray", 11)),
+            rx.text(CONSISTENCY, size="1", color=rx.color("gray", 11)),
             rx.vstack(rx.foreach(ThreadState.thread, message_bubble), spacing="2", width="100%", align="stretch"),
         ),
         title="Conversation",

@@ -9,6 +9,7 @@ import reflex as rx
 from frontend import api
 from frontend.components import card, error_callout, link_button, loading, section_title
 from frontend.components.frame import layout
+from frontend.pages.landing import landing_page
 from frontend.state import AuthState, PageState, Redirect, event
 
 
@@ -19,6 +20,7 @@ class HomeState(PageState, AuthState):
     playground_used: bool = False
     colleague_invited: bool = False
     team_size: int = 1
+    visitor: bool = False  # nobody is signed in: `/` is the public landing page
 
     @rx.var
     def steps_done(self) -> int:
@@ -41,8 +43,12 @@ class HomeState(PageState, AuthState):
 
     @event
     async def load(self) -> Redirect:
+        """Signed in: the checklist. Signed out (or the session is gone): the landing page, no redirect."""
         self.error = ""
-        redirect = await self._load_page(self._fetch)
+        self.visitor = not await self._ensure_session()
+        if self.visitor:
+            return None
+        redirect = await self._attempt(self._fetch)
         self.loaded = redirect is None
         return redirect
 
@@ -83,7 +89,47 @@ def step(
     )
 
 
+NEXT_STEPS = [
+    ("route", "Build a program", "Turn a method into a journey: daily messages, check-ins and milestones.", "/programs",
+     "Open programs"),
+    ("messages-square", "Look at the conversations", "What members ask, how the twin answers, and which replies sound "
+     "least like you.", "/conversations", "Read conversations"),
+    ("sparkles", "Keep your twin sharp", "Ask it hard questions in the playground; refine the persona when a reply "
+     "sounds off.", "/persona", "Open the playground"),
+]  # fmt: skip
+"""What Home suggests once the checklist is done (pages that add a next step append theirs here)."""
+
+
+def next_step(icon: str, title: str, text: str, href: str, cta: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.icon(icon, size=20, color=rx.color("accent", 11), aria_hidden="true"),
+            rx.heading(title, size="3", as_="h3"),
+            rx.text(text, size="2", color=rx.color("gray", 11)),
+            link_button(cta, href, size="2", variant="soft"),
+            spacing="2",
+            align="start",
+            height="100%",
+        ),
+        size="2",
+    )
+
+
+def next_steps() -> rx.Component:
+    return card(
+        section_title("What next", "compass"),
+        rx.text("Your twin is set up. From here:", size="2", color=rx.color("gray", 11)),
+        rx.grid(*[next_step(*s) for s in NEXT_STEPS], columns=rx.breakpoints(initial="1", md="3"), spacing="3",
+                width="100%"),
+        data_testid="next-steps",
+    )  # fmt: skip
+
+
 def home_page() -> rx.Component:
+    return rx.cond(HomeState.visitor, landing_page(), signed_in_home())
+
+
+def signed_in_home() -> rx.Component:
     return layout(
         error_callout(HomeState.error),
         rx.cond(
@@ -143,6 +189,7 @@ def home_page() -> rx.Component:
             ),
             loading(),
         ),
+        rx.cond(HomeState.loaded & (HomeState.steps_done == 4), next_steps()),
         rx.grid(
             card(
                 rx.text("Documents", color_scheme="gray", size="2"),

@@ -9,6 +9,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.components import card, file_drop, labeled, section_title, status_badge
+from frontend.pages.knowledge import held
 from frontend.pages.knowledge.state import PENDING, KnowledgeState
 from frontend.state import Redirect, event
 
@@ -70,7 +71,16 @@ class UploadState(KnowledgeState):
 
         async def send_one(row: dict[str, Any], content: bytes) -> Redirect:
             def failed(exc: api.ApiError) -> None:
-                row.update(status="failed", error=exc.detail)
+                if exc.status == 409 and exc.extra.get("existing_id"):
+                    row.update(
+                        status="asks",
+                        error=exc.detail,
+                        existing_id=str(exc.extra["existing_id"]),
+                        existing_title=str(exc.extra.get("existing_title") or ""),
+                        held=held.hold(content),
+                    )
+                else:
+                    row.update(status="failed", error=exc.detail)
 
             async def work() -> Redirect:
                 accepted = await self._call(api.knowledge.upload_document, row["name"], content, "", self.upload_tags)
@@ -92,9 +102,68 @@ class UploadState(KnowledgeState):
         if self._pending():
             yield KnowledgeState.poll
 
+    def _asking(self, name: str) -> dict[str, Any] | None:
+        return next((u for u in self.uploads if u["name"] == name and u["status"] == "asks"), None)
+
+    @event
+    async def resolve(self, name: str, choice: str) -> Any:
+        """The person's answer about a file already in the knowledge: `replace` the earlier document with it,
+        `keep_both`, or `skip` it."""
+        row = self._asking(name)
+        if row is None:
+            return
+        content = held.take(row["held"]) if choice != "skip" else None
+        if choice == "skip" or content is None:
+            held.drop(row["held"])
+            self.uploads = [u for u in self.uploads if u is not row]
+            return
+        row = {**row, "status": "uploading", "error": ""}
+        self.uploads = [row if u["name"] == name and u["status"] == "asks" else u for u in self.uploads]
+        yield
+
+        def failed(exc: api.ApiError) -> None:
+            row.update(status="failed", error=exc.detail)
+
+        async def work() -> Redirect:
+            if choice == "replace":
+                accepted = await self._call(api.knowledge.replace_document, row["existing_id"], name, content)
+            else:
+                accepted = await self._call(api.knowledge.upload_document, name, content, "", self.upload_tags,
+                                            keep_both=True)  # fmt: skip
+            row.update(id=str(accepted.id), status=accepted.status)
+            await self._fetch()
+            return None
+
+        redirect = await self._attempt(work, failed)
+        self.uploads = [row if u["name"] == name and u["status"] == "uploading" else u for u in self.uploads]
+        if redirect is not None:
+            yield redirect
+        elif self._pending():
+            yield KnowledgeState.poll
+
     @event
     def clear_uploads(self) -> None:
         self.uploads = [u for u in self.upload_rows if u["status"] in PENDING or u["status"] == "uploading"]
+
+
+def duplicate_choice(u: ObjectVar[dict[str, Any]]) -> rx.Component:
+    """A file already in the knowledge: say so, and offer the ways on."""
+    name = u["name"].to(str)
+    return rx.vstack(
+        rx.text(u["error"], size="2"),
+        rx.flex(
+            rx.button("Replace “", u["existing_title"], "” with this file", size="1",
+                      on_click=UploadState.resolve(name, "replace"), data_testid="upload-replace"),
+            rx.button("Keep both", size="1", variant="soft", on_click=UploadState.resolve(name, "keep_both"),
+                      data_testid="upload-keep-both"),
+            rx.button("Skip this file", size="1", variant="soft", color_scheme="gray",
+                      on_click=UploadState.resolve(name, "skip")),
+            spacing="2",
+            wrap="wrap",
+        ),
+        spacing="1",
+        width="100%",
+    )  # fmt: skip
 
 
 def upload_row(u: ObjectVar[dict[str, Any]]) -> rx.Component:
@@ -103,18 +172,26 @@ def upload_row(u: ObjectVar[dict[str, Any]]) -> rx.Component:
         rx.hstack(
             rx.icon("file-text", size=14),
             rx.text(u["name"], size="2", weight="medium", flex="1", trim="both"),
-            status_badge(u["status"]),
+            rx.cond(
+                u["status"] == "asks",
+                rx.badge("already there", color_scheme="amber", variant="soft"),
+                status_badge(u["status"]),
+            ),
             align="center",
             width="100%",
         ),
         rx.cond(
-            u["status"] == "failed",
-            rx.text(u["error"], color_scheme="red", size="1"),
-            rx.progress(
-                value=rx.cond(u["status"] == "ready", 100, value),
-                width="100%",
-                size="1",
-                aria_label="Progress of " + u["name"].to(str),
+            u["status"] == "asks",
+            duplicate_choice(u),
+            rx.cond(
+                u["status"] == "failed",
+                rx.text(u["error"], color=rx.color("red", 11), size="2"),
+                rx.progress(
+                    value=rx.cond(u["status"] == "ready", 100, value),
+                    width="100%",
+                    size="1",
+                    aria_label="Progress of " + u["name"].to(str),
+                ),
             ),
         ),
         width="100%",
