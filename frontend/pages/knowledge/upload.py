@@ -53,7 +53,7 @@ class UploadState(KnowledgeState):
     @event
     def rejected(self, names: list[str]) -> None:
         """Files the drop zone refused by their type: named, never dropped silently."""
-        refused = [{"name": n, "id": "", "status": "failed", "progress": 0,
+        refused = [{"name": n.removeprefix("./"), "id": "", "status": "failed", "progress": 0,
                     "error": "Not added: CoachTwin reads PDF, Word (.docx), text, Markdown and HTML files."}
                    for n in names]  # fmt: skip
         self.uploads = refused + self.uploads
@@ -66,7 +66,7 @@ class UploadState(KnowledgeState):
         self.uploading = False
         rows = [{"name": f.name or "document", "id": "", "status": "uploading", "progress": 0, "error": ""}
                 for f in files]  # fmt: skip
-        self.uploads = rows + [u for u in self.upload_rows if u["status"] in PENDING]
+        self.uploads = rows + [u for u in self.upload_rows if u["status"] != "ready"]
         yield
 
         async def send_one(row: dict[str, Any], content: bytes) -> Redirect:
@@ -98,9 +98,6 @@ class UploadState(KnowledgeState):
             yield
         if (redirect := await self._attempt(self._fetch)) is not None:
             yield redirect
-            return
-        if self._pending():
-            yield KnowledgeState.poll
 
     def _asking(self, name: str) -> dict[str, Any] | None:
         return next((u for u in self.uploads if u["name"] == name and u["status"] == "asks"), None)
@@ -138,8 +135,6 @@ class UploadState(KnowledgeState):
         self.uploads = [row if u["name"] == name and u["status"] == "uploading" else u for u in self.uploads]
         if redirect is not None:
             yield redirect
-        elif self._pending():
-            yield KnowledgeState.poll
 
     @event
     def clear_uploads(self) -> None:
