@@ -62,9 +62,9 @@ def documents_card() -> rx.Component:
             wrap="wrap",
         ),
         rx.flex(
-            rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Filter by title",
+            rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Filter by title or file name",
                      value=KnowledgeState.filter_text, on_change=KnowledgeState.set_filter_text, flex="1",
-                     min_width="200px", aria_label="Filter documents by title", data_testid="doc-filter"),
+                     min_width="200px", aria_label="Filter documents by title or file name", data_testid="doc-filter"),
             rx.cond(
                 KnowledgeState.all_tags.length() > 0,
                 rx.select.root(

@@ -18,6 +18,7 @@ def doc_row(d: DocumentOut) -> dict[str, Any]:
     return {
         "id": str(d.id),
         "title": d.title or "Untitled",
+        "filename": d.filename,
         "status": d.status,
         "progress": 100 if d.status == "ready" else format.percent(d.progress),
         "chunks": d.chunk_count,
@@ -42,7 +43,8 @@ class KnowledgeState(PageState, AuthState):
         return [
             d
             for d in self.docs
-            if (not needle or needle in d["title"].lower()) and (not self.tag_filter or self.tag_filter in d["tags"])
+            if (not needle or needle in d["title"].lower() or needle in d["filename"].lower())
+            and (not self.tag_filter or self.tag_filter in d["tags"])
         ]
 
     @rx.var
