@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from backend.health import service
 from backend.lib.deps import Plat
@@ -24,7 +25,13 @@ class HealthController(Controller):
     async def live(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", opt=PUBLIC)
+    @get(
+        "/ready",
+        opt=PUBLIC,
+        responses={
+            503: ResponseSpec(data_container=dict[str, Any], description="Not ready: `checks` says what failed")
+        },
+    )
     async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
         """Each part up or not (503 when a required one is down); the language model is optional."""
         results = await service.probe(platform)

@@ -6,20 +6,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.knowledge import documents
 from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, PassagesOut, SearchOut, SearchResult
 from backend.knowledge.search import Mode, search
+from backend.lib.bounds import OffsetParam
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import InvalidInput
+from backend.lib.openapi import errors
 from backend.lib.platform import Platform
 from backend.lib.principal import min_role
 from common.enums import Role
@@ -36,16 +36,6 @@ class UploadForm:
     title: str | None = None
     tags: str | None = None
     if_exists: str | None = None  # "keep_both": add it even if the same content or file name is already there
-
-
-class DuplicateBody(msgspec.Struct):
-    """409 on upload: the same content, or a different file of the same name, is already in the knowledge."""
-
-    error: str
-    detail: str
-    reason: str  # duplicate_content | same_name
-    existing_id: str
-    existing_title: str
 
 
 Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -81,7 +71,12 @@ class KnowledgeController(Controller):
         guards=[min_role(Role.editor)],
         status_code=202,
         request_max_body_size=UPLOAD_BODY_LIMIT,
-        responses={409: ResponseSpec(data_container=DuplicateBody, description="Already in the knowledge")},
+        responses=errors(
+            409,
+            415,
+            s409="The same content, or a different file of the same name, is already in the "
+            "knowledge: `reason` (duplicate_content | same_name), `existing_id`, `existing_title`",
+        ),
     )
     async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
         """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background. The same content, or a
@@ -105,7 +100,7 @@ class KnowledgeController(Controller):
         tag: FromQuery[str | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: OffsetParam = 0,
     ) -> list[DocumentOut]:
         return [documents.to_out(d) for d in await documents.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
 
@@ -118,7 +113,7 @@ class KnowledgeController(Controller):
         self,
         document_id: FromPath[uuid.UUID],
         db: Db,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: OffsetParam = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
         around: FromQuery[uuid.UUID | None] = None,
     ) -> PassagesOut:
@@ -138,6 +133,7 @@ class KnowledgeController(Controller):
         guards=[min_role(Role.editor)],
         status_code=202,
         request_max_body_size=UPLOAD_BODY_LIMIT,
+        responses=errors(409, 415),
     )
     async def replace_document(
         self, document_id: FromPath[uuid.UUID], data: Multipart, platform: Plat, db: Db
