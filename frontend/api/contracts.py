@@ -86,14 +86,6 @@ class DocumentPatch(msgspec.Struct, kw_only=True, omit_defaults=True):
     tags: list[str] | None = None
 
 
-class DuplicateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
-    error: str
-    detail: str
-    reason: str
-    existing_id: str
-    existing_title: str
-
-
 class EdgeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     source: str
