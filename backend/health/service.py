@@ -21,11 +21,14 @@ async def _probe(name: str, check: Any) -> tuple[str, dict[str, Any]]:
 
 
 async def probe(platform: Platform) -> dict[str, dict[str, Any]]:
-    """Every part's check with its details. A part whose health says `ok: false` (the language model when it
-    cannot be reached) is reported as not ok."""
+    """Every part's check with its details. A part that reports `reachable: false` (the language model when
+    Ollama cannot be reached) is reported as not ok."""
     checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
     checks += [_probe(name, svc.health()) for name, svc in platform.service_items() if isinstance(svc, Probed)]
     results = dict(await asyncio.gather(*checks))
+    for check in results.values():  # a part that answers but says it cannot do its work (the LLM) is not up
+        if check.get("ok") and check.get("reachable") is False:
+            check["ok"] = False
     db = results["database"]
     if db.get("ok") and (db.get("superuser") or db.get("bypassrls")):
         db.update(ok=False, error="the app role bypasses row-level security")

@@ -140,8 +140,7 @@ class LLM:
 
     async def health(self) -> dict[str, Any]:
         s = await self.status()
-        # `ok` false when unreachable: the probe then reports the model as down (the twin answers extractively)
-        return {"ok": s.reachable, "mode": s.mode, "model": s.model, "reachable": s.reachable, "detail": s.detail}
+        return {"mode": s.mode, "model": s.model, "reachable": s.reachable, "detail": s.detail}
 
     async def aclose(self) -> None:
         await self._client.close()
