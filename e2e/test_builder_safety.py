@@ -97,9 +97,11 @@ def test_problems_follow_edits_and_leaving_unsaved_asks(page: Page, api: httpx.C
         dialog.dismiss()
 
     page.once("dialog", stay)
-    page.get_by_role("link", name="All programs").click()
-    expect(page).to_have_url(re.compile(r"/programs/[0-9a-f-]{36}$"))
+    with page.expect_event("dialog"):
+        page.get_by_role("link", name="All programs").click()
     assert messages and "unsaved changes" in messages[0]
+    expect(page).to_have_url(re.compile(r"/programs/[0-9a-f-]{36}$"))
+    expect(page.get_by_test_id("canvas-node")).to_have_count(2)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("link", name="All programs").click()
     expect(page).to_have_url(re.compile(r"/programs/?$"))
