@@ -12,7 +12,19 @@ from typing import Any, Literal
 
 import msgspec
 
-from common.enums import Role
+from common.enums import (
+    ConversationKind,
+    DocumentStatus,
+    EnrollmentStatus,
+    MessageRole,
+    PersonaSource,
+    PersonaStatus,
+    ReplyMode,
+    Role,
+    SimulationStatus,
+    StepOutcome,
+    WaitingFor,
+)
 
 
 class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -23,7 +35,7 @@ class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    status: str
+    status: DocumentStatus
 
 
 class ChatIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -36,7 +48,7 @@ class ChatOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversation_id: str
     message_id: str
     reply: str
-    mode: str
+    mode: ReplyMode
     grounded: bool
     citations: list[Citation]
     consistency: float | None
@@ -54,7 +66,7 @@ class Citation(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    kind: str
+    kind: ConversationKind
     title: str
     member_id: uuid.UUID | None
     flagged: bool
@@ -70,7 +82,7 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     title: str
     filename: str
     kind: str
-    status: str
+    status: DocumentStatus
     progress: float
     chunk_count: int
     error: str | None
@@ -104,9 +116,9 @@ class EnrollmentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     program_id: uuid.UUID
     version: int | None
     member_id: uuid.UUID
-    status: str
+    status: EnrollmentStatus
     current_node: str | None
-    waiting: str | None
+    waiting: WaitingFor | None
     next_due_at: str | None
     steps: int
     path: list[str]
@@ -128,7 +140,7 @@ class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class EventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    outcome: str
+    outcome: StepOutcome
     detail: str
     messages: list[str]
     enrollment: EnrollmentOut
@@ -214,9 +226,9 @@ class MemberToken(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class MessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    role: str
+    role: MessageRole
     content: str
-    mode: str | None
+    mode: ReplyMode | None
     grounded: bool | None
     citations: list[dict[str, Any]]
     consistency: float | None
@@ -253,8 +265,8 @@ class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class PersonaOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     version: int
-    status: str
-    source: str
+    status: PersonaStatus
+    source: PersonaSource
     name: str
     card: str
     principles: list[str]
@@ -273,8 +285,8 @@ class PersonaState(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class PersonaVersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     version: int
-    status: str
-    source: str
+    status: PersonaStatus
+    source: PersonaSource
     created_at: datetime
 
 
@@ -306,7 +318,7 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
     enrollment_id: str | None
     current_node: str | None
-    status: str | None
+    status: EnrollmentStatus | None
     messages: list[str]
 
 
@@ -385,7 +397,7 @@ class SimulateIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class SimulateOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    status: str
+    status: SimulationStatus
     detail: str
     path: list[str]
     transcript: list[TranscriptLine]
@@ -455,7 +467,7 @@ class WeakReply(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversation_id: uuid.UUID
     content: str
     consistency: float
-    mode: str | None
+    mode: ReplyMode | None
     created_at: datetime
 
 

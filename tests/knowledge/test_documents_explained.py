@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.knowledge.documents import readable_title
+from backend.knowledge.service import readable_title
 from tests.knowledge.helpers import upload, wait_done
 
 pytestmark = pytest.mark.slow  # loads the embedding model
