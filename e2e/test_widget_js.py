@@ -132,15 +132,19 @@ def test_checkin_answers_come_from_the_message_and_close_when_answered(blank: Pa
         """async () => {
             const { Timeline, checkinOf } = await import('/static/timeline.js');
             const t = new Timeline();
-            t.upsert({ id: 'p1', role: 'assistant', mode: 'program', content: 'How was today? (1-5)',
-                       checkin: { kind: 'scale', min: 1, max: 5 } });
+            t.upsert({ id: 'p1', role: 'program', text: 'How was today? (1-5)',
+                       check_in: { node_id: 'mood', kind: 'scale', min: 1, max: 5, options: ['1', '2', '3', '4', '5'] } });
             const open = t.openCheckin()?.id;
             t.upsert({ id: 'u1', role: 'user', content: '4' });
-            return { open, after: t.openCheckin(), yesNo: checkinOf({ checkin: { kind: 'yes_no' } }),
-                     silly: checkinOf({ checkin: { kind: 'scale', min: 1, max: 1000 } }) };
+            return { open, after: t.openCheckin(), yesNo: checkinOf({ check_in: { kind: 'yes_no' } }),
+                     scale: checkinOf({ check_in: { kind: 'scale', min: 0, max: 3 } }),
+                     free: checkinOf({ check_in: { kind: 'text', options: [] } }),
+                     silly: checkinOf({ check_in: { kind: 'scale', min: 1, max: 1000 } }) };
         }"""
     )
     assert r["open"] == "p1"
     assert r["after"] is None
-    assert r["yesNo"] == {"kind": "yes_no"}
+    assert r["yesNo"]["options"] == ["Yes", "No"]
+    assert r["scale"]["options"] == ["0", "1", "2", "3"]
+    assert r["free"] is None
     assert r["silly"] is None

@@ -60,8 +60,21 @@ def _asset(name: str, body: bytes) -> Asset:
     return Asset(name, body, packed, f'"{digest}"', TYPES.get(Path(name).suffix, "application/octet-stream"))
 
 
-@cache
-def bundle() -> Bundle:
+_loaded: tuple[tuple[tuple[str, int], ...], Bundle] | None = None
+
+
+def bundle(watch: bool = False) -> Bundle:
+    """The files as served. Read once; with `watch` (dev and test), read again when one of them changed."""
+    global _loaded
+    if _loaded is not None and not watch:
+        return _loaded[1]
+    signature = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(STATIC.iterdir()) if p.is_file())
+    if _loaded is None or _loaded[0] != signature:
+        _loaded = (signature, _read())
+    return _loaded[1]
+
+
+def _read() -> Bundle:
     raw = {p.name: p.read_bytes() for p in sorted(STATIC.iterdir()) if p.is_file()}
     version = hashlib.sha256(b"".join(name.encode() + body for name, body in raw.items())).hexdigest()[:12]
     files = {

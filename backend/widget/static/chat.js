@@ -50,7 +50,8 @@ const hooks = { session: [], message: [] }; // the companion page listens (compa
 
 const view = new MessageView({
   config,
-  rate: (m, rating, comment) => memberPost("/api/v1/me/feedback", { message_id: m.id, rating, ...(comment ? { comment } : {}) }),
+  rate: async (m, rating, comment) =>
+    Boolean(await memberPost("/api/v1/me/feedback", { message_id: m.id, rating, ...(comment ? { comment } : {}) })),
   answer: (value) => submit(value),
 });
 
@@ -59,6 +60,7 @@ const link = new ChatLink({
   lastId: () => timeline.lastServerId(),
   onFrame: frame,
   onMissed: missed,
+  onReady: dropOrphans,
   onStatus: status,
   renew: () => sessions.renew().catch(sessionFailed),
 });
@@ -120,12 +122,15 @@ function status(state) {
     banner.hidden = true;
     return;
   }
-  const text = state === "offline" ? "You're offline. Messages will be sent when you're back." : "Reconnecting…";
+  const text = {
+    offline: "You're offline. Messages will be sent when you're back.",
+    refused: "This website is not allowed to open this chat.",
+  }[state] || "Reconnecting…";
   // A quick reconnect should not flash a banner.
   bannerTimer = setTimeout(() => {
     banner.textContent = text;
     banner.hidden = false;
-  }, state === "offline" ? 0 : 2000);
+  }, state === "connecting" ? 2000 : 0);
 }
 
 function note(text) {
@@ -146,11 +151,11 @@ function setUnread(n) {
   else document.title = n ? `(${n}) ${config.name}` : config.name;
 }
 
-function receive(raw) {
+function receive(raw, streamed = false) {
   const { item, isNew } = timeline.upsert(raw);
-  if (item.role === "twin" && item.streaming && item.id) item.streaming = false;
   draw(item);
-  if (!isNew || item.role === "member" || item.role === "system") return;
+  // A streamed reply is drawn from its first token but arrives, for everything below, when it is complete.
+  if (!(isNew || streamed) || item.role === "member" || item.role === "system") return;
   if (visibleToMember()) markSeen();
   else setUnread(unread + 1);
   announce(`${view.speaker(item)}: ${plainText(item.text)}`);
@@ -158,9 +163,11 @@ function receive(raw) {
   hooks.message.forEach((fn) => fn(item));
 }
 
-/** Messages fetched from the server: the whole history on first connect, or what a drop made us miss. */
-function missed(messages) {
-  if (timeline.lastServerId() !== null) {
+/** Messages fetched from the server: the latest page on first connect, or what a drop made us miss. */
+function missed(messages, { initial, hasMore }) {
+  const last = messages[messages.length - 1];
+  if (last && last.conversation_id) link.conversationId = last.conversation_id;
+  if (!initial || timeline.lastServerId() !== null) {
     messages.forEach(receive);
     return;
   }
@@ -173,11 +180,54 @@ function missed(messages) {
     if (t.client_id) timeline.byClient.set(t.client_id, t);
   }
   redrawAll();
+  $("earlier").hidden = !hasMore;
   const seen = readSeen();
   const at = seen ? timeline.items.findIndex((m) => m.id === seen) : -1;
   const fresh = at < 0 ? 0 : timeline.items.slice(at + 1).filter((m) => m.id && m.role !== "member").length;
   if (visibleToMember()) markSeen();
   else if (fresh) setUnread(fresh);
+}
+
+/** Older messages, a page at a time, above the ones shown (the scroll position stays where it was). */
+async function loadEarlier() {
+  const first = timeline.items.find((m) => m.id);
+  if (!first || !link.token) return;
+  const url = new URL("/api/v1/me/messages", API);
+  url.searchParams.set("before", first.id);
+  let body;
+  try {
+    const r = await fetch(url, { headers: { authorization: `Bearer ${link.token}` }, cache: "no-store" });
+    if (!r.ok) return;
+    body = await r.json();
+  } catch {
+    return;
+  }
+  const box = $("scroller");
+  const fromBottom = box.scrollHeight - box.scrollTop;
+  const older = [];
+  for (const raw of body.messages || []) {
+    const { item, isNew } = timeline.upsert(raw);
+    if (isNew) {
+      timeline.items.pop(); // upsert appended it: it belongs above
+      older.push(item);
+    }
+  }
+  timeline.items.unshift(...older);
+  log.prepend(...older.map((m) => view.render(m)));
+  box.scrollTop = box.scrollHeight - fromBottom;
+  $("earlier").hidden = !body.has_more;
+  announce(`${older.length} earlier messages shown.`);
+}
+
+/** A reply that was streaming when the socket dropped: the resent message brings it back whole. */
+function dropOrphans() {
+  const orphans = timeline.items.filter((m) => m.streaming && !m.id);
+  if (!orphans.length) return;
+  timeline.items = timeline.items.filter((m) => !orphans.includes(m));
+  for (const m of orphans) {
+    timeline.byClient.delete(m.client_id);
+    m.el?.remove();
+  }
 }
 
 const seenSlot = () => `coachtwin:seen:${config.key}:${memberId || "anon"}`;
@@ -230,6 +280,7 @@ function frame(f) {
       if (mine) timeline.upsert({ id: f.user_message_id, role: "user", client_id: cid, content: mine.text });
       if (mine) view.fill(mine);
       const reply = timeline.byClient.get(`re:${cid}`);
+      const streamed = Boolean(reply && reply.streaming && !reply.id);
       if (reply) reply.streaming = false;
       receive({
         id: f.message_id,
@@ -240,11 +291,22 @@ function frame(f) {
         mode: f.mode,
         grounded: f.grounded,
         created_at: new Date().toISOString(),
-      });
+      }, streamed);
       // A check-in answer moved the program on: its next messages are stored; fetch them with their ids.
       if (f.program && f.program.messages && f.program.messages.length) link.catchUp();
       break;
     }
+    case "held":
+      // A person holds the conversation: no twin reply; their answer arrives as a message.
+      typing(false);
+      if (mine) {
+        timeline.upsert({ id: f.user_message_id, role: "user", client_id: cid, content: mine.text });
+        view.fill(mine);
+      }
+      break;
+    case "takeover":
+      note(f.active ? `${f.by || "A person"} has joined the conversation.` : "You are talking with the AI twin again.");
+      break;
     case "message":
       typing(false);
       receive(f);
@@ -283,7 +345,7 @@ const SESSION_WORDS = {
   forbidden: "This chat is not available here.",
   identity_required: "Please sign in on this website to chat.",
   not_authenticated: "We could not confirm who you are. Please sign in again.",
-  invalid_identity: "We could not confirm who you are. Please sign in again.",
+  identity_invalid: "We could not confirm who you are. Please sign in again.",
   rate_limited: "Too many attempts. Please wait a moment.",
   offline: "You're offline.",
 };
@@ -322,7 +384,16 @@ async function session() {
   }
 }
 
+/** The visitor's first own act (a message, a button): from now on the loader may remember them. */
+let interacted = false;
+function interact() {
+  if (interacted) return;
+  interacted = true;
+  post({ type: "consent" });
+}
+
 async function send(item) {
+  interact();
   try {
     await session();
   } catch (err) {
@@ -346,6 +417,7 @@ function submit(text) {
 }
 
 async function memberPost(path, body) {
+  interact();
   let token;
   try {
     token = await session();
@@ -359,7 +431,7 @@ async function memberPost(path, body) {
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
     });
-    return r.ok;
+    return r.ok ? await r.json().catch(() => ({})) : false;
   } catch {
     return false;
   }
@@ -396,15 +468,18 @@ $("starters").hidden = !(config.starter_prompts || []).length;
 
 $("handoff").addEventListener("click", async () => {
   if (handoffAsked) return;
-  const ok = await memberPost("/api/v1/me/handoff", {});
-  if (ok) {
+  const answer = await memberPost("/api/v1/me/handoff", {});
+  if (answer) {
     handoffAsked = true;
     $("handoff").setAttribute("aria-disabled", "true");
-    note("We've asked for a person to join. They will answer here.");
+    if (answer.message) receive(answer.message);
+    else note("We've asked for a person to join. They will answer here.");
   } else {
     note("We could not reach a person right now. Please try again later.");
   }
 });
+
+$("earlier").addEventListener("click", loadEarlier);
 
 if (FRAME) {
   $("close").addEventListener("click", () => post({ type: "close" }));

@@ -4,10 +4,13 @@
 
 import { el } from "./view.js";
 
-const VIEW_PATH = "/api/v1/me/overview";
+const VIEW_PATH = "/api/v1/me";
 
 export function start(ctx) {
   const { config, sessions } = ctx;
+  // On a phone the progress folds into one line above the chat; on a wide screen it stays open beside it.
+  const box = document.getElementById("progress-box");
+  if (box && matchMedia("(max-width: 859px)").matches) box.open = false;
   const panel = document.getElementById("progress");
   const tools = document.getElementById("page-tools");
   let installPrompt = null;
@@ -91,47 +94,64 @@ export function start(ctx) {
   });
 
   ctx.onSession(consented);
-  ctx.onMessage((m) => {
-    if (m.role === "program") refresh();
+  // Any new message may move the program on (an answer, a goal reached, a day's streak): read the view again.
+  let soon = null;
+  ctx.onMessage(() => {
+    clearTimeout(soon);
+    soon = setTimeout(refresh, 300);
   });
   drawTools();
 }
 
 function drawProgress(panel, data) {
-  const programs = Array.isArray(data.programs) ? data.programs : [];
   const body = document.getElementById("progress-body");
   const parts = [];
-  if (!programs.length) {
-    parts.push(el("p", { class: "empty", text: "No program yet. When your coach starts one with you, your steps show here." }));
-  }
-  for (const p of programs) {
-    const stats = el(
-      "dl",
-      { class: "stats" },
-      stat("Current step", p.step || p.current_step || "—"),
-      stat("Streak", p.streak === undefined || p.streak === null ? "—" : `${p.streak} in a row`),
-      stat("Status", p.status || "active"),
-    );
-    const goals = Array.isArray(p.goals) ? p.goals : [];
+  const p = data.program;
+  const streak = data.streak || { current: 0, best: 0 };
+  const days = (n) => `${n} day${n === 1 ? "" : "s"}`;
+  const stats = el(
+    "dl",
+    { class: "stats" },
+    stat("Streak", days(streak.current || 0)),
+    stat("Best streak", days(streak.best || 0)),
+  );
+  if (p) {
+    const step = p.step ? p.step.label || p.step.type : p.status === "completed" ? "Finished" : "—";
     parts.push(
       el(
         "section",
-        { class: "program", "aria-label": p.name || "Program" },
-        el("h3", { text: p.name || "Your program" }),
-        stats,
-        goals.length
-          ? el(
-              "ul",
-              { class: "goals", "aria-label": "Goals" },
-              ...goals.map((g) =>
-                el("li", { class: g.achieved ? "done" : "" }, `${g.achieved ? "✓ " : ""}${g.name}`, g.achieved ? el("span", { class: "sr-only", text: " (reached)" }) : null),
-              ),
-            )
-          : null,
+        { class: "program", "aria-labelledby": "program-name" },
+        el("h3", { id: "program-name", text: p.name || "Your program" }),
+        el("dl", { class: "stats" }, stat("Current step", step), stat("Steps taken", String(p.steps_taken ?? 0))),
+        p.check_in ? el("p", { class: "hint", text: "A check-in is waiting for your answer in the chat." }) : null,
       ),
     );
+  } else {
+    parts.push(el("p", { text: "No program yet. When your coach starts one with you, your steps show here." }));
   }
+  parts.push(stats);
+  const goals = Array.isArray(data.goals) ? data.goals : [];
+  parts.push(
+    el("h3", { text: "Goals" }),
+    goals.length
+      ? el(
+          "ul",
+          { class: "goals" },
+          ...goals.map((g) =>
+            el(
+              "li",
+              { class: g.done ? "done" : "" },
+              `${g.done ? "✓ " : ""}${g.name}`,
+              el("span", { class: "sr-only", text: g.done ? " (reached)" : " (not reached yet)" }),
+            ),
+          ),
+        )
+      : el("p", { text: "Tell the twin what you want to achieve; your goals show here." }),
+  );
   body.replaceChildren(...parts);
+  const line = [`Streak ${days(streak.current || 0)}`];
+  if (p && p.step) line.unshift(p.step.label || p.step.type);
+  document.getElementById("progress-summary").textContent = line.join(" · ");
   panel.hidden = false;
 }
 

@@ -20,8 +20,10 @@ export class ChatLink {
    * @param {string} o.api        the API's origin, e.g. "https://api.example.com"
    * @param {() => string|null} o.lastId   the newest server message id the page holds
    * @param {(frame: object) => void} o.onFrame    socket frames (ack, typing, token, reply, message, error)
-   * @param {(messages: object[]) => void} o.onMissed   messages fetched by a catch-up, in order
-   * @param {(status: string) => void} o.onStatus  "connecting" | "online" | "offline"
+   * @param {(messages: object[], page: {initial: boolean, hasMore: boolean}) => void} o.onMissed
+   *        messages fetched by a catch-up, in order (`initial`: the latest page, when we held none)
+   * @param {() => void} [o.onReady]   the socket is (again) ready, before the catch-up
+   * @param {(status: string) => void} o.onStatus  "connecting" | "online" | "offline" | "refused"
    * @param {() => Promise<string|null>} o.renew  a new token when the server refused ours (null: give up)
    */
   constructor(o) {
@@ -108,27 +110,35 @@ export class ChatLink {
       do {
         this.again = false;
         const after = this.lastId();
-        const url = new URL("/api/v1/me/messages", this.api);
-        if (after) url.searchParams.set("after", after);
-        try {
-          const r = await fetch(url, { headers: { authorization: `Bearer ${this.token}` }, cache: "no-store" });
-          if (r.status === 401) {
-            await this._renew();
-            return;
-          }
-          if (!r.ok) return;
-          const body = await r.json();
-          const messages = Array.isArray(body.messages) ? body.messages : [];
-          if (messages.length) this.onMissed(messages);
-        } catch {
-          return; // offline: the next reconnect catches up
-        }
+        let body = await this._messages(after);
+        if (body === "gone") body = await this._messages(null); // our last message is gone (reset, merge)
+        if (!body || body === "gone") return;
+        const messages = Array.isArray(body.messages) ? body.messages : [];
+        this.onMissed(messages, { initial: !after, hasMore: Boolean(body.has_more) });
+        if (after && body.has_more && messages.length) this.again = true; // more were stored after these
       } while (this.again);
     })();
     try {
       await this.catching;
     } finally {
       this.catching = null;
+    }
+  }
+
+  /** One page of the member's messages after `after` (null: the latest); "gone" when `after` is unknown. */
+  async _messages(after) {
+    const url = new URL("/api/v1/me/messages", this.api);
+    if (after) url.searchParams.set("after", after);
+    try {
+      const r = await fetch(url, { headers: { authorization: `Bearer ${this.token}` }, cache: "no-store" });
+      if (r.status === 401) {
+        await this._renew();
+        return null;
+      }
+      if (r.status === 404 && after) return "gone";
+      return r.ok ? await r.json() : null;
+    } catch {
+      return null; // offline: the next reconnect catches up
     }
   }
 
@@ -206,6 +216,10 @@ export class ChatLink {
         this._renew();
         return;
       }
+      if (ev.code === 4403) {
+        this._setStatus("refused"); // this page's origin may not open the chat: retrying cannot help
+        return;
+      }
       this._setStatus("connecting");
       this._schedule();
     };
@@ -255,6 +269,7 @@ export class ChatLink {
       clearInterval(this.pingTimer);
       this.pingTimer = setInterval(() => this._ping(), PING_EVERY_MS);
       // What was stored while we were away first, then the messages still waiting for their replies.
+      if (this.onReady) this.onReady();
       this.catchUp().then(() => {
         for (const pending of this.outbox.values()) {
           if (this.conversationId && !pending.conversation_id) pending.conversation_id = this.conversationId;
@@ -264,7 +279,7 @@ export class ChatLink {
       return;
     }
     if (frame.type === "pong") return;
-    if (frame.type === "reply") {
+    if (frame.type === "reply" || frame.type === "held") {
       if (frame.client_id) this.outbox.delete(frame.client_id);
       if (frame.conversation_id) this.conversationId = frame.conversation_id;
     }

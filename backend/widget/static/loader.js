@@ -110,13 +110,12 @@
       }
       const data = await r.json().catch(() => ({}));
       if (r.status !== 201) {
-        let error = data.error || `http_${r.status}`;
-        if (r.status === 401) error = "invalid_identity";
-        throw { error, detail: data.detail || "" };
+        throw { error: data.error || `http_${r.status}`, detail: data.detail || "" };
       }
       state.t = data.token;
       state.e = Date.now() + (Number(data.expires_in) || 3600) * 1000;
       state.m = data.member_id;
+      if (data.visitor_id) state.v = data.visitor_id;
       if (identity) {
         state.x = identity.external_id;
         state.h = identity.identity_hash;
@@ -177,9 +176,11 @@
         frameReady = true;
         outbox.splice(0).forEach(toFrame);
         break;
-      case "need-session": // the visitor's first interaction: from now on we may remember them
+      case "consent": // the visitor's first interaction: from now on we may remember them
         consent = true;
         save();
+        break;
+      case "need-session":
         sendSession();
         break;
       case "session-expired":
@@ -256,7 +257,7 @@
   function draw() {
     host = d.createElement("div");
     host.id = "coachtwin-widget";
-    root = host.attachShadow({ mode: "closed" });
+    root = host.attachShadow({ mode: "open" }); // open: assistive tech and tests reach it either way
     try {
       const sheet = new CSSStyleSheet(); // not subject to the host page's style-src policy
       sheet.replaceSync(CSS);

@@ -31,23 +31,23 @@ export function normalize(raw) {
     checkin: checkinOf(raw),
     mode: raw.mode ?? null,
     grounded: raw.grounded ?? null,
-    rating: raw.rating ?? null,
+    rating: raw.rating ?? raw.feedback ?? null,
     channel: raw.channel ?? null,
   };
 }
 
-/** The answers a program's check-in offers: {kind: "scale", min, max} or {kind: "yes_no"}, or null. */
+/** A program's check-in as answer buttons: {kind, options, min, max}; null when it takes free text. */
 export function checkinOf(raw) {
-  const c = raw.checkin ?? raw.check_in ?? null;
-  if (c && typeof c === "object") {
-    if (c.kind === "scale") {
-      const min = Number.isFinite(+c.min) ? +c.min : 1;
-      const max = Number.isFinite(+c.max) ? +c.max : 5;
-      if (max >= min && max - min <= 10) return { kind: "scale", min, max };
-    }
-    if (c.kind === "yes_no") return { kind: "yes_no" };
+  const c = raw.check_in ?? raw.checkin ?? null;
+  if (!c || typeof c !== "object") return null;
+  let options = Array.isArray(c.options) ? c.options.map(String).filter(Boolean).slice(0, 11) : [];
+  const min = Number.isFinite(+c.min) && c.min !== null ? +c.min : 1;
+  const max = Number.isFinite(+c.max) && c.max !== null ? +c.max : 5;
+  if (!options.length && c.kind === "scale" && max >= min && max - min <= 10 && Number.isInteger(min + max)) {
+    options = Array.from({ length: max - min + 1 }, (_, i) => String(min + i));
   }
-  return null;
+  if (!options.length && c.kind === "yes_no") options = ["Yes", "No"];
+  return options.length ? { kind: String(c.kind), options, min, max } : null;
 }
 
 export class Timeline {

@@ -223,11 +223,7 @@ export class MessageView {
   checkin(m) {
     const c = m.checkin;
     const group = el("div", { class: "answers", role: "group", "aria-label": "Your answer" });
-    const values =
-      c.kind === "scale"
-        ? Array.from({ length: c.max - c.min + 1 }, (_, i) => String(c.min + i))
-        : ["Yes", "No"];
-    for (const v of values) {
+    for (const v of c.options) {
       group.append(el("button", { type: "button", class: "answer", text: v, onclick: () => this.answer(v) }));
     }
     if (c.kind === "scale") {

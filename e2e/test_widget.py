@@ -1,0 +1,341 @@
+"""The web widget on a creator's site: a static page on another origin (a second loopback port) embeds the
+snippet; a member chats, reloads, receives program messages live, is taken over by the creator; the rules
+(allowed origins, signed identities, text never markup) hold in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
+
+from e2e.conftest import CHROMIUM_ARGS, Servers, shot
+from e2e.hostpages import HostSite, host_site
+from e2e.widget_setup import Coach, host_page, make_coach, unique
+
+LAUNCHER = re.compile(r"^Chat: ")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[HostSite]:
+    with host_site() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def foreign() -> Iterator[HostSite]:
+    """Another site, not among the workspace's allowed origins (localhost is another host than 127.0.0.1)."""
+    with host_site("localhost") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def coach(servers: Servers, site: HostSite) -> Coach:
+    with httpx.Client(base_url=servers.api_url, timeout=60) as api:
+        return make_coach(api, [site.origin], workspace_name=f"Stoa <i>Studio</i> {unique('w')}")
+
+
+@pytest.fixture
+def visitor(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh visitor (their own storage), at a laptop's size."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    yield context
+    context.close()
+
+
+def chat(page: Page) -> FrameLocator:
+    return page.frame_locator("iframe[title^='Chat with']")
+
+
+def open_widget(page: Page) -> FrameLocator:
+    launcher = page.get_by_role("button", name=LAUNCHER)
+    expect(launcher).to_be_visible()
+    launcher.click()
+    frame = chat(page)
+    expect(frame.get_by_role("textbox", name=re.compile("^Message to"))).to_be_visible()
+    return frame
+
+
+def ask(frame: FrameLocator, text: str) -> None:
+    box = frame.get_by_role("textbox", name=re.compile("^Message to"))
+    box.fill(text)
+    box.press("Enter")
+
+
+def stored(page: Page, coach: Coach) -> dict[str, Any]:
+    raw = page.evaluate("(k) => localStorage.getItem('coachtwin:' + k)", coach.key)
+    return json.loads(raw) if raw else {}
+
+
+def events(page: Page) -> list[Any]:
+    found: list[Any] = page.evaluate("() => window.__events")
+    return found
+
+
+def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
+    visitor: BrowserContext, coach: Coach, site: HostSite
+) -> None:
+    page = visitor.new_page()
+    tokens: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: tokens.append(str(f)) if '"token"' in str(f) else None))
+    page.goto(site.put("/club.html", host_page(coach)))
+    expect(page.get_by_role("button", name=LAUNCHER)).to_be_visible()
+    assert ["ready", None] in events(page)
+    # Consent: nothing on the device before the visitor interacts, opening the chat included.
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    frame = open_widget(page)
+    expect(frame.get_by_text("Welcome! Ask me about anger or time.")).to_be_visible()
+    expect(frame.get_by_text(re.compile("You are chatting with an AI"))).to_be_visible()
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    assert page.context.cookies() == []
+
+    # A starter prompt is a first message; the reply streams in, then shows its sources.
+    frame.get_by_role("button", name="What is the best remedy for anger?").click()
+    member = frame.locator("#log .msg--member")
+    expect(member).to_have_count(1)
+    expect(member).to_contain_text("What is the best remedy for anger?")
+    reply = frame.locator("#log .msg--twin").last
+    expect(reply).to_contain_text(re.compile("delay is the best remedy", re.I), timeout=30_000)
+    sources = reply.get_by_text(re.compile(r"^\d+ sources?$"))
+    expect(sources).to_be_visible()
+    assert tokens, "the reply did not stream (no token frames)"
+    sources.click()
+    expect(reply.locator(".source-list li").first).to_contain_text("stoic_notes")
+    # A citation marker in the text opens and focuses its source.
+    marker = reply.get_by_role("button", name=re.compile(r"^Source 1:"))
+    if marker.count():
+        marker.first.click()
+        expect(reply.locator(".source-list li[data-n='1']")).to_be_focused()
+    reply.get_by_role("button", name="Helpful", exact=True).click()
+    expect(reply.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(reply.get_by_text("Thanks!")).to_be_visible()
+    shot(page, "widget-chat")
+
+    saved = stored(page, coach)
+    assert saved.get("v") and saved.get("m"), saved
+    # Reload: the conversation is still there, in order, once.
+    page.reload()
+    frame = open_widget(page)
+    expect(frame.locator("#log .msg--member")).to_have_count(1)
+    expect(frame.locator("#log .msg").first).to_contain_text("What is the best remedy for anger?")
+    expect(frame.locator("#log .msg--twin").first).to_contain_text(re.compile("delay is the best remedy", re.I))
+    expect(frame.locator("#log .msg--twin").first.get_by_role("button", name="Helpful", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    # Escape closes the chat and gives focus back to the launcher.
+    frame.get_by_role("textbox", name=re.compile("^Message to")).press("Escape")
+    expect(page.locator("iframe[title^='Chat with']")).to_be_hidden()
+    assert ["close", None] in events(page)
+
+
+def test_program_message_arrives_live_with_unread_badge_and_answer_buttons(
+    visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
+) -> None:
+    page = visitor.new_page()
+    page.goto(site.put("/program.html", host_page(coach, title="Program page")))
+    frame = open_widget(page)
+    ask(frame, "How should I use my time?")
+    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+    member_id = stored(page, coach)["m"]
+    page.get_by_role("button", name=re.compile("^Close chat")).click()
+
+    graph = {
+        "nodes": [
+            {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {}},
+            {"id": "hello", "type": "message", "position": {"x": 0, "y": 100},
+             "data": {"text": "Day 1: notice one moment of anger today."}},
+            {"id": "pause", "type": "wait", "position": {"x": 0, "y": 200}, "data": {"duration_minutes": 0.05}},
+            {"id": "ask", "type": "checkin", "position": {"x": 0, "y": 300},
+             "data": {"question": "Did you pause before reacting?", "kind": "yes_no"}},
+            {"id": "end", "type": "end", "position": {"x": 0, "y": 400}, "data": {}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "hello"},
+            {"id": "e2", "source": "hello", "target": "pause"},
+            {"id": "e3", "source": "pause", "target": "ask"},
+            {"id": "e4", "source": "ask", "target": "end"},
+        ],
+    }  # fmt: skip
+    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+        r = api.post("/api/v1/programs", json={"name": "Calm in 5 days", "graph": graph})
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        assert api.post(f"/api/v1/programs/{pid}/publish").status_code == 201
+        r = api.post(f"/api/v1/programs/{pid}/enrollments", json={"member_id": member_id})
+        assert r.status_code == 201, r.text
+
+    # Closed chat: the launcher counts what arrives, and so does the page's title.
+    launcher = page.get_by_role("button", name=LAUNCHER)
+    expect(launcher).to_have_accessible_name(re.compile(r"1 unread message$"))
+    expect(page).to_have_title("(1) Program page")
+    # The timer worker sends the check-in a few seconds later, live.
+    expect(launcher).to_have_accessible_name(re.compile(r"2 unread messages$"), timeout=30_000)
+    launcher.click()
+    expect(page).to_have_title("Program page")
+    program = frame.locator("#log .msg--program")
+    expect(program.first).to_contain_text("Day 1: notice one moment of anger today.")
+    expect(program.last).to_contain_text("Did you pause before reacting?")
+    answers = frame.get_by_role("group", name="Your answer")
+    expect(answers.get_by_role("button")).to_have_text(["Yes", "No"])
+    answers.get_by_role("button", name="Yes").click()
+    expect(frame.locator("#log .msg--member").last).to_have_text(re.compile("Yes"))
+    expect(frame.get_by_role("group", name="Your answer")).to_have_count(0)
+    expect(frame.locator("#log .msg").last).to_contain_text("Thank you, noted.", timeout=30_000)
+    shot(page, "widget-program")
+
+
+def test_creator_takes_over_and_the_member_sees_their_reply(
+    visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
+) -> None:
+    page = visitor.new_page()
+    page.goto(site.put("/takeover.html", host_page(coach, title="Takeover page")))
+    frame = open_widget(page)
+    frame.get_by_role("button", name="Talk to a person").click()
+    expect(frame.locator("#log .msg").last).to_contain_text(re.compile("person", re.I))
+    member_id = stored(page, coach)["m"]
+    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+        conversations = api.get("/api/v1/conversations").json()
+        items = conversations["items"] if isinstance(conversations, dict) else conversations
+        conversation = next(c for c in items if c.get("member_id") == member_id)
+        cid = conversation["id"]
+        assert api.post(f"/api/v1/conversations/{cid}/takeover").status_code in (200, 201)
+        expect(frame.get_by_text(re.compile("has joined the conversation"))).to_be_visible()
+        r = api.post(f"/api/v1/conversations/{cid}/messages", json={"text": "Hello, it is me. **How can I help?**"})
+        assert r.status_code in (200, 201), r.text
+        human = frame.locator("#log .msg--creator").last
+        expect(human).to_contain_text("How can I help?")
+        expect(human).to_contain_text(coach.full_name)
+        expect(human.locator("strong")).to_have_text("How can I help?")
+        # While the creator holds the conversation the twin stays silent.
+        ask(frame, "Thank you for stepping in")
+        expect(frame.locator("#log .msg--member").last).not_to_contain_text("Sending")
+        twin_replies = frame.locator("#log .msg--twin").count()
+        page.wait_for_timeout(1500)
+        assert frame.locator("#log .msg--twin").count() == twin_replies
+        assert api.post(f"/api/v1/conversations/{cid}/release").status_code in (200, 201)
+        expect(frame.get_by_text("You are talking with the AI twin again.")).to_be_visible()
+
+
+def test_a_site_that_is_not_allowed_gets_no_launcher_and_no_session(
+    visitor: BrowserContext, coach: Coach, foreign: HostSite
+) -> None:
+    page = visitor.new_page()
+    page.goto(foreign.put("/elsewhere.html", host_page(coach, title="Somewhere else")))
+    page.wait_for_function("() => window.__events.some(e => e[0] === 'error')")
+    assert events(page)[-1][1]["error"] == "origin_not_allowed"
+    expect(page.get_by_role("button", name=LAUNCHER)).to_have_count(0)
+    # Asking by hand is refused too, and the chat page refuses to be framed here.
+    status = page.evaluate(
+        """async ([api, key]) => (await fetch(api + '/api/v1/widget/sessions', { method: 'POST',
+              headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) })).status""",
+        [coach.api, coach.key],
+    )
+    assert status == 403
+    page.evaluate(
+        """([api, key]) => { const f = document.createElement('iframe'); f.title = 'forced';
+              f.src = api + '/widget/frame?key=' + key + '&origin=' + encodeURIComponent(location.origin);
+              document.body.append(f); }""",
+        [coach.api, coach.key],
+    )
+    page.wait_for_timeout(1500)
+    framed = page.frame_locator("iframe[title=forced]")
+    expect(framed.get_by_role("textbox")).to_have_count(0)
+    assert stored(page, coach) == {}
+
+
+def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
+    visitor: BrowserContext, coach: Coach, site: HostSite
+) -> None:
+    external = unique("member")
+    good = coach.identity_hash(external)
+    forged = "0" * 64
+    settings = (
+        "<script>window.coachTwinSettings = { user: { external_id: %s, identity_hash: %s, name: 'Ann' } };</script>"
+    )
+    page = visitor.new_page()
+    page.goto(site.put("/forged.html", host_page(coach, before=settings % (json.dumps(external), json.dumps(forged)))))
+    page.wait_for_function("() => window.__events.some(e => e[0] === 'error')")
+    error = next(e[1] for e in events(page) if e[0] == "error")
+    assert error["error"] == "identity_invalid", error
+
+    members = []
+    for _ in range(2):
+        page = visitor.new_page()
+        page.goto(site.put("/signed.html", host_page(coach, before=settings % (json.dumps(external), json.dumps(good)))))
+        frame = open_widget(page)
+        ask(frame, "Hello, I am signed in")
+        expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+        members.append(stored(page, coach)["m"])
+        page.close()
+    assert members[0] == members[1]
+    # Signing out on the site: reset() forgets this device's member.
+    page = visitor.new_page()
+    page.goto(site.url("/signed.html"))
+    page.get_by_role("button", name=LAUNCHER).wait_for()
+    page.evaluate("() => CoachTwin.reset()")
+    assert stored(page, coach) == {}
+
+
+def test_markup_in_names_and_messages_is_shown_as_text(
+    visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
+) -> None:
+    trap = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>"
+    external = unique("trap")
+    settings = "<script>window.coachTwinSettings = { user: %s };</script>" % json.dumps(
+        {"external_id": external, "identity_hash": coach.identity_hash(external), "name": trap}
+    )
+    page = visitor.new_page()
+    page.goto(site.put("/trap.html", host_page(coach, before=settings)))
+    frame = open_widget(page)
+    # The workspace's name (the twin's, with no approved persona) holds markup: shown as typed.
+    expect(frame.get_by_role("heading", level=1)).to_contain_text("Stoa <i>Studio</i>")
+    ask(frame, trap + " **not bold for members**")
+    mine = frame.locator("#log .msg--member").last
+    expect(mine).to_contain_text("<script>window.__pwned=1</script>")
+    expect(mine.locator("img, script, strong")).to_have_count(0)
+    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+    member_id = stored(page, coach)["m"]
+    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+        conversations = api.get("/api/v1/conversations").json()
+        items = conversations["items"] if isinstance(conversations, dict) else conversations
+        cid = next(c["id"] for c in items if c.get("member_id") == member_id)
+        api.post(f"/api/v1/conversations/{cid}/takeover")
+        api.post(f"/api/v1/conversations/{cid}/messages", json={"text": trap + " [x](javascript:window.__pwned=1)"})
+    human = frame.locator("#log .msg--creator").last
+    expect(human).to_contain_text("<script>window.__pwned=1</script>")
+    expect(frame.locator("#log img, #log script, #log a[href^='javascript']")).to_have_count(0)
+    frame_page = next(f for f in page.frames if "/widget/frame" in f.url)
+    assert frame_page.evaluate("() => window.__pwned") is None
+    assert page.evaluate("() => window.__pwned") is None
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    yield context
+    context.close()
+
+
+def test_on_a_phone_the_widget_is_full_screen(phone: BrowserContext, coach: Coach, site: HostSite) -> None:
+    page = phone.new_page()
+    page.goto(site.put("/phone.html", host_page(coach, title="Phone page")))
+    page.get_by_role("button", name=LAUNCHER).tap()
+    iframe = page.locator("iframe[title^='Chat with']")
+    expect(iframe).to_be_visible()
+    box = iframe.bounding_box()
+    assert box is not None and box["width"] == 390 and box["height"] >= 800, box
+    frame = chat(page)
+    size = frame.get_by_role("textbox", name=re.compile("^Message to")).evaluate("e => getComputedStyle(e).fontSize")
+    assert size == "16px"  # no zoom on focus in mobile Safari
+    frame.get_by_role("button", name="Close chat").tap()
+    expect(iframe).to_be_hidden()
+    expect(page.get_by_role("button", name=LAUNCHER)).to_be_visible()
+
+
+__all__ = ["CHROMIUM_ARGS"]
