@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from backend.delivery.jobs import Delivery
 from backend.knowledge.ingest import ingest_document
 from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
@@ -45,12 +46,16 @@ async def open_features(platform: Platform) -> Jobs:
     return jobs
 
 
-async def start_features(platform: Platform) -> None:
-    """Open the feature services; Platform.close() later closes every one that has aclose()."""
+async def start_features(platform: Platform) -> Delivery:
+    """Open the feature services; Platform.close() later closes every one that has aclose(). The caller
+    closes the returned delivery queue."""
     jobs = await open_features(platform)
+    delivery = Delivery(platform)
     if platform.settings.worker_in_process:
         await jobs.start_worker()
+        await delivery.start_worker()
         await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
+    return delivery
 
 
 def run_worker() -> int:
@@ -63,13 +68,16 @@ def run_worker() -> int:
     async def main() -> None:
         platform = Platform.open(get_settings())
         jobs = await open_features(platform)
+        delivery = Delivery(platform)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await jobs.start_worker(concurrency=2, sweep_seconds=15)
+        await delivery.start_worker()
         await kick(platform)
         await stop.wait()
+        await delivery.aclose()
         await platform.close()
 
     asyncio.run(main())

@@ -32,3 +32,44 @@ class DocumentStatus(StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
+
+
+class Channel(StrEnum):
+    """Where a message was said or sent. `hub`: the creator's playground."""
+
+    web = "web"
+    hub = "hub"
+    telegram = "telegram"
+    whatsapp = "whatsapp"
+
+
+class MessageSender(StrEnum):
+    """Who spoke: the member, the twin, the creator (takeover), a program step, a proactive nudge."""
+
+    member = "member"
+    twin = "twin"
+    creator = "creator"
+    program = "program"
+    proactive = "proactive"
+
+
+class IdentityKind(StrEnum):
+    """A channel address that leads to one member (the creator's own id is `members.external_id`)."""
+
+    web_visitor = "web_visitor"
+    telegram_chat = "telegram_chat"
+    whatsapp_wa_id = "whatsapp_wa_id"
+    whatsapp_bsuid = "whatsapp_bsuid"
+
+
+class DeliveryStatus(StrEnum):
+    queued = "queued"
+    sent = "sent"
+    delivered = "delivered"
+    read = "read"
+    failed = "failed"
+
+
+class Rating(StrEnum):
+    up = "up"
+    down = "down"

@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 
 _DEV_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+# Encrypts secrets kept in the database (a widget's identity secret, later bot tokens): refused outside dev.
+_DEV_SECRET_KEY = "dev-only-insecure-encryption-key-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,6 +54,11 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 4
+    secret_key: str = _DEV_SECRET_KEY
+    member_token_ttl: int = 24 * 3600
+    # Public widget endpoints, per minute: sessions and settings per client address and per widget key.
+    widget_limit_per_ip: int = 30
+    widget_limit_per_key: int = 600
     # HTTP
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -89,6 +96,8 @@ class Settings:
             raise RuntimeError("JWT_SECRET must be set outside dev (or use RS256 with key files)")
         if self.jwt_algorithm.startswith("RS") and not (self.jwt_private_key_file and self.jwt_public_key_file):
             raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE")
+        if self.secret_key in {_DEV_SECRET_KEY, ""} or len(self.secret_key) < 32:
+            raise RuntimeError("SECRET_KEY must be set outside dev (32 characters or more)")
 
 
 def load_settings() -> Settings:
@@ -115,6 +124,10 @@ def load_settings() -> Settings:
         argon2_time_cost=_int("ARGON2_TIME_COST", 3),
         argon2_memory_cost=_int("ARGON2_MEMORY_COST", 65536),
         argon2_parallelism=_int("ARGON2_PARALLELISM", 4),
+        secret_key=_env("SECRET_KEY", _DEV_SECRET_KEY),
+        member_token_ttl=_int("MEMBER_TOKEN_TTL", 24 * 3600),
+        widget_limit_per_ip=_int("WIDGET_LIMIT_PER_IP", 30),
+        widget_limit_per_key=_int("WIDGET_LIMIT_PER_KEY", 600),
         api_host=_env("API_HOST", "127.0.0.1"),
         api_port=_int("API_PORT", 8000),
         api_workers=_int("API_WORKERS", 1),

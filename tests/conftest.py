@@ -29,6 +29,7 @@ os.environ.update(
         or (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}",
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
         "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
+        "WIDGET_LIMIT_PER_IP": "1000",  # and opens its widget sessions from there (tests/widget lowers it)
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8192",
         "ARGON2_PARALLELISM": "1",

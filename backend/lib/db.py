@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import structlog
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from backend.lib.tenancy import TENANT_KEY, TenantContext, apply_tenant, fetch_row
+
+log = structlog.get_logger()
+AFTER_COMMIT = "after_commit"
+LISTENERS = "commit_listeners"
+AfterCommit = Callable[[], Awaitable[None]]
+# Process-wide: called with every session after each of its commits (e.g. delivery looks for staged rows).
+CommitListener = Callable[[AsyncSession], Awaitable[None]]
 
 
 def async_url(url: str) -> URL:
@@ -39,6 +48,42 @@ def _set_tenant(session: Session, transaction: SessionTransaction, connection: C
     apply_tenant(connection, session.info.get(TENANT_KEY))
 
 
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the session's current transaction has committed (never if it rolls back).
+
+    For effects outside PostgreSQL that must not happen before the data they announce is visible: waking a
+    delivery job, telling other processes a cached copy changed. Whoever commits (the request boundary, a
+    worker) runs them; a callback that fails is logged and does not undo the commit.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+class HookedSession(AsyncSession):
+    """An AsyncSession that runs the `after_commit` callbacks registered on it."""
+
+    async def commit(self) -> None:
+        await super().commit()
+        callbacks: list[AfterCommit] = self.info.pop(AFTER_COMMIT, [])
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                log.exception("after_commit_failed", callback=getattr(callback, "__qualname__", repr(callback)))
+        for listener in self.info.get(LISTENERS, ()):
+            try:
+                await listener(self)
+            except Exception:
+                log.exception("commit_listener_failed", listener=getattr(listener, "__qualname__", repr(listener)))
+
+    async def rollback(self) -> None:
+        self.info.pop(AFTER_COMMIT, None)
+        await super().rollback()
+
+    async def close(self) -> None:
+        self.info.pop(AFTER_COMMIT, None)
+        await super().close()
+
+
 async def _keep(_: asyncpg.Connection) -> None:
     """Release without asyncpg's RESET ALL round trip: raw reads only set transaction-local settings, and
     asyncpg still rolls back a connection released inside a transaction (a cancelled read)."""
@@ -47,15 +92,17 @@ async def _keep(_: asyncpg.Connection) -> None:
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: async_sessionmaker[HookedSession]
     dsn: str = ""
     pool_size: int = 10
     pool_timeout: float = 30.0
     _reads: asyncpg.Pool | None = field(default=None, repr=False)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # Called after every commit of every session of this database (see HookedSession).
+    commit_listeners: list[CommitListener] = field(default_factory=list, repr=False)
 
     def session(self, tenant: TenantContext | None = None) -> AsyncSession:
-        return self.sessionmaker(info={TENANT_KEY: tenant})
+        return self.sessionmaker(info={TENANT_KEY: tenant, LISTENERS: self.commit_listeners})
 
     async def _read_pool(self) -> asyncpg.Pool:
         async with self._opening:
@@ -91,7 +138,7 @@ def create_database(url: str, pool_size: int = 10, **engine_kw: Any) -> Database
     # throughput fell to a few hundred req/s. Requests past the pool wait for a connection instead.
     options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False, "pool_recycle": 1800}
     engine = create_async_engine(async_url(url), **{**options, **engine_kw})
-    maker = async_sessionmaker(engine, sync_session_class=TenantSession, expire_on_commit=False)
+    maker = async_sessionmaker(engine, class_=HookedSession, sync_session_class=TenantSession, expire_on_commit=False)
     dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     return Database(engine=engine, sessionmaker=maker, dsn=dsn, pool_size=pool_size)
 

@@ -59,7 +59,7 @@ class Jobs:
         except Exception:
             log.exception("job_failed", function=function)
 
-    async def start_worker(self, concurrency: int = 2, sweep_seconds: int = 30) -> None:
+    async def start_worker(self, concurrency: int = 2, sweep_seconds: int = 30, grace_seconds: int = 5) -> None:
         if self.queue is None:
             return
         await self.queue.connect()
@@ -73,7 +73,7 @@ class Jobs:
             concurrency=concurrency,
             startup=startup,
             timers={"sweep": sweep_seconds},  # type: ignore[typeddict-item,arg-type]
-            shutdown_grace_period_s=5,
+            shutdown_grace_period_s=grace_seconds,  # stopping waits this long for running jobs
         )
         task = asyncio.create_task(self._worker.start())
         self._tasks.add(task)

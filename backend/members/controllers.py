@@ -31,7 +31,7 @@ class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class MemberOut(msgspec.Struct):
     id: uuid.UUID
-    external_id: str
+    external_id: str | None  # None: an anonymous widget visitor
     display_name: str
     timezone: str
     created_at: datetime

@@ -24,9 +24,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.delivery import outbox
+from backend.delivery.frames import check_in_meta
 from backend.lib.errors import Conflict, InvalidInput, NotFound
 from backend.programs.engine import Context, Engine, Event, Outcome, initial_state, next_time_of_day
 from backend.programs.graph import Graph, parse
+from common.enums import MessageSender
 from common.models import (
     Achievement,
     Conversation,
@@ -77,9 +80,9 @@ async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uui
     return graph
 
 
-def member_view(display_name: str, external_id: str, timezone: str) -> dict[str, Any]:
-    """What the engine knows of a member."""
-    return {"display_name": display_name, "external_id": external_id, "timezone": timezone}
+def member_view(display_name: str, external_id: str | None, timezone: str) -> dict[str, Any]:
+    """What the engine knows of a member (an anonymous visitor has no external id)."""
+    return {"display_name": display_name, "external_id": external_id or "", "timezone": timezone}
 
 
 def _view(m: Member) -> dict[str, Any]:
@@ -143,8 +146,11 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
             .values(fired_at=now, outcome="cancelled")
             .execution_options(synchronize_session=False)
         )
-    conversations = iter(await _conversations(db, [e for e, out in steps if out.messages], now))
+    talking = [e for e, out in steps if out.messages]
+    conversations = iter(await _conversations(db, talking, now))
+    reach = await outbox.channels_of(db, [e.member_id for e in talking]) if talking else {}
     messages: list[dict[str, Any]] = []
+    members: dict[str, uuid.UUID] = {}  # message client id -> member, for the outbox
     timers: list[dict[str, Any]] = []
     goals: list[dict[str, Any]] = []
     for (e, out), result in zip(steps, results, strict=True):
@@ -156,20 +162,25 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
         if out.messages:
             conversation_id = next(conversations)
             out.state["conversation_id"] = str(conversation_id)
+            graph = await version_graph(db, e.creator_id, e.version_id)
             messages += [
                 {
                     "id": uuid.uuid4(),
                     "creator_id": e.creator_id,
                     "conversation_id": conversation_id,
                     "role": "assistant",
+                    "sender": MessageSender.program.value,
+                    "channel": reach[e.member_id].value,
                     "content": content,
                     "client_id": f"prg:{e.id.hex[:24]}:{step}:{i}",
                     "mode": "program",
                     "citations": [],
+                    "meta": _message_meta(graph, node_id, e.id),
                     "created_at": now + timedelta(microseconds=i),
                 }
-                for i, (_, content) in enumerate(out.messages)
+                for i, (node_id, content) in enumerate(out.messages)
             ]
+            members.update((f"prg:{e.id.hex[:24]}:{step}:{i}", e.member_id) for i in range(len(out.messages)))
             result.messages = [content for _, content in out.messages]
         if out.timer is not None:
             timers.append(
@@ -203,13 +214,32 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
         if out.completed:
             e.status, e.completed_at = "completed", now
     if messages:
-        await db.execute(insert(Message).on_conflict_do_nothing(), messages)
+        # Program messages are the platform speaking first: each also goes to the outbox (delivery follows
+        # the commit). A step replayed after a crash inserts neither again (the client ids are unique).
+        written = await db.execute(
+            insert(Message).on_conflict_do_nothing().returning(col(Message.id), col(Message.client_id)), messages
+        )
+        outgoing = [
+            outbox.Outgoing(members[key], message_id, f"msg:{key}", reach[members[key]])
+            for message_id, key in written.all()
+            if key is not None
+        ]
+        if outgoing:
+            await outbox.stage(db, steps[0][0].creator_id, outgoing)
     if timers:
         await db.execute(insert(ProgramTimer), timers)
     if goals:
         await db.execute(insert(Achievement).on_conflict_do_nothing(), goals)
     await db.flush()
     return results
+
+
+def _message_meta(graph: Graph, node_id: str, enrollment_id: uuid.UUID) -> dict[str, Any]:
+    """A check-in's question carries its answer options, so the member's chat can show them as buttons."""
+    node = graph.nodes.get(node_id)
+    if node is None or node.type != "checkin":
+        return {}
+    return {"check_in": check_in_meta({**node.data, "id": node.id}, enrollment_id)}
 
 
 async def _locked(db: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment:

@@ -35,7 +35,7 @@ from backend.twin.extractive import Passage, compose_extractive, is_grounded
 from backend.twin.memory import extract_facts
 from backend.twin.prompt import Source, assemble, format_location
 from backend.twin.safety import assess, safe_reply
-from common.enums import PrincipalKind
+from common.enums import Channel, MessageSender, PrincipalKind
 from common.models import Conversation, MemberFact, Message
 
 log = structlog.get_logger()
@@ -76,6 +76,7 @@ class TurnResult:
             "consistency": self.consistency,
             "safety": self.safety,
             "program": self.extra.get("program"),
+            "held": bool(self.extra.get("held")),
         }
 
 
@@ -104,8 +105,9 @@ def _passages(hits: list[Hit]) -> list[Passage]:
     ]
 
 
-async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) -> TurnResult | None:
-    """A message the client already sent (a retry after a drop): answer with the stored reply."""
+async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) -> TurnResult | Message | None:
+    """A message the client already sent (a retry after a drop): the stored reply; or the stored message
+    alone when it got none (a creator holds the conversation, or the turn failed after storing it)."""
     user = (
         await db.execute(
             select(Message).where(col(Message.conversation_id) == conversation_id, col(Message.client_id) == client_id)
@@ -121,7 +123,7 @@ async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) 
         )
     ).scalar_one_or_none()
     if reply is None:
-        return None
+        return user
     return TurnResult(
         conversation_id,
         reply.id,
@@ -149,7 +151,9 @@ async def run_turn(
     conversation_id: uuid.UUID | None = None,
     client_id: str | None = None,
     on_token: TokenSink | None = None,
+    channel: Channel | None = None,
 ) -> TurnResult:
+    """One turn. `channel`: where the member wrote from (the widget unless a channel adapter says)."""
     cid = principal.creator_id
     verdict = assess(text)
     # The query's embedding starts now, before the turn takes a database connection: it overlaps the first
@@ -159,19 +163,32 @@ async def run_turn(
     try:
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
-            conv = await conversations.open_for_chat(db, principal, conversation_id, text)
+            conv, new = await conversations.open_for_chat(db, principal, conversation_id, text)
             # A conversation opened by this message has no earlier message to replay and no history.
-            if conversation_id and client_id and (previous := await _replay(db, conv.id, client_id)):
-                await _stream_words(previous.reply, on_token)
-                return previous
-            history = await conversations.recent_history(platform, db, cid, conv.id) if conversation_id else []
-            user_msg = Message(creator_id=cid, conversation_id=conv.id, role="user", content=text, client_id=client_id)
+            stored = await _replay(db, conv.id, client_id) if not new and client_id else None
+            if isinstance(stored, TurnResult):
+                await _stream_words(stored.reply, on_token)
+                return stored
+            history = [] if new else await conversations.recent_history(platform, db, cid, conv.id)
+            channel = _channel(principal, channel)
+            user_msg = stored or Message(
+                creator_id=cid,
+                conversation_id=conv.id,
+                role="user",
+                sender=MessageSender.member.value,
+                channel=channel.value,
+                content=text,
+                client_id=client_id,
+            )
             db.add(user_msg)
             waiting = await _program_waiting(db, principal, conv.id, verdict.flagged)
             if waiting is not None and waiting.kind == "answer":
                 answered = await _answer_program(platform, db, principal, user_msg, waiting, client_id, on_token)
                 if answered is not None:
                     return answered
+            if conv.taken_over_by is not None and principal.kind is PrincipalKind.member:
+                # A creator holds the conversation: the twin stays silent; the message waits for them.
+                return await _held(platform, db, conv, user_msg, verdict)
             persona = await persona_store.speaking(platform, db, principal)
             llm = None if verdict.flagged else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
@@ -210,6 +227,8 @@ async def run_turn(
             creator_id=cid,
             conversation_id=conv_id,
             role="assistant",
+            sender=MessageSender.twin.value,
+            channel=channel.value,
             content=reply,
             mode=mode,
             grounded=grounded,
@@ -247,6 +266,28 @@ async def run_turn(
     )
 
 
+def _channel(principal: Principal, channel: Channel | None) -> Channel:
+    if channel is not None:
+        return channel
+    return Channel.web if principal.kind is PrincipalKind.member else Channel.hub
+
+
+async def _held(
+    platform: Platform, db: AsyncSession, conv: Conversation, user_msg: Message, verdict: Any
+) -> TurnResult:
+    """Store the member's message in a conversation a creator holds; no reply (they answer themselves)."""
+    touched: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+    if verdict.flagged:
+        touched.update(flagged=True, flag_reason=f"safety: {verdict.risk} ({verdict.reason})")
+    await db.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**touched))
+    await db.commit()
+    await conversations.remember(platform, conv.creator_id, conv.id, [("user", user_msg.content)])
+    return TurnResult(
+        conv.id, user_msg.id, user_msg.id, "", "human", False, [], None,
+        verdict.risk if verdict.flagged else None, verdict.flagged, {"held": True},
+    )  # fmt: skip
+
+
 async def _program_waiting(
     db: AsyncSession, principal: Principal, conversation_id: uuid.UUID, flagged: bool
 ) -> inbox.Waiting | None:
@@ -271,6 +312,8 @@ async def _answer_program(
         creator_id=principal.creator_id,
         conversation_id=user_msg.conversation_id,
         role="assistant",
+        sender=MessageSender.program.value,
+        channel=user_msg.channel,
         content=inbox.RECEIPT,
         mode="program",
         grounded=True,

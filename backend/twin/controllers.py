@@ -65,7 +65,18 @@ def chat_out(result: dict[str, Any]) -> ChatOut:
 
 def message_out(m: Message) -> MessageOut:
     return MessageOut(
-        m.id, m.role, m.content, m.mode, m.grounded, list(m.citations), m.consistency, m.safety, m.created_at
+        m.id,
+        m.role,
+        m.content,
+        m.mode,
+        m.grounded,
+        list(m.citations),
+        m.consistency,
+        m.safety,
+        m.created_at,
+        sender=m.sender,
+        channel=m.channel,
+        author=(m.meta or {}).get("author_name"),
     )
 
 
@@ -83,6 +94,10 @@ def conversation_out(
         c.updated_at,
         low,
         [message_out(m) for m in messages] if messages is not None else None,
+        taken_over_by=c.taken_over_by,
+        taken_over_at=c.taken_over_at,
+        handoff_requested_at=c.handoff_requested_at,
+        handoff_reason=c.handoff_reason,
     )
 
 
@@ -187,9 +202,14 @@ class ChatController(Controller):
         flagged: FromQuery[bool | None] = None,
         kind: FromQuery[str | None] = None,
         low_consistency: Annotated[float | None, QueryParameter(ge=0, le=1)] = None,
+        handoff: Annotated[
+            bool | None, QueryParameter(description="only those whose member asked for a person")
+        ] = None,
+        taken_over: Annotated[bool | None, QueryParameter(description="only those a creator holds")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> list[ConversationOut]:
-        """Staff see the workspace's conversations (filter flagged ones); a member sees their own."""
+        """Staff see the workspace's conversations (filter flagged ones, handoff requests, taken over); a member
+        sees their own."""
         low = func.min(Message.consistency).label("low")
         query = (
             select(Conversation, low)
@@ -206,6 +226,12 @@ class ChatController(Controller):
             query = query.where(col(Conversation.flagged) == flagged)
         if kind:
             query = query.where(col(Conversation.kind) == kind)
+        if handoff is not None:
+            requested = col(Conversation.handoff_requested_at)
+            query = query.where(requested.is_not(None) if handoff else requested.is_(None))
+        if taken_over is not None:
+            holder = col(Conversation.taken_over_by)
+            query = query.where(holder.is_not(None) if taken_over else holder.is_(None))
         if low_consistency is not None:
             query = query.having(func.min(Message.consistency) < low_consistency)
         return [conversation_out(c, low=lo) for c, lo in (await db.execute(query)).all()]

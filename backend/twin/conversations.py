@@ -29,8 +29,12 @@ def owner_filter(principal: Principal) -> Any:
 
 async def open_for_chat(
     db: AsyncSession, principal: Principal, conversation_id: uuid.UUID | None, first_text: str
-) -> Conversation:
-    """The caller's conversation (404 for anyone else's, even inside the workspace), or a new one."""
+) -> tuple[Conversation, bool]:
+    """The caller's conversation (404 for anyone else's, even inside the workspace), or a new one (True).
+
+    Without an id a new conversation opens; a member's chat continues theirs by passing its id (the widget
+    reads it from `GET /api/v1/me`), and `latest_member_conversation` finds it for channel adapters."""
+    member = principal.kind is PrincipalKind.member
     if conversation_id is not None:
         found = (
             await db.execute(
@@ -41,8 +45,7 @@ async def open_for_chat(
         ).scalar_one_or_none()
         if found is None:
             raise NotFound("Conversation not found")
-        return found
-    member = principal.kind is PrincipalKind.member
+        return found, False
     conv = Conversation(
         creator_id=principal.creator_id,
         member_id=principal.subject_id if member else None,
@@ -52,7 +55,20 @@ async def open_for_chat(
     )
     db.add(conv)
     await db.flush()
-    return conv
+    return conv, True
+
+
+async def latest_member_conversation(db: AsyncSession, member_id: uuid.UUID) -> uuid.UUID | None:
+    """The member's current conversation: the one they or their programs spoke in last."""
+    found: uuid.UUID | None = (
+        await db.execute(
+            select(col(Conversation.id))
+            .where(col(Conversation.member_id) == member_id, col(Conversation.kind) == "member")
+            .order_by(col(Conversation.updated_at).desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return found
 
 
 def _history_key(creator_id: uuid.UUID, conversation_id: uuid.UUID) -> str:

@@ -88,6 +88,9 @@ class MessageOut(msgspec.Struct):
     consistency: float | None
     safety: str | None
     created_at: datetime
+    sender: str = "twin"  # who spoke: member | twin | creator | program | proactive
+    channel: str = "web"
+    author: str | None = None  # a creator's name on their own replies
 
 
 class ConversationOut(msgspec.Struct):
@@ -101,6 +104,10 @@ class ConversationOut(msgspec.Struct):
     updated_at: datetime
     min_consistency: float | None = None
     messages: list[MessageOut] | None = None
+    taken_over_by: uuid.UUID | None = None  # the staff user holding it (the twin is silent)
+    taken_over_at: datetime | None = None
+    handoff_requested_at: datetime | None = None  # the member asked for a person
+    handoff_reason: str | None = None
 
 
 class WeakReply(msgspec.Struct):

@@ -6,7 +6,12 @@ what arrived in each 30 ms after it), then `reply` with the REST fields (`consis
 scored after it is sent). A client
 that reconnects sends `{"type": "history", "conversation_id", "after"?}` to fetch what it missed, and may
 resend a message with the same `client_id`: it gets the stored reply, never a second answer.
-Close codes: 4401 bad or expired token, 1009 frame too large, 1008 too many bad frames.
+A member's socket also receives what the platform sends on its own, pushed from any worker through Redis
+(backend/delivery/live.py): `{"type": "message", "id", "role", "text", "created_at", ...}` (the shape of
+`GET /api/v1/me/messages`), and `{"type": "takeover", "active", "by"}` when a creator takes over or hands
+back. While a creator holds the conversation a member's message is answered with `held` (no twin reply).
+Close codes: 4401 bad or expired token, 4403 a member's page origin not allowed, 1009 frame too large,
+1008 too many bad frames.
 """
 
 from __future__ import annotations
@@ -24,12 +29,17 @@ from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy import select
 from sqlmodel import col
 
+from backend.channels.origins import origin_allowed
+from backend.channels.service import own_origins
+from backend.channels.service import rules as channel_rules
+from backend.delivery.live import LiveConnection
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
 from backend.twin.chat import check_rate, run_turn
 from backend.twin.conversations import owner_filter
+from common.enums import PrincipalKind
 from common.models import Conversation, Message
 
 log = structlog.get_logger()
@@ -151,10 +161,28 @@ async def _turn(
         )
     finally:
         await tokens.close()
+    if result.extra.get("held"):
+        # A creator holds the conversation: no twin reply; the creator's answer arrives as a `message` frame.
+        await _send(
+            socket,
+            {
+                "type": "held",
+                "client_id": client_id,
+                "user_message_id": str(result.user_message_id),
+                "conversation_id": str(result.conversation_id),
+            },
+        )
+        return
     await _send(
         socket,
         {"type": "reply", "client_id": client_id, "user_message_id": str(result.user_message_id), **result.public()},
     )
+
+
+async def _member_origin_ok(platform: Platform, principal: Principal, origin: str | None) -> bool:
+    """A member's socket opens only from a page the workspace allows (its widget's allowed origins)."""
+    rules = await channel_rules(platform, principal.creator_id)
+    return origin_allowed(origin, rules.allowed_origins, own_origins(platform.settings))
 
 
 @websocket("/ws/chat", opt={EXCLUDE_FROM_AUTH: True})  # authenticates itself (see backend/lib/edge.py)
@@ -167,6 +195,23 @@ async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await _send(socket, _error(exc.code, exc.detail))
         await socket.close(code=4401, reason=exc.detail[:100])
         return
+    live: LiveConnection | None = None
+    if principal.kind is PrincipalKind.member:
+        if not await _member_origin_ok(platform, principal, socket.headers.get("origin")):
+            await _send(socket, _error("origin_not_allowed", "This site is not allowed to open the chat"))
+            await socket.close(code=4403, reason="origin not allowed")
+            return
+        # Messages the platform sends this member (programs, a creator's replies) arrive as `message` frames.
+        live = LiveConnection(socket.send_text)
+        await socket.app.state.live.attach(principal.creator_id, principal.subject_id, live)
+    try:
+        await _serve(socket, platform, principal)
+    finally:
+        if live is not None:
+            await socket.app.state.live.detach(principal.creator_id, principal.subject_id, live)
+
+
+async def _serve(socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal) -> None:
     await _send(socket, {"type": "ready", "kind": principal.kind.value})
     bad = 0
     try:

@@ -2,6 +2,7 @@
 
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
+from common.models.channels import MemberIdentity, MessageFeedback, OutboxMessage, WebChannel
 from common.models.knowledge import Chunk, Document, DocumentFile
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
 from common.models.twin import Conversation, Member, MemberFact, Message, Persona
@@ -17,8 +18,11 @@ __all__ = [
     "Invitation",
     "Member",
     "MemberFact",
+    "MemberIdentity",
     "Membership",
     "Message",
+    "MessageFeedback",
+    "OutboxMessage",
     "Persona",
     "Program",
     "ProgramEvent",
@@ -27,4 +31,5 @@ __all__ = [
     "RefreshToken",
     "TenantTable",
     "User",
+    "WebChannel",
 ]

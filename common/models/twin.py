@@ -32,13 +32,16 @@ class Persona(TenantTable, table=True):
 
 
 class Member(TenantTable, table=True):
-    """An end user of one creator (widget or channel), addressed by the creator's own external id."""
+    """An end user of one creator. `external_id` is the creator's own id for them (signed by the creator's site,
+    or set by staff); anonymous widget visitors have none. Channel addresses are `MemberIdentity` rows."""
 
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("creator_id", "external_id"),)
-    external_id: str = Field(max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
     display_name: str = Field(default="", max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
+    last_channel: str | None = Field(default=None, max_length=16)  # where they last wrote from
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = created_at_field()
 
 
@@ -50,6 +53,11 @@ class Conversation(TenantTable, table=True):
     title: str = Field(default="", max_length=200)
     flagged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     flag_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # A creator holding the conversation (the twin stays silent), and a member's request for a person.
+    taken_over_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True, ondelete="SET NULL")
+    taken_over_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    handoff_requested_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    handoff_reason: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = created_at_field()
     updated_at: datetime = Field(
         default_factory=utcnow,
@@ -61,8 +69,13 @@ class Message(TenantTable, table=True):
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
-    role: str = Field(sa_column=Column(String(16), nullable=False))  # user | assistant
+    role: str = Field(sa_column=Column(String(16), nullable=False))  # user | assistant (the model's view)
     content: str = Field(sa_column=Column(Text, nullable=False))
+    # Who spoke (MessageSender) and where (Channel); a creator's reply names its staff author.
+    sender: str = Field(default="twin", sa_column=Column(String(16), nullable=False, server_default="twin"))
+    channel: str = Field(default="web", sa_column=Column(String(16), nullable=False, server_default="web"))
+    author_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
     client_id: str | None = Field(default=None, max_length=64)  # the sender's id, for retries
     mode: str | None = Field(default=None, max_length=16)
     grounded: bool | None = None

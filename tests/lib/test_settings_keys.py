@@ -33,7 +33,9 @@ def test_production_refuses_the_dev_secret() -> None:
         Settings(env="production").validate()
     with pytest.raises(RuntimeError, match="RS256"):
         Settings(env="production", jwt_algorithm="RS256").validate()
-    Settings(env="production", jwt_secret="a-real-secret-" * 4).validate()
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        Settings(env="production", jwt_secret="a-real-secret-" * 4).validate()
+    Settings(env="production", jwt_secret="a-real-secret-" * 4, secret_key="an-encryption-key-" * 2).validate()
     Settings(env="dev").validate()
 
 

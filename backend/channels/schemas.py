@@ -1,0 +1,57 @@
+"""The web channel's settings as the hub reads and writes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_ORIGINS = 50
+MAX_STARTERS = 6
+
+Color = Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$", description="#RRGGBB")]
+Prompt = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Theme(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """How the widget looks on the creator's site (and on the companion page)."""
+
+    color: Color = "#2563eb"
+    position: Literal["right", "left"] = "right"
+    color_scheme: Literal["auto", "light", "dark"] = "auto"
+    launcher_label: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "Chat"
+    avatar_url: Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://[^\s\"'<>]+$")] | None = None
+
+
+class WebChannelOut(msgspec.Struct, kw_only=True):
+    public_key: str
+    allowed_origins: list[str]
+    require_identity: bool
+    theme: Theme
+    welcome_message: str
+    starter_prompts: list[str]
+    identity_secret_set: bool  # the secret itself is shown once, when it is made
+    identity_secret_rotated_at: datetime | None
+    snippet: str  # the embed code to paste into the site
+    companion_url: str  # the full-page chat for phones (installable)
+
+
+class WebChannelIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Any of the settings; a field left out keeps its value. `public_key` cannot be changed."""
+
+    allowed_origins: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(min_length=1, max_length=255)]], msgspec.Meta(max_length=MAX_ORIGINS)
+        ]
+        | None
+    ) = None
+    require_identity: bool | None = None
+    theme: Theme | None = None
+    welcome_message: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+    starter_prompts: Annotated[list[Prompt], msgspec.Meta(max_length=MAX_STARTERS)] | None = None
+
+
+class IdentitySecretOut(msgspec.Struct, kw_only=True):
+    identity_secret: str
+    rotated_at: datetime

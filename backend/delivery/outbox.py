@@ -1,0 +1,222 @@
+"""One outbox for everything the platform says first (program steps, a creator's takeover replies, and the
+proactive nudges of a later issue).
+
+Producing: in the producer's own transaction, the message goes into the conversation and ONE outbox row
+goes here (`stage`), with an idempotency key unique per workspace (a retried step inserts nothing) and the
+channel it should reach the member on (`channel_for`). The staged ids ride on the session; after its
+commit (whoever commits: a request, the timer worker) `Delivery.on_commit` queues a `deliver_outbox` job
+for them, on the delivery queue of its own (a long ingestion never holds a message back).
+
+Delivering (`deliver`, the job): the rows still `queued` are locked (SKIP LOCKED: two workers never take
+the same row), every open socket of the member gets the frame through Redis pub/sub (whatever the channel:
+the widget mirrors the whole conversation), and the row's channel sends it: for `web` that publish IS the
+delivery (`delivered` when a socket of the member was open, `sent` when the member will fetch it on their
+next visit). A channel that cannot send now says when to retry (`next_attempt_at`, attempts counted, the
+error kept); past MAX_ATTEMPTS the row is `failed`. Rows a dead process left queued are claimed across
+tenants by `sweep` (the `claim_outbox` function, as program timers are) and delivered again: a frame may
+then reach a socket twice, and the chat shows a message id once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import Uuid, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.delivery.frames import member_message, message_frame
+from backend.delivery.live import publish
+from backend.lib.platform import Platform
+from backend.lib.tenancy import TenantContext
+from common.enums import Channel, DeliveryStatus
+from common.models import Member, Message, OutboxMessage
+
+log = structlog.get_logger()
+STAGED = "outbox_staged"
+MAX_ATTEMPTS = 8
+LEASE_SECONDS = 60
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ids(values: Sequence[uuid.UUID]) -> Any:
+    return any_(bindparam(None, list(values), type_=ARRAY(Uuid())))
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to hand to the outbox: which member, which message, its idempotency key and channel."""
+
+    member_id: uuid.UUID
+    message_id: uuid.UUID
+    key: str
+    channel: Channel
+
+
+def channel_for(last_channel: str | None) -> Channel:
+    """The channel a member is reached on: where they last wrote from (the widget until then)."""
+    try:
+        return Channel(last_channel) if last_channel else Channel.web
+    except ValueError:
+        return Channel.web
+
+
+async def channels_of(db: AsyncSession, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Channel]:
+    """The channel each member is reached on now (`channel_for` their last one)."""
+    rows = await db.execute(
+        select(col(Member.id), col(Member.last_channel)).where(col(Member.id) == _ids(list(set(member_ids))))
+    )
+    return {member_id: channel_for(last) for member_id, last in rows.all()}
+
+
+async def stage(db: AsyncSession, creator_id: uuid.UUID, outgoing: Sequence[Outgoing]) -> list[uuid.UUID]:
+    """Write one outbox row per message in the caller's transaction; delivery follows its commit.
+
+    A key already in the outbox inserts nothing (the step that produced it ran before)."""
+    if not outgoing:
+        return []
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "creator_id": creator_id,
+            "member_id": o.member_id,
+            "message_id": o.message_id,
+            "channel": o.channel.value,
+            "idempotency_key": o.key[:200],
+            "status": DeliveryStatus.queued.value,
+        }
+        for o in outgoing
+    ]
+    staged = list(
+        (
+            await db.execute(
+                insert(OutboxMessage)
+                .on_conflict_do_nothing(index_elements=["creator_id", "idempotency_key"])
+                .returning(col(OutboxMessage.id)),
+                rows,
+            )
+        ).scalars()
+    )
+    if staged:
+        db.info.setdefault(STAGED, []).extend((creator_id, i) for i in staged)
+    return staged
+
+
+def take_staged(db: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The (tenant, outbox id) pairs this session staged since its last commit."""
+    staged: list[tuple[uuid.UUID, uuid.UUID]] = db.info.pop(STAGED, [])
+    return staged
+
+
+@dataclass
+class SendResult:
+    """What a channel did with one message."""
+
+    status: DeliveryStatus  # sent | delivered | queued (retry later) | failed
+    provider_message_id: str | None = None
+    error: str | None = None
+    retry_after: float | None = None  # seconds, when the channel asks to wait (rate limits)
+
+
+class ChannelSender(Protocol):
+    """A channel's adapter (Telegram and WhatsApp come next). `live` is how many processes held a socket of
+    the member when the frame was published."""
+
+    async def send(self, platform: Platform, row: OutboxMessage, message: Message, live: int) -> SendResult: ...
+
+
+class WebSender:
+    """The widget and the companion page: the pub/sub frame is the delivery; an absent member reads the
+    message from `GET /me/messages` on their next visit."""
+
+    async def send(self, platform: Platform, row: OutboxMessage, message: Message, live: int) -> SendResult:
+        return SendResult(DeliveryStatus.delivered if live else DeliveryStatus.sent)
+
+
+SENDERS: dict[Channel, ChannelSender] = {Channel.web: WebSender()}
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 600))
+
+
+def _apply(row: OutboxMessage, result: SendResult, now: datetime) -> None:
+    row.attempts += 1
+    row.updated_at, row.claimed_at = now, None
+    row.error = result.error
+    if result.provider_message_id:
+        row.provider_message_id = result.provider_message_id
+    if result.status is DeliveryStatus.queued:
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = DeliveryStatus.failed.value
+        else:
+            wait = timedelta(seconds=result.retry_after) if result.retry_after else _backoff(row.attempts)
+            row.next_attempt_at = now + wait
+        return
+    row.status = result.status.value
+    if result.status in (DeliveryStatus.sent, DeliveryStatus.delivered):
+        row.sent_at = now
+    if result.status is DeliveryStatus.delivered:
+        row.delivered_at = now
+
+
+async def deliver(
+    platform: Platform, creator_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> tuple[dict[str, int], datetime | None]:
+    """Deliver these outbox rows of one workspace (those still queued and due): counts by outcome, and when
+    to try again the rows a channel could not take now."""
+    counts: dict[str, int] = {}
+    retry_at: datetime | None = None
+    async with platform.db.session(TenantContext(creator_id)) as db:
+        now = utcnow()
+        rows = (
+            await db.execute(
+                select(OutboxMessage, Message)
+                .join(Message, col(Message.id) == col(OutboxMessage.message_id))
+                .where(
+                    col(OutboxMessage.id) == _ids(ids),
+                    col(OutboxMessage.status) == DeliveryStatus.queued.value,
+                    col(OutboxMessage.next_attempt_at) <= now,
+                )
+                .order_by(col(Message.created_at))
+                .with_for_update(of=OutboxMessage, skip_locked=True)
+            )
+        ).all()
+        for row, message in rows:
+            live = await publish(platform.redis, creator_id, row.member_id, message_frame(member_message(message)))
+            sender = SENDERS.get(Channel(row.channel))
+            try:
+                if sender is None:
+                    result = SendResult(DeliveryStatus.failed, error=f"no sender for channel {row.channel!r}")
+                else:
+                    result = await sender.send(platform, row, message, live)
+            except Exception as exc:  # a channel's failure is the row's, never the batch's
+                log.exception("outbox_send_failed", outbox_id=str(row.id), channel=row.channel)
+                result = SendResult(DeliveryStatus.queued, error=f"{type(exc).__name__}: {exc}"[:500])
+            _apply(row, result, now)
+            counts[row.status] = counts.get(row.status, 0) + 1
+            if row.status == DeliveryStatus.queued.value:
+                retry_at = min(retry_at or row.next_attempt_at, row.next_attempt_at)
+        await db.commit()
+    return counts, retry_at
+
+
+async def claim_stale(platform: Platform, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Rows left queued past their due time (their job was lost), claimed across tenants: (tenant, id)."""
+    async with platform.db.session(None) as db:
+        claimed = (
+            await db.execute(
+                text("SELECT outbox_id, creator_id FROM claim_outbox(:n, :lease)"), {"n": limit, "lease": LEASE_SECONDS}
+            )
+        ).all()
+        await db.commit()
+    return [(c, o) for o, c in claimed]

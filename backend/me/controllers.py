@@ -1,0 +1,63 @@
+"""HTTP for a member's own chat: `/api/v1/me` (member token only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import JSONBody, QueryParameter
+
+from backend.lib.deps import Caller, Db, Plat
+from backend.lib.errors import Forbidden
+from backend.lib.principal import Principal
+from backend.me import service, view
+from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffIn, HandoffOut, MeOut, MessagesOut
+from backend.widget.service import twin_name
+from common.enums import PrincipalKind
+
+
+async def member_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal = connection.user
+    if not isinstance(principal, Principal) or principal.kind is not PrincipalKind.member:
+        raise Forbidden("This needs a member token (from POST /api/v1/widget/sessions)")
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["me"]
+    guards = [member_only]
+
+    @get("/")
+    async def me(self, db: Db, principal: Caller) -> MeOut:
+        """The member's view: the twin, welcome and starters, takeover, current program step, streak, goals."""
+        return await view.view(db, principal)
+
+    @get("/messages")
+    async def messages(
+        self,
+        db: Db,
+        principal: Caller,
+        after: Annotated[uuid.UUID | None, QueryParameter(description="the messages after this one")] = None,
+        before: Annotated[uuid.UUID | None, QueryParameter(description="the page before this one")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> MessagesOut:
+        """The member's conversation across channels, oldest first: their messages, the twin's replies,
+        program messages and the creator's. Without `after`/`before`: the latest `limit`."""
+        return await service.messages(db, principal, after, before, limit)
+
+    @post("/feedback", status_code=200)
+    async def feedback(self, data: JSONBody[FeedbackIn], db: Db, platform: Plat, principal: Caller) -> FeedbackOut:
+        """Thumbs up or down (and a comment) on one of the twin's replies; voting again replaces the vote."""
+        return await service.feedback(platform, db, principal, data)
+
+    @post("/handoff", status_code=200)
+    async def handoff(
+        self, db: Db, platform: Plat, principal: Caller, data: JSONBody[HandoffIn | None] = None
+    ) -> HandoffOut:
+        """Ask for a person: the creator sees the request in the hub; the twin says so in the conversation."""
+        name = await twin_name(db, principal.creator_id)
+        coach = await service.workspace_person(db, principal.creator_id)
+        return await service.handoff(platform, db, principal, data.reason if data else None, name, coach)
