@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
-from e2e.conftest import CHROMIUM_ARGS, Servers, shot
+from e2e.conftest import Servers, shot
 from e2e.hostpages import HostSite, host_site
 from e2e.widget_setup import Coach, host_page, make_coach, unique
 
@@ -81,7 +81,7 @@ def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
 ) -> None:
     page = visitor.new_page()
     tokens: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: tokens.append(str(f)) if '"token"' in str(f) else None))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: tokens.append(str(f)) if '"token"' in f else None))
     page.goto(site.put("/club.html", host_page(coach)))
     expect(page.get_by_role("button", name=LAUNCHER)).to_be_visible()
     assert ["ready", None] in events(page)
@@ -253,11 +253,13 @@ def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
     external = unique("member")
     good = coach.identity_hash(external)
     forged = "0" * 64
-    settings = (
-        "<script>window.coachTwinSettings = { user: { external_id: %s, identity_hash: %s, name: 'Ann' } };</script>"
-    )
+
+    def signed_in(digest: str) -> str:
+        user = json.dumps({"external_id": external, "identity_hash": digest, "name": "Ann"})
+        return host_page(coach, before=f"<script>window.coachTwinSettings = {{ user: {user} }};</script>")
+
     page = visitor.new_page()
-    page.goto(site.put("/forged.html", host_page(coach, before=settings % (json.dumps(external), json.dumps(forged)))))
+    page.goto(site.put("/forged.html", signed_in(forged)))
     page.wait_for_function("() => window.__events.some(e => e[0] === 'error')")
     error = next(e[1] for e in events(page) if e[0] == "error")
     assert error["error"] == "identity_invalid", error
@@ -265,7 +267,7 @@ def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
     members = []
     for _ in range(2):
         page = visitor.new_page()
-        page.goto(site.put("/signed.html", host_page(coach, before=settings % (json.dumps(external), json.dumps(good)))))
+        page.goto(site.put("/signed.html", signed_in(good)))
         frame = open_widget(page)
         ask(frame, "Hello, I am signed in")
         expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
@@ -283,11 +285,10 @@ def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
 def test_markup_in_names_and_messages_is_shown_as_text(
     visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
 ) -> None:
-    trap = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>"
+    trap = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
     external = unique("trap")
-    settings = "<script>window.coachTwinSettings = { user: %s };</script>" % json.dumps(
-        {"external_id": external, "identity_hash": coach.identity_hash(external), "name": trap}
-    )
+    user = json.dumps({"external_id": external, "identity_hash": coach.identity_hash(external), "name": trap})
+    settings = f"<script>window.coachTwinSettings = {{ user: {user} }};</script>"
     page = visitor.new_page()
     page.goto(site.put("/trap.html", host_page(coach, before=settings)))
     frame = open_widget(page)
@@ -336,6 +337,3 @@ def test_on_a_phone_the_widget_is_full_screen(phone: BrowserContext, coach: Coac
     frame.get_by_role("button", name="Close chat").tap()
     expect(iframe).to_be_hidden()
     expect(page.get_by_role("button", name=LAUNCHER)).to_be_visible()
-
-
-__all__ = ["CHROMIUM_ARGS"]

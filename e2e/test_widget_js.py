@@ -133,7 +133,8 @@ def test_checkin_answers_come_from_the_message_and_close_when_answered(blank: Pa
             const { Timeline, checkinOf } = await import('/static/timeline.js');
             const t = new Timeline();
             t.upsert({ id: 'p1', role: 'program', text: 'How was today? (1-5)',
-                       check_in: { node_id: 'mood', kind: 'scale', min: 1, max: 5, options: ['1', '2', '3', '4', '5'] } });
+                       check_in: { node_id: 'mood', kind: 'scale', min: 1, max: 5,
+                                   options: ['1', '2', '3', '4', '5'] } });
             const open = t.openCheckin()?.id;
             t.upsert({ id: 'u1', role: 'user', content: '4' });
             return { open, after: t.openCheckin(), yesNo: checkinOf({ check_in: { kind: 'yes_no' } }),

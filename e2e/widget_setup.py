@@ -55,9 +55,7 @@ def make_coach(api: httpx.Client, allowed: list[str], workspace_name: str | None
     register(api, creator)
     token = token_for(api, creator)
     headers = {"authorization": f"Bearer {token}"}
-    r = api.post(
-        "/api/v1/knowledge/documents", headers=headers, files={"file": ("stoic_notes.md", NOTES)}, data={}
-    )
+    r = api.post("/api/v1/knowledge/documents", headers=headers, files={"file": ("stoic_notes.md", NOTES)}, data={})
     assert r.status_code in (201, 202), r.text
     doc_id = r.json()["id"]
     deadline = time.monotonic() + 180

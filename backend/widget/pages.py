@@ -62,7 +62,9 @@ def _initials(name: str) -> str:
 
 ASIDE = """<aside class="progress" id="progress" aria-labelledby="progress-title">
       <details id="progress-box" open>
-        <summary><h2 id="progress-title">Your progress</h2><span id="progress-summary" class="summary-line"></span></summary>
+        <summary>
+          <h2 id="progress-title">Your progress</h2><span id="progress-summary" class="summary-line"></span>
+        </summary>
         <div id="progress-body"><p>Say hello to start. Your program, streak and goals show here.</p></div>
         <div id="page-tools" class="page-tools" hidden></div>
       </details>

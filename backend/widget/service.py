@@ -75,11 +75,11 @@ def _check_timezone(tz: str | None) -> str | None:
     return tz
 
 
-async def _limit_ip(platform: Platform, ip: str) -> None:
+async def limit_ip(platform: Platform, ip: str) -> None:
     await hit(platform.redis, global_key("ratelimit", f"widget-ip:{ip}"), platform.settings.widget_limit_per_ip, 60)
 
 
-async def _workspace(platform: Platform, db: AsyncSession, key: str) -> tuple[uuid.UUID, WebChannel]:
+async def workspace(platform: Platform, db: AsyncSession, key: str) -> tuple[uuid.UUID, WebChannel]:
     creator_id = await channels.tenant_for_key(db, key)
     if creator_id is None:
         raise NotFound("Unknown widget key")
@@ -99,8 +99,8 @@ def _check_origin(platform: Platform, row: WebChannel, origin: str | None) -> No
 async def open_session(
     platform: Platform, db: AsyncSession, data: SessionIn, origin: str | None, ip: str
 ) -> SessionOut:
-    await _limit_ip(platform, ip)
-    creator_id, row = await _workspace(platform, db, data.key)
+    await limit_ip(platform, ip)
+    creator_id, row = await workspace(platform, db, data.key)
     _check_origin(platform, row, origin)
     timezone = _check_timezone(data.timezone)
     visitor_id = data.visitor_id
@@ -144,8 +144,8 @@ async def twin_name(db: AsyncSession, creator_id: uuid.UUID) -> str:
 
 
 async def config(platform: Platform, db: AsyncSession, key: str, origin: str | None, ip: str) -> WidgetConfigOut:
-    await _limit_ip(platform, ip)
-    creator_id, row = await _workspace(platform, db, key)
+    await limit_ip(platform, ip)
+    creator_id, row = await workspace(platform, db, key)
     _check_origin(platform, row, origin)
     return WidgetConfigOut(
         twin_name=await twin_name(db, creator_id),
