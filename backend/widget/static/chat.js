@@ -153,6 +153,7 @@ function setUnread(n) {
 
 function receive(raw, streamed = false) {
   const { item, isNew } = timeline.upsert(raw);
+  if (!item.created_at) item.created_at = new Date().toISOString(); // a live reply: now
   draw(item);
   // A streamed reply is drawn from its first token but arrives, for everything below, when it is complete.
   if (!(isNew || streamed) || item.role === "member" || item.role === "system") return;
@@ -221,11 +222,8 @@ async function loadEarlier() {
 
 /** A reply that was streaming when the socket dropped: the resent message brings it back whole. */
 function dropOrphans() {
-  const orphans = timeline.items.filter((m) => m.streaming && !m.id);
-  if (!orphans.length) return;
-  timeline.items = timeline.items.filter((m) => !orphans.includes(m));
-  for (const m of orphans) {
-    timeline.byClient.delete(m.client_id);
+  for (const m of timeline.items.filter((it) => it.streaming && !it.id)) {
+    timeline.remove(m);
     m.el?.remove();
   }
 }
@@ -266,7 +264,8 @@ function frame(f) {
       typing(false);
       let reply = timeline.byClient.get(`re:${cid}`);
       if (!reply) {
-        reply = timeline.upsert({ role: "assistant", content: "", client_id: `re:${cid}` }).item;
+        const now = new Date().toISOString();
+        reply = timeline.upsert({ role: "assistant", content: "", client_id: `re:${cid}`, created_at: now }).item;
         reply.streaming = true;
       }
       if (reply.streaming) {
@@ -279,7 +278,14 @@ function frame(f) {
       typing(false);
       if (mine) timeline.upsert({ id: f.user_message_id, role: "user", client_id: cid, content: mine.text });
       if (mine) view.fill(mine);
-      const reply = timeline.byClient.get(`re:${cid}`);
+      let reply = timeline.byClient.get(`re:${cid}`);
+      const known = timeline.byId.get(f.message_id);
+      if (reply && known && known !== reply) {
+        // A resent message's replayed reply, already fetched whole by the catch-up: keep that one.
+        timeline.remove(reply);
+        reply.el?.remove();
+        reply = null;
+      }
       const streamed = Boolean(reply && reply.streaming && !reply.id);
       if (reply) reply.streaming = false;
       receive({
@@ -290,7 +296,6 @@ function frame(f) {
         citations: f.citations,
         mode: f.mode,
         grounded: f.grounded,
-        created_at: new Date().toISOString(),
       }, streamed);
       // A check-in answer moved the program on: its next messages are stored; fetch them with their ids.
       if (f.program && f.program.messages && f.program.messages.length) link.catchUp();

@@ -65,7 +65,8 @@ export class Timeline {
 
   /** The member's own message, shown at once, before the server has it. */
   addPending(clientId, text) {
-    const item = { ...normalize({ role: "member", text, client_id: clientId }), pending: true, local: true };
+    const now = new Date().toISOString();
+    const item = { ...normalize({ role: "member", text, client_id: clientId, created_at: now }), pending: true, local: true };
     this.items.push(item);
     this.byClient.set(clientId, item);
     return item;
@@ -97,6 +98,13 @@ export class Timeline {
   openCheckin() {
     const last = this.items[this.items.length - 1];
     return last && last.role === "program" && last.checkin ? last : null;
+  }
+
+  /** Take a message out (a streamed copy of a reply the server has already given us whole). */
+  remove(item) {
+    this.items = this.items.filter((it) => it !== item);
+    if (item.id && this.byId.get(item.id) === item) this.byId.delete(item.id);
+    if (item.client_id && this.byClient.get(item.client_id) === item) this.byClient.delete(item.client_id);
   }
 
   clear() {

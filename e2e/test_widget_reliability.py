@@ -1,0 +1,169 @@
+"""Reliability a member never notices: the socket between the chat and the API runs through Playwright's
+WebSocket routing, which lets a test lose frames and cut the connection. Whatever is lost comes back once,
+in order: pushed messages from the catch-up after a reconnect (or when the tab becomes visible again), a
+reply from the resent message (same client id: the API replays it, never answers twice)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
+
+from e2e.conftest import Servers
+from e2e.hostpages import HostSite, host_site
+from e2e.test_widget import ask, open_widget, stored
+from e2e.widget_setup import Coach, host_page, make_coach
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[HostSite]:
+    with host_site() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def coach(servers: Servers, site: HostSite) -> Coach:
+    with httpx.Client(base_url=servers.api_url, timeout=60) as api:
+        return make_coach(api, [site.origin])
+
+
+@dataclass
+class Wire:
+    """The chat's socket, proxied: drop what the server sends that matches `drop`; cut the connection."""
+
+    drop: re.Pattern[str] | None = None
+    routes: list[WebSocketRoute] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+
+    def attach(self, context: BrowserContext) -> None:
+        context.route_web_socket(re.compile(r"/ws/chat"), self._route)
+
+    def _route(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        self.routes.append(ws)
+
+        def down(message: str | bytes) -> None:
+            text = message if isinstance(message, str) else message.decode()
+            if self.drop is not None and self.drop.search(text):
+                self.dropped.append(text)
+                return
+            ws.send(message)
+
+        def up(message: str | bytes) -> None:
+            self.sent.append(message if isinstance(message, str) else message.decode())
+            server.send(message)
+
+        server.on_message(down)
+        ws.on_message(up)
+
+    def cut(self) -> None:
+        """The network drops: the page sees its socket close (and reconnects on its own)."""
+        self.routes[-1].close(code=1006, reason="network lost")
+
+
+@pytest.fixture
+def wired(browser: Browser) -> Iterator[tuple[BrowserContext, Wire]]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    wire = Wire()
+    wire.attach(context)
+    yield context, wire
+    context.close()
+
+
+def conversation_of(api: httpx.Client, member_id: str) -> str:
+    return str(next(c["id"] for c in api.get("/api/v1/conversations").json() if c.get("member_id") == member_id))
+
+
+def texts(page: Page) -> list[str]:
+    frame = next(f for f in page.frames if "/widget/frame" in f.url)
+    found: list[str] = frame.locator("#log .msg .bubble").all_inner_texts()
+    return found
+
+
+def test_messages_lost_on_a_dropped_socket_come_back_once_in_order(
+    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite, servers: Servers
+) -> None:
+    context, wire = wired
+    page = context.new_page()
+    page.goto(site.put("/wire.html", host_page(coach, title="Wire")))
+    frame = open_widget(page)
+    ask(frame, "How should I use my time?")
+    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+    member_id = stored(page, coach)["m"]
+
+    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+        cid = conversation_of(api, member_id)
+        assert api.post(f"/api/v1/conversations/{cid}/takeover").status_code in (200, 201)
+        expect(frame.get_by_text(re.compile("has joined the conversation"))).to_be_visible()
+        # Pushed while the connection silently loses everything the server sends.
+        wire.drop = re.compile(r'"type":\s*"message"')
+        for text in ("First, breathe.", "Second, write it down.", "Third, sleep on it."):
+            assert api.post(f"/api/v1/conversations/{cid}/messages", json={"text": text}).status_code in (200, 201)
+        page.wait_for_timeout(1000)
+        assert len(wire.dropped) == 3
+        expect(frame.locator("#log .msg--creator")).to_have_count(0)
+        # The tab comes back into view: the chat checks for what it missed, without a reconnect.
+        wire.drop = None
+        frame.locator("body").evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+        expect(frame.locator("#log .msg--creator")).to_have_count(3)
+        assert texts(page)[-3:] == ["First, breathe.", "Second, write it down.", "Third, sleep on it."]
+
+        # Now the connection drops outright while more is said.
+        wire.drop = re.compile(r'"type":\s*"message"')
+        assert api.post(f"/api/v1/conversations/{cid}/messages", json={"text": "Fourth, rest."}).status_code in (
+            200,
+            201,
+        )
+        page.wait_for_timeout(800)
+        wire.drop = None
+        sockets = len(wire.routes)
+        wire.cut()
+        expect(frame.locator("#log .msg--creator")).to_have_count(4, timeout=15_000)
+        assert len(wire.routes) == sockets + 1  # it reconnected by itself
+        assert texts(page)[-4:] == [
+            "First, breathe.",
+            "Second, write it down.",
+            "Third, sleep on it.",
+            "Fourth, rest.",
+        ]
+        assert api.post(f"/api/v1/conversations/{cid}/release").status_code in (200, 201)
+
+
+def test_a_reply_lost_in_flight_is_replayed_never_answered_twice(
+    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite, servers: Servers
+) -> None:
+    context, wire = wired
+    page = context.new_page()
+    page.goto(site.put("/replay.html", host_page(coach, title="Replay")))
+    frame = open_widget(page)
+    ask(frame, "How should I use my time?")
+    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+
+    # The answer to the next question never reaches the page, and then the connection drops.
+    wire.drop = re.compile(r'"type":\s*"(token|reply)"')
+    ask(frame, "What is the best remedy for anger?")
+    deadline = time.monotonic() + 30
+    while not any('"reply"' in d for d in wire.dropped):
+        assert time.monotonic() < deadline, "the reply never came"
+        page.wait_for_timeout(100)
+    wire.drop = None
+    wire.cut()
+    reply = frame.locator("#log .msg--twin")
+    expect(reply).to_have_count(2, timeout=15_000)
+    expect(reply.last).to_contain_text(re.compile("delay is the best remedy", re.I))
+    expect(frame.locator("#log .msg--member")).to_have_count(2)
+    # The message went up again with the same client id: the API replayed its stored reply.
+    ids = [re.search(r'"client_id":\s*"([^"]+)"', s) for s in wire.sent if "best remedy" in s]
+    assert len(ids) >= 2 and len({m.group(1) for m in ids if m}) == 1
+    page.wait_for_timeout(1000)
+    expect(reply).to_have_count(2)
+    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+        cid = conversation_of(api, stored(page, coach)["m"])
+        messages = api.get(f"/api/v1/conversations/{cid}").json()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
