@@ -164,9 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_worker()
     if args.cmd == "ingest":
+        from backend.features import open_platform
         from backend.knowledge.bulk import ingest_folder
 
-        return ingest_folder(args.workspace, args.folder, [t for t in args.tags.split(",") if t])
+        return ingest_folder(open_platform, args.workspace, args.folder, [t for t in args.tags.split(",") if t])
     return 2
 
 

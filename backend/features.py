@@ -1,12 +1,22 @@
-"""Open the feature services a process needs (vector store, embedder, chunker, job queue, worker)."""
+"""Open the feature services a process needs (vector store, embedder, chunker, LLM, scorer, job queue).
+
+`Services` is the one typed place a feature's long-lived client lives. To add one: a field below, one line
+in `open_services` that builds it; if it has `async health()` the readiness probe reports it, and if it has
+`async aclose()` `Platform.close()` closes it (both found through the protocols in `backend/lib/platform.py`).
+Feature code reaches it as `platform.services.<name>`; tests swap in a fake by assigning the attribute.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from backend.delivery.jobs import Delivery
+from backend.delivery.live import LiveHub
+from backend.knowledge.chunking import LazyChunker
 from backend.knowledge.ingest import ingest_document
+from backend.lib.embeddings import Embedder
 from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
 from backend.lib.onnx_embeddings import OnnxEmbedder
@@ -19,43 +29,54 @@ from backend.twin.persona_store import synthesize_persona
 JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
 
 
-class LazyChunker:
-    """The tokenizer loads on first use, keeping API start-up fast."""
+@dataclass
+class Services:
+    """The feature services of one process, opened once (lifespan, worker, CLI) and shared by every request."""
 
-    def __init__(self) -> None:
-        self._chunker: Any = None
+    vectors: VectorStore  # Chroma: one collection per tenant
+    embedder: Embedder  # MiniLM: single texts on ONNX Runtime, bulk on torch
+    chunker: LazyChunker  # documents -> passages that fit the model
+    llm: LLM  # Ollama; the twin answers extractively when it is unreachable
+    scorer: Scorer  # replies' persona consistency, scored after they are sent
+    jobs: Jobs  # saq job queue (and this process's worker when it runs one)
+    delivery: Delivery  # the outbox's delivery queue (its own saq queue) and the commit listener feeding it
+    live: LiveHub  # this process's member sockets, fed by Redis pub/sub (nothing connects until one opens)
 
-    def chunk(self, doc: Any) -> Any:
-        if self._chunker is None:
-            from backend.knowledge.chunking import Chunker
 
-            self._chunker = Chunker()
-        return self._chunker.chunk(doc)
-
-
-async def open_features(platform: Platform) -> Jobs:
+def open_services(platform: Platform) -> Services:
+    """Build the feature services and attach them to `platform` (nothing connects until first use)."""
     s = platform.settings
-    platform.extras["vectors"] = VectorStore(path=s.data_dir / "chroma", url=s.chroma_url)
-    # Single texts (queries) on ONNX Runtime, bulk on torch; torch alone if the ONNX model cannot be made.
-    platform.extras["embedder"] = OnnxEmbedder(s.embedding_model, s.embedding_batch_size)
-    platform.extras["chunker"] = LazyChunker()
-    platform.extras["llm"] = LLM(s.ollama_url, s.ollama_model, timeout=s.ollama_timeout)
-    platform.extras["scorer"] = Scorer(platform)  # replies' consistency, after they are sent
-    jobs = Jobs(s.redis_url, JOB_FUNCTIONS, {"platform": platform}, s.job_queue)
-    platform.extras["jobs"] = jobs
-    return jobs
+    services = Services(
+        vectors=VectorStore(path=s.data_dir / "chroma", url=s.chroma_url),
+        # Single texts (queries) on ONNX Runtime, bulk on torch; torch alone if the ONNX model cannot be made.
+        embedder=OnnxEmbedder(s.embedding_model, s.embedding_batch_size),
+        chunker=LazyChunker(),
+        llm=LLM(s.ollama_url, s.ollama_model, timeout=s.ollama_timeout),
+        scorer=Scorer(platform),
+        jobs=Jobs(s.redis_url, JOB_FUNCTIONS, {"platform": platform}, s.job_queue),
+        delivery=Delivery(platform),
+        live=LiveHub(platform.redis),
+    )
+    platform.attach(services)
+    return services
 
 
-async def start_features(platform: Platform) -> Delivery:
-    """Open the feature services; Platform.close() later closes every one that has aclose(). The caller
-    closes the returned delivery queue."""
-    jobs = await open_features(platform)
-    delivery = Delivery(platform)
+async def start_features(platform: Platform) -> None:
+    """Open the feature services; Platform.close() later closes every one that has aclose()."""
+    services = open_services(platform)
     if platform.settings.worker_in_process:
-        await jobs.start_worker()
-        await delivery.start_worker()
+        await services.jobs.start_worker()
+        await services.delivery.start_worker()
         await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
-    return delivery
+
+
+def open_platform() -> Platform:
+    """A platform with its feature services, for a command-line process (worker, bulk ingestion)."""
+    from common.settings import get_settings
+
+    platform = Platform.open(get_settings())
+    open_services(platform)
+    return platform
 
 
 def run_worker() -> int:
@@ -63,21 +84,16 @@ def run_worker() -> int:
     import asyncio
     import signal
 
-    from common.settings import get_settings
-
     async def main() -> None:
-        platform = Platform.open(get_settings())
-        jobs = await open_features(platform)
-        delivery = Delivery(platform)
+        platform = open_platform()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await jobs.start_worker(concurrency=2, sweep_seconds=15)
-        await delivery.start_worker()
+        await platform.services.jobs.start_worker(concurrency=2, sweep_seconds=15)
+        await platform.services.delivery.start_worker()
         await kick(platform)
         await stop.wait()
-        await delivery.aclose()
         await platform.close()
 
     asyncio.run(main())

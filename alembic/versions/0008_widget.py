@@ -13,8 +13,8 @@ and one outbox for everything the platform says first; RLS on all new tables.
 - `conversations` carry a creator's takeover and a member's handoff request.
 - `message_feedback`: a member's thumbs on a twin reply.
 - `outbox`: one row per message the platform sends on its own, unique idempotency key per workspace,
-  states queued/sent/delivered/read/failed. Rows left queued (a process died after its commit) are claimed
-  across tenants by `claim_outbox`, the same narrow pattern as `claim_program_timers`.
+  states queued/sent/delivered/read/failed. Rows left queued (a process died after its commit) are found
+  across tenants by `due_outbox`, the same narrow pattern as `claim_program_timers`.
 
 Revision ID: 0008
 Revises: 0007
@@ -39,7 +39,7 @@ depends_on: str | Sequence[str] | None = None
 CHANNELS_ROLE = "coachtwin_channels"
 OUTBOX_ROLE = "coachtwin_outbox"
 KEY_FUNCTION = "web_channel_tenant(text)"
-CLAIM_FUNCTION = "claim_outbox(integer, integer)"
+DUE_FUNCTION = "due_outbox(integer, integer, integer)"
 TABLES = ("web_channels", "member_identities", "message_feedback", "outbox")
 
 
@@ -185,34 +185,29 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$"""
     )
 
-    # Outbox rows left queued, claimed across tenants by the sweeper (as program timers are).
+    # Outbox rows left queued (their job was lost), found across tenants by the sweeper; each is then
+    # claimed under its tenant (SKIP LOCKED and a lease), so two sweepers never send one twice.
     outbox = quote_ident(OUTBOX_ROLE)
     op.execute(create_nologin_role(OUTBOX_ROLE))
     op.execute(f"GRANT USAGE ON SCHEMA public TO {outbox}")
     op.execute(f"GRANT SELECT (id, creator_id, status, next_attempt_at, claimed_at) ON outbox TO {outbox}")
-    op.execute(f"GRANT UPDATE (claimed_at) ON outbox TO {outbox}")
-    op.execute(f"CREATE POLICY outbox_claim ON outbox FOR ALL TO {outbox} USING (true) WITH CHECK (true)")
+    op.execute(f"CREATE POLICY outbox_due ON outbox FOR SELECT TO {outbox} USING (true)")
     op.execute(
         """
-CREATE FUNCTION claim_outbox(p_limit integer, p_lease_seconds integer)
+CREATE FUNCTION due_outbox(p_limit integer, p_grace_seconds integer, p_lease_seconds integer)
 RETURNS TABLE(outbox_id uuid, creator_id uuid)
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  UPDATE outbox o
-  SET claimed_at = clock_timestamp()
-  WHERE o.id = ANY(ARRAY(
-    SELECT p.id FROM outbox p
-    WHERE p.status = 'queued' AND p.next_attempt_at <= clock_timestamp()
-      AND (p.claimed_at IS NULL
-           OR p.claimed_at < clock_timestamp() - make_interval(secs => greatest(p_lease_seconds, 5)))
-    ORDER BY p.next_attempt_at
-    LIMIT least(greatest(p_limit, 0), 1000)
-    FOR UPDATE SKIP LOCKED
-  ))
-  RETURNING o.id, o.creator_id
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT o.id, o.creator_id FROM outbox o
+  WHERE o.status = 'queued'
+    AND o.next_attempt_at <= clock_timestamp() - make_interval(secs => greatest(p_grace_seconds, 0))
+    AND (o.claimed_at IS NULL
+         OR o.claimed_at < clock_timestamp() - make_interval(secs => greatest(p_lease_seconds, 5)))
+  ORDER BY o.next_attempt_at
+  LIMIT least(greatest(p_limit, 0), 1000)
 $$"""
     )
 
-    for role, signature in ((CHANNELS_ROLE, KEY_FUNCTION), (OUTBOX_ROLE, CLAIM_FUNCTION)):
+    for role, signature in ((CHANNELS_ROLE, KEY_FUNCTION), (OUTBOX_ROLE, DUE_FUNCTION)):
         op.execute(
             f"DO $$ BEGIN EXECUTE format('GRANT {role} TO %I', current_user); EXCEPTION WHEN others THEN NULL; END $$"
         )
@@ -222,7 +217,7 @@ $$"""
 
 
 def downgrade() -> None:
-    op.execute(f"DROP FUNCTION IF EXISTS {CLAIM_FUNCTION}")
+    op.execute(f"DROP FUNCTION IF EXISTS {DUE_FUNCTION}")
     op.execute(f"DROP FUNCTION IF EXISTS {KEY_FUNCTION}")
     for table in reversed(TABLES):
         op.drop_table(table)

@@ -31,7 +31,7 @@ async def deliver_outbox(ctx: dict[str, Any], *, creator_id: str, ids: list[str]
 async def sweep_outbox(ctx: dict[str, Any], **_: Any) -> dict[str, int]:
     """Deliver rows a dead process left queued, then come back in SWEEP_SECONDS."""
     delivery: Delivery = ctx["delivery"]
-    claimed = await outbox.claim_stale(delivery.platform)
+    claimed = await outbox.stale(delivery.platform)
     by_tenant: dict[uuid.UUID, list[uuid.UUID]] = {}
     for creator_id, outbox_id in claimed:
         by_tenant.setdefault(creator_id, []).append(outbox_id)

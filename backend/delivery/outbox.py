@@ -7,14 +7,16 @@ channel it should reach the member on (`channel_for`). The staged ids ride on th
 commit (whoever commits: a request, the timer worker) `Delivery.on_commit` queues a `deliver_outbox` job
 for them, on the delivery queue of its own (a long ingestion never holds a message back).
 
-Delivering (`deliver`, the job): the rows still `queued` are locked (SKIP LOCKED: two workers never take
-the same row), every open socket of the member gets the frame through Redis pub/sub (whatever the channel:
-the widget mirrors the whole conversation), and the row's channel sends it: for `web` that publish IS the
-delivery (`delivered` when a socket of the member was open, `sent` when the member will fetch it on their
+Delivering (`deliver`, the job): the rows still `queued` are claimed (SKIP LOCKED and a lease: two workers
+never send the same row), every open socket of the member gets the frame through Redis pub/sub (whatever
+the channel: the widget mirrors the whole conversation), and the row's channel sends it (`senders.py`):
+for `web` that publish IS the delivery (`delivered` when a socket of the member was open, `sent` when the
+member will fetch it on their
 next visit). A channel that cannot send now says when to retry (`next_attempt_at`, attempts counted, the
-error kept); past MAX_ATTEMPTS the row is `failed`. Rows a dead process left queued are claimed across
-tenants by `sweep` (the `claim_outbox` function, as program timers are) and delivered again: a frame may
-then reach a socket twice, and the chat shows a message id once.
+error kept); past MAX_ATTEMPTS the row is `failed`. Rows a dead process left queued are found across
+tenants by the sweeper (the `due_outbox` function, as program timers are) and delivered again: a frame may
+then reach a socket twice, and the chat shows a message id once. Providers' later reports (delivered,
+read, failed) move a row forward only (`record_status`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from sqlalchemy import Uuid, any_, bindparam, select, text
@@ -33,6 +35,7 @@ from sqlmodel import col
 
 from backend.delivery.frames import member_message, message_frame
 from backend.delivery.live import publish
+from backend.delivery.senders import SENDERS, SendResult
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.enums import Channel, DeliveryStatus
@@ -41,7 +44,8 @@ from common.models import Member, Message, OutboxMessage
 log = structlog.get_logger()
 STAGED = "outbox_staged"
 MAX_ATTEMPTS = 8
-LEASE_SECONDS = 60
+LEASE_SECONDS = 60  # a claimed row another worker may retake after this (its sender died)
+SWEEP_GRACE_SECONDS = 5  # a row younger than this is still on its way through its own job
 
 
 def utcnow() -> datetime:
@@ -117,44 +121,27 @@ def take_staged(db: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
     return staged
 
 
-@dataclass
-class SendResult:
-    """What a channel did with one message."""
-
-    status: DeliveryStatus  # sent | delivered | queued (retry later) | failed
-    provider_message_id: str | None = None
-    error: str | None = None
-    retry_after: float | None = None  # seconds, when the channel asks to wait (rate limits)
-
-
-class ChannelSender(Protocol):
-    """A channel's adapter (Telegram and WhatsApp come next). `live` is how many processes held a socket of
-    the member when the frame was published."""
-
-    async def send(self, platform: Platform, row: OutboxMessage, message: Message, live: int) -> SendResult: ...
-
-
-class WebSender:
-    """The widget and the companion page: the pub/sub frame is the delivery; an absent member reads the
-    message from `GET /me/messages` on their next visit."""
-
-    async def send(self, platform: Platform, row: OutboxMessage, message: Message, live: int) -> SendResult:
-        return SendResult(DeliveryStatus.delivered if live else DeliveryStatus.sent)
-
-
-SENDERS: dict[Channel, ChannelSender] = {Channel.web: WebSender()}
-
-
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 600))
 
 
-def _apply(row: OutboxMessage, result: SendResult, now: datetime) -> None:
-    row.attempts += 1
+# Forward-only: a status report never moves a row back (WhatsApp's webhooks arrive out of order).
+_RANK = {
+    DeliveryStatus.queued: 0,
+    DeliveryStatus.sent: 1,
+    DeliveryStatus.delivered: 2,
+    DeliveryStatus.read: 3,
+    DeliveryStatus.failed: 4,
+}
+
+
+def _finish(row: OutboxMessage, result: SendResult, now: datetime) -> None:
     row.updated_at, row.claimed_at = now, None
     row.error = result.error
     if result.provider_message_id:
         row.provider_message_id = result.provider_message_id
+    if not result.attempt:
+        row.attempts -= 1
     if result.status is DeliveryStatus.queued:
         if row.attempts >= MAX_ATTEMPTS:
             row.status = DeliveryStatus.failed.value
@@ -169,15 +156,13 @@ def _apply(row: OutboxMessage, result: SendResult, now: datetime) -> None:
         row.delivered_at = now
 
 
-async def deliver(
+async def _claim(
     platform: Platform, creator_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> tuple[dict[str, int], datetime | None]:
-    """Deliver these outbox rows of one workspace (those still queued and due): counts by outcome, and when
-    to try again the rows a channel could not take now."""
-    counts: dict[str, int] = {}
-    retry_at: datetime | None = None
+) -> list[tuple[OutboxMessage, Message]]:
+    """Take the rows still queued and due, and not being sent by another worker (lease): their try starts."""
     async with platform.db.session(TenantContext(creator_id)) as db:
         now = utcnow()
+        claimed = col(OutboxMessage.claimed_at)
         rows = (
             await db.execute(
                 select(OutboxMessage, Message)
@@ -186,37 +171,99 @@ async def deliver(
                     col(OutboxMessage.id) == _ids(ids),
                     col(OutboxMessage.status) == DeliveryStatus.queued.value,
                     col(OutboxMessage.next_attempt_at) <= now,
+                    claimed.is_(None) | (claimed < now - timedelta(seconds=LEASE_SECONDS)),
                 )
                 .order_by(col(Message.created_at))
                 .with_for_update(of=OutboxMessage, skip_locked=True)
             )
         ).all()
-        for row, message in rows:
-            live = await publish(platform.redis, creator_id, row.member_id, message_frame(member_message(message)))
-            sender = SENDERS.get(Channel(row.channel))
-            try:
-                if sender is None:
-                    result = SendResult(DeliveryStatus.failed, error=f"no sender for channel {row.channel!r}")
-                else:
-                    result = await sender.send(platform, row, message, live)
-            except Exception as exc:  # a channel's failure is the row's, never the batch's
-                log.exception("outbox_send_failed", outbox_id=str(row.id), channel=row.channel)
-                result = SendResult(DeliveryStatus.queued, error=f"{type(exc).__name__}: {exc}"[:500])
-            _apply(row, result, now)
-            counts[row.status] = counts.get(row.status, 0) + 1
-            if row.status == DeliveryStatus.queued.value:
-                retry_at = min(retry_at or row.next_attempt_at, row.next_attempt_at)
+        for row, _ in rows:
+            row.claimed_at, row.attempts = now, row.attempts + 1
+        await db.commit()
+    return [(row, message) for row, message in rows]
+
+
+async def deliver(
+    platform: Platform, creator_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> tuple[dict[str, int], datetime | None]:
+    """Deliver these outbox rows of one workspace: counts by outcome, and when to try again the rows a
+    channel could not take now.
+
+    Three steps, so no database connection or row lock is held while a channel's API answers: claim the
+    rows (committed: a lease of LEASE_SECONDS, the try counted), send each (outside any transaction),
+    record each result (forward only)."""
+    taken = await _claim(platform, creator_id, ids)
+    if not taken:
+        return {}, None
+    results: list[tuple[OutboxMessage, SendResult]] = []
+    for row, message in taken:
+        live = await publish(platform.redis, creator_id, row.member_id, message_frame(member_message(message)))
+        sender = SENDERS.get(Channel(row.channel))
+        try:
+            if sender is None:
+                result = SendResult(DeliveryStatus.failed, error=f"no sender for channel {row.channel!r}")
+            else:
+                result = await sender.send(platform, row, message, live)
+        except Exception as exc:  # a channel's failure is the row's, never the batch's
+            log.exception("outbox_send_failed", outbox_id=str(row.id), channel=row.channel)
+            result = SendResult(DeliveryStatus.queued, error=f"{type(exc).__name__}: {exc}"[:500])
+        results.append((row, result))
+    counts: dict[str, int] = {}
+    retry_at: datetime | None = None
+    async with platform.db.session(TenantContext(creator_id)) as db:
+        now = utcnow()
+        for row, result in results:
+            current = await db.get(OutboxMessage, row.id, with_for_update=True)
+            if current is None or current.status != DeliveryStatus.queued.value:
+                continue  # a status report got there first
+            current.attempts = row.attempts
+            _finish(current, result, now)
+            counts[current.status] = counts.get(current.status, 0) + 1
+            if current.status == DeliveryStatus.queued.value:
+                retry_at = min(retry_at or current.next_attempt_at, current.next_attempt_at)
         await db.commit()
     return counts, retry_at
 
 
-async def claim_stale(platform: Platform, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Rows left queued past their due time (their job was lost), claimed across tenants: (tenant, id)."""
+async def record_status(
+    db: AsyncSession, channel: Channel, provider_message_id: str, status: DeliveryStatus, error: str | None = None
+) -> bool:
+    """A provider's report on a message it took (a status webhook): move the row forward, never back.
+    False when no row of this tenant has that provider id, or the report is older than what is known."""
+    row = (
+        await db.execute(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.channel) == channel.value,
+                col(OutboxMessage.provider_message_id) == provider_message_id,
+            )
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None or _RANK[status] <= _RANK[DeliveryStatus(row.status)]:
+        return False
+    now = utcnow()
+    row.status, row.updated_at = status.value, now
+    if status is DeliveryStatus.delivered:
+        row.delivered_at = row.delivered_at or now
+    elif status is DeliveryStatus.read:
+        row.read_at = now
+        row.delivered_at = row.delivered_at or now
+    elif status is DeliveryStatus.failed:
+        row.error = error
+    await db.flush()
+    return True
+
+
+async def stale(platform: Platform, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Rows still queued SWEEP_GRACE_SECONDS past their due time (their job was lost), across tenants:
+    (tenant, id). Only ids leave the narrow function; `deliver` claims each under its tenant."""
     async with platform.db.session(None) as db:
-        claimed = (
+        found = (
             await db.execute(
-                text("SELECT outbox_id, creator_id FROM claim_outbox(:n, :lease)"), {"n": limit, "lease": LEASE_SECONDS}
+                text("SELECT outbox_id, creator_id FROM due_outbox(:n, :grace, :lease)"),
+                {"n": limit, "grace": SWEEP_GRACE_SECONDS, "lease": LEASE_SECONDS},
             )
         ).all()
         await db.commit()
-    return [(c, o) for o, c in claimed]
+    return [(c, o) for o, c in found]

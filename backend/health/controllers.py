@@ -11,6 +11,7 @@ from backend.lib.cache import redis_info
 from backend.lib.db import ping
 from backend.lib.deps import Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
+from backend.lib.platform import Probed
 
 PUBLIC = {EXCLUDE_FROM_AUTH: True}
 
@@ -34,7 +35,7 @@ class HealthController(Controller):
     @get("/ready", opt=PUBLIC)
     async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
         checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
-        checks += [_probe(name, extra.health()) for name, extra in platform.extras.items() if hasattr(extra, "health")]
+        checks += [_probe(name, svc.health()) for name, svc in platform.service_items() if isinstance(svc, Probed)]
         results = dict(await asyncio.gather(*checks))
         db = results["database"]
         if db.get("ok") and (db.get("superuser") or db.get("bypassrls")):

@@ -6,23 +6,22 @@ import asyncio
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from backend.features import open_features
 from backend.knowledge import documents
 from backend.knowledge.ingest import ingest_document
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.models import Creator
-from common.settings import get_settings
 
 SUFFIXES = {".pdf", ".docx", ".txt", ".md", ".markdown"}
 
 
-async def _ingest(workspace: uuid.UUID, folder: Path, tags: list[str]) -> int:
-    platform = Platform.open(get_settings())
-    await open_features(platform)
+async def _ingest(platform: Platform, workspace: uuid.UUID, folder: Path, tags: list[str]) -> int:
+    """Ingest every document of `folder`, one after the other; `platform` comes with its feature services
+    (the CLI opens them) and is closed at the end."""
     failures = 0
     try:
         tenant = TenantContext(workspace)
@@ -60,9 +59,14 @@ async def _ingest(workspace: uuid.UUID, folder: Path, tags: list[str]) -> int:
     return 1 if failures else 0
 
 
-def ingest_folder(workspace_id: str, folder: str, tags: list[str]) -> int:
+def ingest_folder(open_platform: Callable[[], Platform], workspace_id: str, folder: str, tags: list[str]) -> int:
+    """`open_platform` builds the platform and its services inside the command's event loop."""
     path = Path(folder)
     if not path.is_dir():
         print(f"not a folder: {folder}", file=sys.stderr)
         return 2
-    return asyncio.run(_ingest(uuid.UUID(workspace_id), path, documents.clean_tags(tags)))
+
+    async def run() -> int:
+        return await _ingest(open_platform(), uuid.UUID(workspace_id), path, documents.clean_tags(tags))
+
+    return asyncio.run(run())

@@ -208,3 +208,15 @@ def deduplicate(chunks: list[Chunk], near_threshold: float = 0.9) -> list[Chunk]
 
 def _jaccard(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class LazyChunker:
+    """A `Chunker` whose tokenizer loads on first use, keeping API start-up fast."""
+
+    def __init__(self) -> None:
+        self._chunker: Chunker | None = None
+
+    def chunk(self, doc: ParsedDocument) -> list[Chunk]:
+        if self._chunker is None:
+            self._chunker = Chunker()
+        return self._chunker.chunk(doc)

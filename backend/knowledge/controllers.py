@@ -41,7 +41,7 @@ Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART
 def _ingest_later(platform: Platform, doc: Document) -> BackgroundTask:
     """Queued after the response, i.e. after the commit, so the worker always finds the row."""
     return BackgroundTask(
-        platform.extras["jobs"].enqueue,
+        platform.services.jobs.enqueue,
         "ingest_document",
         key=f"ingest:{doc.id}:{doc.version}",
         creator_id=str(doc.creator_id),
@@ -124,7 +124,7 @@ class KnowledgeController(Controller):
     @delete("/documents/{document_id:uuid}", guards=[min_role(Role.editor)], status_code=204)
     async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
         doc = await documents.get(db, document_id, lock=True)
-        await documents.remove(db, platform.extras["vectors"], doc)
+        await documents.remove(db, platform.services.vectors, doc)
         await refresh_stats(db, doc.creator_id)
 
     @get("/search")

@@ -47,9 +47,10 @@ async def _set(platform: Platform, tenant: TenantContext, document_id: uuid.UUID
 
 async def _fail(platform: Platform, tenant: TenantContext, document_id: uuid.UUID, reason: str) -> None:
     """A failed document keeps no passages in either store."""
+    assert tenant.creator_id is not None  # a document's job always acts for its workspace
     async with platform.db.session(tenant) as db:
         ids = [str(i) for i in (await db.execute(select(Chunk.id).where(Chunk.document_id == document_id))).scalars()]  # type: ignore[call-overload]
-        await platform.extras["vectors"].delete(tenant.creator_id, ids)
+        await platform.services.vectors.delete(tenant.creator_id, ids)
         await db.execute(delete(Chunk).where(Chunk.document_id == document_id))  # type: ignore[arg-type]
         doc = await db.get(Document, document_id, with_for_update=True)
         if doc is not None:
@@ -77,7 +78,7 @@ async def ingest_document(ctx: dict[str, Any], *, creator_id: str, document_id: 
     try:
         parsed = await asyncio.to_thread(parse_document, data, filename, max_bytes=platform.settings.max_upload_bytes)
         await _set(platform, tenant, did, progress=0.08)
-        chunks = deduplicate(await asyncio.to_thread(platform.extras["chunker"].chunk, parsed))
+        chunks = deduplicate(await asyncio.to_thread(platform.services.chunker.chunk, parsed))
         if not chunks:
             raise DocumentError("The document contains no readable text.")
     except DocumentError as exc:
@@ -101,7 +102,7 @@ async def _index(
 ) -> str:
     cid = tenant.creator_id
     assert cid is not None
-    vectors, embedder = platform.extras["vectors"], platform.extras["embedder"]
+    vectors, embedder = platform.services.vectors, platform.services.embedder
     wanted = {chunk_id(did, version, c.ordinal): c for c in chunks}
     async with platform.db.session(tenant) as db:
         existing = set((await db.execute(select(Chunk.id).where(Chunk.document_id == did))).scalars())  # type: ignore[call-overload]

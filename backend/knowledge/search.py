@@ -117,7 +117,7 @@ def diversify(hits: Iterable[Hit], k: int, max_overlap: float = 0.6) -> list[Hit
 async def vector_leg(
     platform: Platform, creator_id: uuid.UUID, query: np.ndarray, n: int
 ) -> list[tuple[uuid.UUID, float]]:
-    return [(uuid.UUID(i), sim) for i, sim in await platform.extras["vectors"].query(creator_id, query, n)]
+    return [(uuid.UUID(i), sim) for i, sim in await platform.services.vectors.query(creator_id, query, n)]
 
 
 async def search(
@@ -141,7 +141,7 @@ async def search(
         nonlocal qvec
         if qvec is None:
             with clock("embed"):
-                qvec = await (pending if pending is not None else platform.extras["embedder"].encode_one(q))
+                qvec = await (pending if pending is not None else platform.services.embedder.encode_one(q))
         with clock("chroma"):
             return dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
 

@@ -114,9 +114,7 @@ async def next_due(platform: Platform) -> datetime | None:
 
 async def kick(platform: Platform, due_at: datetime | None = None) -> None:
     """Make sure a timer job runs at `due_at` (or now). Safe to call often: one job per time bucket."""
-    jobs = platform.extras.get("jobs")
-    if jobs is None:
-        return
+    jobs = platform.services.jobs
     when = max(time.time(), due_at.timestamp() if due_at else 0.0)
     bucket = int(when // TICK_SECONDS)
     await jobs.enqueue(JOB, key=f"{JOB}:{bucket}", scheduled=int(when), timeout=600, retries=1)
@@ -125,8 +123,8 @@ async def kick(platform: Platform, due_at: datetime | None = None) -> None:
 async def advance_program_timers(ctx: dict[str, Any], *, scheduled: int = 0, **_: Any) -> dict[str, int]:
     """The saq job: drain due timers, then schedule the next run."""
     platform: Platform = ctx["platform"]
-    jobs = platform.extras.get("jobs")
-    if jobs is not None and jobs.queue is None and scheduled > time.time():
+    jobs = platform.services.jobs
+    if jobs.queue is None and scheduled > time.time():
         await asyncio.sleep(scheduled - time.time())  # in-process fallback: no scheduler, so wait here
     stats = await run_due(platform)
     upcoming = await next_due(platform)

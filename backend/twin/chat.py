@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from backend.knowledge.search import Hit, search
 from backend.lib.cache import hit, tenant_key
-from backend.lib.llm import LLMUnavailable
+from backend.lib.llm import LLM, LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.programs import inbox
@@ -159,7 +159,7 @@ async def run_turn(
     # The query's embedding starts now, before the turn takes a database connection: it overlaps the first
     # round trips, and concurrent turns' queries reach the embedder together (one micro-batched model call)
     # instead of each waiting for a pooled connection first.
-    query_vector = None if verdict.flagged else asyncio.ensure_future(platform.extras["embedder"].encode_one(text))
+    query_vector = None if verdict.flagged else asyncio.ensure_future(platform.services.embedder.encode_one(text))
     try:
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
@@ -250,7 +250,7 @@ async def run_turn(
         await _kick_timers(platform, step)
     await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
     if not verdict.flagged:
-        platform.extras["scorer"].submit(Reply(cid, answer.id, reply, profile))
+        platform.services.scorer.submit(Reply(cid, answer.id, reply, profile))
     return TurnResult(
         conv_id,
         answer.id,
@@ -339,10 +339,10 @@ async def _kick_timers(platform: Platform, step: StepResult) -> None:
         await kick(platform, due)
 
 
-async def _llm(platform: Platform) -> Any:
+async def _llm(platform: Platform) -> LLM | None:
     """The LLM client when it answers now (its status is cached), else None: the reply is extractive."""
-    llm = platform.extras.get("llm")
-    return llm if llm is not None and (await llm.status()).mode == "llm" else None
+    llm = platform.services.llm
+    return llm if (await llm.status()).mode == "llm" else None
 
 
 async def _generate(

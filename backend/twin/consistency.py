@@ -38,8 +38,8 @@ async def consistency_score(
     """Half style (distance to the persona's measured voice), half meaning (closeness to the corpus)."""
     try:
         # The embedder's background lane: waiting queries (other turns' time to first token) never wait for it.
-        vec = await platform.extras["embedder"].encode_one(reply, urgent=False)
-        nearest = await platform.extras["vectors"].query(creator_id, vec, 1)
+        vec = await platform.services.embedder.encode_one(reply, urgent=False)
+        nearest = await platform.services.vectors.query(creator_id, vec, 1)
     except Exception:  # scoring must never break anything
         log.exception("consistency_failed")
         return None

@@ -159,7 +159,7 @@ class PersonaController(Controller):
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:
         """Learn the persona from the workspace's ready documents, in the background."""
         await persona_store.set_progress(platform, principal.creator_id, status="queued", progress=0.0, step="Queued")
-        await platform.extras["jobs"].enqueue(
+        await platform.services.jobs.enqueue(
             "synthesize_persona",
             key=f"persona:{principal.creator_id}",
             creator_id=str(principal.creator_id),

@@ -186,9 +186,9 @@ async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_
             creator = await db.get(Creator, cid)
             name = creator.name if creator else "the coach"
         await set_progress(platform, cid, status="running", progress=0.25, step="Measuring your voice")
-        embeddings = await platform.extras["vectors"].embeddings(cid, ids)
+        embeddings = await platform.services.vectors.embeddings(cid, ids)
         if embeddings is None or len(embeddings) != len(texts):
-            embeddings = await platform.extras["embedder"].encode(texts)
+            embeddings = await platform.services.embedder.encode(texts)
         profile: PersonaProfile = await asyncio.to_thread(
             synthesize, texts, np.asarray(embeddings), name=name, background_texts=list(generic_background())
         )
@@ -232,8 +232,8 @@ def generic_background() -> tuple[str, ...]:
 
 
 async def _llm_card(platform: Platform, profile: PersonaProfile, name: str) -> str | None:
-    llm = platform.extras.get("llm")
-    if llm is None or (await llm.status()).mode != "llm":
+    llm = platform.services.llm
+    if (await llm.status()).mode != "llm":
         return None
     try:
         return str(await llm.chat(llm_card_prompt(profile, name))).strip() or None

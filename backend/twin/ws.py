@@ -203,12 +203,12 @@ async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
             return
         # Messages the platform sends this member (programs, a creator's replies) arrive as `message` frames.
         live = LiveConnection(socket.send_text)
-        await socket.app.state.live.attach(principal.creator_id, principal.subject_id, live)
+        await platform.services.live.attach(principal.creator_id, principal.subject_id, live)
     try:
         await _serve(socket, platform, principal)
     finally:
         if live is not None:
-            await socket.app.state.live.detach(principal.creator_id, principal.subject_id, live)
+            await platform.services.live.detach(principal.creator_id, principal.subject_id, live)
 
 
 async def _serve(socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal) -> None:

@@ -159,7 +159,7 @@ async def _synthetic(platform: Any, total: int) -> None:
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             ids = [uuid.uuid4() for _ in range(n)]
             texts = [" ".join(rng.choice(vocab, 60)) for _ in range(n)]
-            await platform.extras["vectors"].upsert(cid, [str(i) for i in ids], vecs, [{"s": 1}] * n)
+            await platform.services.vectors.upsert(cid, [str(i) for i in ids], vecs, [{"s": 1}] * n)
             async with platform.db.session(TenantContext(cid)) as db:
                 await db.execute(
                     insert(Chunk).values(
@@ -197,7 +197,7 @@ async def _merge(platform: Any, sources: list[uuid.UUID], target: uuid.UUID) -> 
                     text("SELECT id, document_id, ordinal, text, location, token_count, spans FROM chunks")
                 )
             ]
-        vectors = await platform.extras["vectors"].embeddings(source, [str(c["id"]) for c in chunks])
+        vectors = await platform.services.vectors.embeddings(source, [str(c["id"]) for c in chunks])
         remap = {d["id"]: uuid.uuid4() for d in docs}
         ids = {c["id"]: uuid.uuid4() for c in chunks}
         async with platform.db.session(TenantContext(target)) as db:
@@ -240,7 +240,7 @@ async def _merge(platform: Any, sources: list[uuid.UUID], target: uuid.UUID) -> 
                     ],
                 )
             await db.commit()
-        await platform.extras["vectors"].upsert(
+        await platform.services.vectors.upsert(
             target, [str(ids[c["id"]]) for c in chunks], vectors, [{"copy": 1}] * len(chunks)
         )
     async with platform.db.session(TenantContext(target)) as db:
@@ -284,14 +284,14 @@ async def _latency(platform: Any, cid: uuid.UUID, rounds: int) -> dict[str, Any]
 
 
 async def _main(quick: bool) -> dict[str, Any]:
-    from backend.features import open_features
+    from backend.features import open_services
     from backend.lib.platform import Platform
     from common.settings import get_settings
 
     platform = Platform.open(get_settings())
-    await open_features(platform)
+    open_services(platform)
     try:
-        await platform.extras["embedder"].warm()
+        await platform.services.embedder.warm()
         spaces = {name: await _workspace(platform, name) for name in sorted(set(AUTHORS.values()))}
         ingest: dict[str, Any] = {}
         for stem, author in AUTHORS.items():
@@ -302,12 +302,10 @@ async def _main(quick: bool) -> dict[str, Any]:
         from backend.knowledge.parsing import parse_document
 
         chunks = deduplicate(
-            platform.extras["chunker"].chunk(
-                parse_document((CORPORA / "discourses.txt").read_bytes(), "discourses.txt")
-            )
+            platform.services.chunker.chunk(parse_document((CORPORA / "discourses.txt").read_bytes(), "discourses.txt"))
         )
         started = time.perf_counter()
-        await platform.extras["embedder"].encode([c.text for c in chunks])
+        await platform.services.embedder.encode([c.text for c in chunks])
         model_only = time.perf_counter() - started
         retrieval = await _retrieval(platform, spaces)
         # Search latency: all four files in one workspace, 100k synthetic chunks elsewhere.
@@ -348,15 +346,15 @@ async def _build_kept(platform: Any) -> dict[str, Any]:
 
 
 async def _phases(phase: str, rounds: int, rebuild: bool) -> dict[str, Any]:
-    from backend.features import open_features
+    from backend.features import open_services
     from backend.lib.platform import Platform
     from common.settings import get_settings
 
     state_file = KEPT_DIR / "state.json"
     platform = Platform.open(get_settings())
-    await open_features(platform)
+    open_services(platform)
     try:
-        await platform.extras["embedder"].warm()
+        await platform.services.embedder.warm()
         if rebuild or not state_file.exists():
             state = await _build_kept(platform)
             state_file.write_text(json.dumps(state))

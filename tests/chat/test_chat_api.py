@@ -20,12 +20,12 @@ def fake_llm(app: Any) -> Any:
     """The real ollama client, pointed at a fake Ollama on loopback, for the duration of one test."""
     with FakeOllama() as fake:
         platform = app.state.platform
-        previous = platform.extras.get("llm")
-        platform.extras["llm"] = LLM(fake.url, "llama3.2", timeout=10)
+        previous = platform.services.llm
+        platform.services.llm = LLM(fake.url, "llama3.2", timeout=10)
         try:
             yield fake
         finally:
-            platform.extras["llm"] = previous
+            platform.services.llm = previous
 
 
 async def chat(client: AsyncTestClient[Any], headers: dict[str, str], message: str, **extra: Any) -> dict[str, Any]:

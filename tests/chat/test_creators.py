@@ -139,13 +139,13 @@ async def test_twin_answers_in_the_creators_voice_with_true_citations(
 
     # LLM mode: the model hears this creator's approved card and principles and only this creator's passages.
     platform = app.state.platform
-    previous = platform.extras.get("llm")
+    previous = platform.services.llm
     with FakeOllama() as fake:
-        platform.extras["llm"] = LLM(fake.url, "llama3.2", timeout=10)
+        platform.services.llm = LLM(fake.url, "llama3.2", timeout=10)
         try:
             r = await client.post("/api/v1/chat", headers=member, json={"message": creator.question})
         finally:
-            platform.extras["llm"] = previous
+            platform.services.llm = previous
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["mode"] == "llm"

@@ -21,7 +21,6 @@ from common.settings import get_settings
 from tests.fixtures.live import serve
 from tests.fixtures.widget import SITE, configure, web_channel
 from tests.me.test_messages import enrolled_member, outbox_statuses
-from tests.programs.conftest import admin_conn  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ async def test_pushed_to_the_open_socket_and_only_there(
     client: AsyncTestClient[Any],
     creator: dict[str, Any],
     live: str,
-    admin_conn: asyncpg.Connection,  # noqa: F811
+    admin_conn: asyncpg.Connection,
 ) -> None:
     await configure(client, creator, allowed_origins=[SITE])
     ana = await enrolled_member(client, creator, "ana")  # her greeting and check-in wait in the outbox's history

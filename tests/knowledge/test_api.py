@@ -21,7 +21,7 @@ NOTES = (
 
 
 async def vector_ids(app: Any, creator_id: str) -> set[str]:
-    ids: set[str] = await app.state.platform.extras["vectors"].ids(uuid.UUID(creator_id))
+    ids: set[str] = await app.state.platform.services.vectors.ids(uuid.UUID(creator_id))
     return ids
 
 

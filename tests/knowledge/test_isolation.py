@@ -47,7 +47,7 @@ async def test_documents_and_search_are_isolated(
     assert r.json()["title"] == "b" and r.json()["version"] == 1
 
     # Each tenant's vectors live in a collection of its own.
-    store = app.state.platform.extras["vectors"]
+    store = app.state.platform.services.vectors
     a_ids = await store.ids(uuid.UUID(creator["workspace_id"]))
     b_ids = await store.ids(uuid.UUID(other_creator["workspace_id"]))
     assert a_ids and b_ids and not (a_ids & b_ids)

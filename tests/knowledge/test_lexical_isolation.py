@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend.features import open_features
+from backend.features import open_services
 from backend.knowledge import documents
 from backend.knowledge.ingest import ingest_document
 from backend.knowledge.lexical import bm25, lexical_leg, refresh_stats
@@ -46,7 +46,7 @@ _CALL = text("SELECT chunk_id, score FROM knowledge_lexical(:q, :n)")
 async def two_tenants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Any]]:
     """Two workspaces with one ingested document each, and a platform of this test's own event loop."""
     platform = Platform.open(dataclasses.replace(get_settings(), data_dir=tmp_path_factory.mktemp("lexical")))
-    await open_features(platform)
+    open_services(platform)
     tenants: dict[str, uuid.UUID] = {}
     for name, data in (("a", A_TEXT), ("b", B_TEXT)):
         cid = uuid.uuid4()

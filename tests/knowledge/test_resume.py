@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from backend.features import open_features
+from backend.features import open_services
 from backend.knowledge import documents, ingest
 from backend.knowledge.ingest import ingest_document
 from backend.lib.platform import Platform
@@ -30,14 +30,14 @@ pytestmark = pytest.mark.slow
 
 CHILD = """
 import asyncio, sys
-from backend.features import open_features
+from backend.features import open_services
 from backend.knowledge.ingest import ingest_document
 from backend.lib.platform import Platform
 from common.settings import get_settings
 
 async def main():
     platform = Platform.open(get_settings())
-    await open_features(platform)
+    open_services(platform)
     await ingest_document({"platform": platform}, creator_id=sys.argv[1], document_id=sys.argv[2], version=1)
 
 asyncio.run(main())
@@ -46,7 +46,7 @@ asyncio.run(main())
 
 async def _platform(data_dir: Path) -> Platform:
     platform = Platform.open(dataclasses.replace(get_settings(), data_dir=data_dir))
-    await open_features(platform)
+    open_services(platform)
     return platform
 
 
@@ -102,6 +102,6 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path, monkeypa
         ordinals = [r["ordinal"] for r in rows]
         assert len(ordinals) == len(set(ordinals)) == final["chunk_count"] == max(ordinals) + 1
         assert sum(encoded) == final["chunk_count"] - committed  # only the missing chunks were embedded
-        assert {r["id"] for r in rows} == await platform.extras["vectors"].ids(cid)
+        assert {r["id"] for r in rows} == await platform.services.vectors.ids(cid)
     finally:
         await platform.close()

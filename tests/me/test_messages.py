@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import register_and_login
 from tests.fixtures.widget import identity_hash, rotate_secret, web_channel, widget_member
-from tests.programs.conftest import admin_conn, published  # noqa: F401  (fixture)
+from tests.programs.conftest import published
 
 
 async def enrolled_member(client: AsyncTestClient[Any], staff: dict[str, Any], external_id: str) -> dict[str, Any]:
@@ -54,7 +54,7 @@ async def outbox_statuses(admin: asyncpg.Connection, member_id: str, settled: bo
 async def test_history_in_order_with_check_in_and_creator(
     client: AsyncTestClient[Any],
     creator: dict[str, Any],
-    admin_conn: asyncpg.Connection,  # noqa: F811
+    admin_conn: asyncpg.Connection,
 ) -> None:
     ana = await enrolled_member(client, creator, "ana")
     body = await messages(client, ana)

@@ -38,7 +38,7 @@ async def platform(migrated_database: str) -> AsyncIterator[Platform]:
 async def stop_app_worker(client: AsyncTestClient[Any]) -> None:
     """Stop the app's in-process job worker, whose timer job would otherwise fire a test's due timers.
     (The app runs on the test client's own event loop: call into it through its portal.)"""
-    await asyncio.to_thread(client.blocking_portal.call, client.app.state.platform.extras["jobs"].stop_worker)
+    await asyncio.to_thread(client.blocking_portal.call, client.app.state.platform.services.jobs.stop_worker)
 
 
 def simple_graph(wait_minutes: int = 60) -> dict[str, Any]:

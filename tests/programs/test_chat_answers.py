@@ -160,14 +160,14 @@ async def test_twin_exchange_keeps_the_model_on_the_step_topic(client: AsyncTest
     await chat(client, bea, "4", conversation_id=conv)  # the check-in: now in the twin exchange
 
     platform = app.state.platform
-    previous = platform.extras.get("llm")
+    previous = platform.services.llm
     with FakeOllama() as fake:
-        platform.extras["llm"] = LLM(fake.url, "llama3.2", timeout=10)
+        platform.services.llm = LLM(fake.url, "llama3.2", timeout=10)
         try:
             inside = await chat(client, bea, "Why does my free time slip away so fast?", conversation_id=conv)
             outside = await chat(client, bea, "Why does my free time slip away so fast?")
         finally:
-            platform.extras["llm"] = previous
+            platform.services.llm = previous
     assert inside["mode"] == outside["mode"] == "llm"
     inside_prompt, outside_prompt = (q.body["messages"][0]["content"] for q in fake.requests if q.path == "/api/chat")
     assert '"Test", in an open exchange about: how you spend your leisure hours' in inside_prompt

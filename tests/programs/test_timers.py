@@ -46,7 +46,7 @@ async def test_two_workers_advance_each_timer_exactly_once(
     # The app's in-process job worker also advances due timers (its timer job re-arms itself): stop it,
     # so the two workers below are the only ones racing and their counts add up to the total.
     # (The app runs on the test client's own event loop: call into it through its portal.)
-    await asyncio.to_thread(client.blocking_portal.call, client.app.state.platform.extras["jobs"].stop_worker)
+    await asyncio.to_thread(client.blocking_portal.call, client.app.state.platform.services.jobs.stop_worker)
     # Two workers with their own connection pools, racing over the same due timers in small batches.
     workers = [Platform.open(get_settings()) for _ in range(2)]
     for w in workers:  # connections open before the race, so neither worker starts late

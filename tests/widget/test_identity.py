@@ -8,7 +8,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from tests.fixtures.widget import identity_hash, rotate_secret, visitor_id, web_channel, widget_member
-from tests.programs.conftest import admin_conn, published  # noqa: F401  (fixture)
+from tests.programs.conftest import published
 
 
 async def texts(client: AsyncTestClient[Any], member: dict[str, Any]) -> list[str]:
@@ -20,7 +20,7 @@ async def texts(client: AsyncTestClient[Any], member: dict[str, Any]) -> list[st
 async def test_visitor_who_signs_in_keeps_their_history(
     client: AsyncTestClient[Any],
     creator: dict[str, Any],
-    admin_conn: asyncpg.Connection,  # noqa: F811
+    admin_conn: asyncpg.Connection,
 ) -> None:
     key = (await web_channel(client, creator))["public_key"]
     secret = await rotate_secret(client, creator)
@@ -61,7 +61,7 @@ async def test_visitor_who_signs_in_keeps_their_history(
 async def test_merge_into_a_member_with_history_and_programs(
     client: AsyncTestClient[Any],
     creator: dict[str, Any],
-    admin_conn: asyncpg.Connection,  # noqa: F811
+    admin_conn: asyncpg.Connection,
 ) -> None:
     key = (await web_channel(client, creator))["public_key"]
     secret = await rotate_secret(client, creator)

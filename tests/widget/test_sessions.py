@@ -20,7 +20,6 @@ from tests.fixtures.widget import (
     web_channel,
     widget_member,
 )
-from tests.programs.conftest import admin_conn, dsn  # noqa: F401  (fixture)
 
 
 async def test_settings_read_update_and_roles(client: AsyncTestClient[Any], creator: dict[str, Any]) -> None:
@@ -93,7 +92,7 @@ async def test_only_admins_change_settings(client: AsyncTestClient[Any], creator
 async def test_identity_secret_is_shown_once_and_stored_encrypted(
     client: AsyncTestClient[Any],
     creator: dict[str, Any],
-    admin_conn: asyncpg.Connection,  # noqa: F811
+    admin_conn: asyncpg.Connection,
 ) -> None:
     assert (await web_channel(client, creator))["identity_secret_set"] is False
     secret = await rotate_secret(client, creator)
