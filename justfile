@@ -54,7 +54,11 @@ bench: setup
 lint: setup
     {{venv}}/bin/ruff check backend common frontend tests e2e alembic
     {{venv}}/bin/ruff format --check backend common frontend tests e2e alembic
-    {{venv}}/bin/mypy backend common
+    {{venv}}/bin/mypy backend common frontend
+
+# Regenerate the hub's copy of the API's contracts (frontend/api/contracts.py) after changing a schema.
+contracts: setup
+    {{py}} -m frontend.gen_contracts
 
 # Re-pin the lock file from the current environment.
 lock:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import reflex as rx
 
 from frontend.pages.auth import InviteState, accept_page, login_page, signup_page
-from frontend.pages.conversations import ConversationsState, ThreadState, conversations_page, thread_page
+from frontend.pages.conversation import ThreadState, thread_page
+from frontend.pages.conversations import ConversationsState, conversations_page
 from frontend.pages.home import HomeState, home_page
-from frontend.pages.knowledge import DocumentState, KnowledgeState, document_page, knowledge_page
-from frontend.pages.persona import PersonaState, persona_page
+from frontend.pages.knowledge.document import DocumentState, document_page
+from frontend.pages.knowledge.page import knowledge_page
+from frontend.pages.knowledge.state import KnowledgeState
+from frontend.pages.persona.page import persona_page
+from frontend.pages.persona.state import PersonaState
+from frontend.pages.programs.builder import builder_page
+from frontend.pages.programs.builder_state import BuilderState
+from frontend.pages.programs.list import ProgramsState, programs_page
+from frontend.pages.programs.simulator import SimulatorState
 from frontend.pages.settings import SettingsState, settings_page
 from frontend.pages.team import TeamState, team_page
-from frontend.programs.builder_page import builder_page
-from frontend.programs.list_page import programs_page
-from frontend.programs.state import BuilderState, ProgramsState
 from frontend.state import AuthState
 
 app = rx.App()
@@ -31,7 +36,10 @@ app.add_page(
 app.add_page(thread_page, route="/conversations/[conv_id]", title="Conversation · CoachTwin", on_load=ThreadState.load)
 app.add_page(programs_page, route="/programs", title="Programs · CoachTwin", on_load=ProgramsState.load)
 app.add_page(
-    builder_page, route="/programs/[program_id]", title="Program builder · CoachTwin", on_load=BuilderState.load
+    builder_page,
+    route="/programs/[program_id]",
+    title="Program builder · CoachTwin",
+    on_load=[BuilderState.load, SimulatorState.reset_run],
 )
 app.add_page(team_page, route="/team", title="Team · CoachTwin", on_load=TeamState.load)
 app.add_page(settings_page, route="/settings", title="Settings · CoachTwin", on_load=SettingsState.load)

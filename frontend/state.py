@@ -1,25 +1,55 @@
-"""Auth state only: tokens kept in the browser, who is signed in, silent refresh, sign-in redirects.
+"""Auth state and the one way page states talk to the API.
 
-Every page state subclasses `AuthState` and calls the API through `self.call(api.fn, ...)`, which adds
-the access token, refreshes it once on a 401 (the refresh token rotates: each works once) and retries.
-When the session cannot be renewed, `SessionExpired` is raised and the page answers `self.to_signin()`,
-which returns to the page the user was on after they sign in again.
+`AuthState` keeps the tokens in the browser, knows who is signed in, refreshes silently and sends people to
+sign in (and back) when the session is gone. Every page state is `class XState(PageState, AuthState)` and
+- calls the API through `self._call(api.<feature>.<fn>, ...)`: the access token is added, a 401 refreshes the
+  token once (refresh tokens rotate: each works once) and retries; a session that cannot be renewed raises
+  `SessionExpired`;
+- wraps the work of an event in `await self._attempt(work)`, which returns the sign-in redirect when the
+  session is gone (the event returns it) and shows an `ApiError` as the page's `error` (or passes it to the
+  `on_error` given). `await self._load_page(fetch)` does the same for an `on_load`, checking the session first.
+So no page catches `SessionExpired` itself. Helpers start with `_`: Reflex makes every public method of a
+state an event the browser may send.
+
+Event handlers are declared with `@event` from here: Reflex's `rx.event`, typed so mypy checks the calls.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 
+from common.enums import Role
 from frontend import api
+from frontend.api.contracts import MeOut, TokenPair
+
+if TYPE_CHECKING:
+    from typing import TypeVarTuple, Unpack
+
+    from reflex.event import EventCallback
+
+    Ts = TypeVarTuple("Ts")
+
+    @overload
+    def event(fn: Callable[[Any, Unpack[Ts]], Any], /) -> EventCallback[*Ts]: ...
+
+    @overload
+    def event(*, background: bool = ...) -> Callable[[Callable[[Any, Unpack[Ts]], Any]], EventCallback[*Ts]]: ...
+
+    def event(*args: Any, **kwargs: Any) -> Any: ...
+
+else:
+    event = rx.event
 
 T = TypeVar("T")
-Fetch = Callable[[], Awaitable[object]]
-ROLE_RANK = {"viewer": 0, "editor": 1, "admin": 2, "owner": 3}
+P = ParamSpec("P")
+Redirect = EventSpec | None
+"""What an event returns after API work: the sign-in redirect when the session is gone, else nothing."""
 
 
 class SessionExpired(Exception):
@@ -33,6 +63,13 @@ def safe_next(target: str | None) -> str:
     if target.startswith(("/login", "/signup", "/logout")):
         return "/"
     return target
+
+
+def _role(value: str) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        return None
 
 
 class AuthState(rx.State):
@@ -55,11 +92,13 @@ class AuthState(rx.State):
 
     @rx.var
     def is_admin(self) -> bool:
-        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK["admin"]
+        role = _role(self.role)
+        return role is not None and role.at_least(Role.admin)
 
     @rx.var
     def can_edit(self) -> bool:
-        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK["editor"]
+        role = _role(self.role)
+        return role is not None and role.at_least(Role.editor)
 
     @rx.var
     def initials(self) -> str:
@@ -70,38 +109,17 @@ class AuthState(rx.State):
     def next_param(self) -> str:
         return safe_next(self.router.url.query_parameters.get("next"))
 
-    # --- helpers for page states (not events) --------------------------------------------------------
+    # --- the API, for page states (helpers, not events) ---------------------------------------------
 
-    def _here(self) -> str:
-        url = self.router.url
-        return url.path + (f"?{url.query}" if url.query else "")
+    def _route_param(self, name: str) -> str:
+        """A dynamic part of the page's route (`/knowledge/[doc_id]` -> `_route_param("doc_id")`)."""
+        return str(self.router.page.params.get(name, ""))
 
-    def _forget(self) -> None:
-        self.access_token = ""
-        self.refresh_token = ""
-        self.user_id = self.user_name = self.user_email = ""
-        self.workspace_id = self.workspace_name = self.role = ""
+    def _show_error(self, exc: api.ApiError) -> None:
+        """Where an API error is shown: `PageState` sends it to the page's `error`."""
+        self.form_error = exc.detail
 
-    def to_signin(self) -> Any:
-        """Forget the session and go to sign-in, coming back here afterwards."""
-        here = self._here()
-        self._forget()
-        target = "/login" if safe_next(here) == "/" else f"/login?next={quote(here, safe='')}"
-        return rx.redirect(target, replace=True)
-
-    async def _refresh(self) -> bool:
-        if not self.refresh_token:
-            return False
-        try:
-            pair = await api.refresh(self.refresh_token)
-        except api.ApiError as exc:
-            if exc.status in {400, 401, 403, 422}:
-                return False
-            raise
-        self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
-        return True
-
-    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def _call(self, fn: Callable[Concatenate[str, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call `fn(access_token, *args)`; on a 401 refresh silently and retry once."""
         if not self.access_token and not await self._refresh():
             raise SessionExpired
@@ -119,63 +137,106 @@ class AuthState(rx.State):
                 raise SessionExpired from exc
             raise
 
-    async def ensure_session(self) -> bool:
-        """Load who is signed in (once per session); False when there is no valid session."""
+    async def _attempt(
+        self, work: Callable[[], Awaitable[Redirect]], on_error: Callable[[api.ApiError], None] | None = None
+    ) -> Redirect:
+        """Run the API work of an event. Returns the sign-in redirect when the session is gone (or what `work`
+        returns); an API error goes to `on_error`, by default the page's `_show_error`."""
+        try:
+            return await work()
+        except SessionExpired:
+            return self._to_signin()
+        except api.ApiError as exc:
+            (on_error or self._show_error)(exc)
+        return None
+
+    async def _load_page(
+        self, fetch: Callable[[], Awaitable[None]], on_error: Callable[[api.ApiError], None] | None = None
+    ) -> Redirect:
+        """The `on_load` of a signed-in page: the session (loaded once), then `fetch`, as `_attempt` does."""
+
+        async def work() -> Redirect:
+            if not await self._ensure_session():
+                raise SessionExpired
+            await fetch()
+            return None
+
+        return await self._attempt(work, on_error)
+
+    def _to_signin(self) -> EventSpec:
+        """Forget the session and go to sign-in, coming back here afterwards."""
+        url = self.router.url
+        here = url.path + (f"?{url.query}" if url.query else "")
+        self._forget()
+        target = "/login" if safe_next(here) == "/" else f"/login?next={quote(here, safe='')}"
+        return rx.redirect(target, replace=True)
+
+    async def _ensure_session(self) -> bool:
+        """Load who is signed in; False when there is no valid session."""
         if not self.access_token and not self.refresh_token:
             return False
         try:
-            me = await self.call(api.me)
+            me = await self._call(api.auth.me)
         except SessionExpired:
             return False
         self._apply_me(me)
         return True
 
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        self.access_token = ""
+        self.refresh_token = ""
+        self.user_id = self.user_name = self.user_email = ""
+        self.workspace_id = self.workspace_name = self.role = ""
+
+    def _keep(self, pair: TokenPair) -> None:
+        self.access_token, self.refresh_token = pair.access_token, pair.refresh_token
+
+    async def _refresh(self) -> bool:
+        if not self.refresh_token:
+            return False
+        try:
+            pair = await api.auth.refresh(self.refresh_token)
+        except api.ApiError as exc:
+            if exc.status in {400, 401, 403, 422}:
+                return False
+            raise
+        self._keep(pair)
+        return True
+
     async def _open_session(self, email: str, password: str) -> None:
         """Sign in with a password: keep the token pair and load who is signed in."""
-        pair = await api.login(email, password)
-        self.access_token, self.refresh_token = pair["access_token"], pair["refresh_token"]
-        self._apply_me(await api.me(self.access_token))
+        self._keep(await api.auth.login(email, password))
+        self._apply_me(await api.auth.me(self.access_token))
 
-    async def _load_signed_in(self, fetch: Fetch, on_error: Callable[[api.ApiError], None]) -> Any:
-        """on_load of a signed-in page: the session, then `fetch`. Returns the sign-in redirect when there is no
-        session (None otherwise); an API error goes to `on_error`."""
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            await fetch()
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            on_error(exc)
-        return None
-
-    def _apply_me(self, me: api.MeOut) -> None:
-        self.user_id = str(me["user"]["id"])
-        self.user_name = me["user"]["full_name"]
-        self.user_email = me["user"]["email"]
-        self.workspace_id = str(me["workspace"]["id"])
-        self.workspace_name = me["workspace"]["name"]
-        self.role = me["workspace"]["role"]
+    def _apply_me(self, me: MeOut) -> None:
+        self.user_id = str(me.user.id)
+        self.user_name = me.user.full_name
+        self.user_email = me.user.email
+        self.workspace_id = str(me.workspace.id)
+        self.workspace_name = me.workspace.name
+        self.role = me.workspace.role
 
     # --- events -------------------------------------------------------------------------------------
 
-    @rx.event
-    async def require_session(self) -> Any:
-        """on_load guard of every signed-in page."""
-        if not await self.ensure_session():
-            return self.to_signin()
+    @event
+    async def require_session(self) -> Redirect:
+        """on_load guard of a signed-in page without data of its own."""
+        if not await self._ensure_session():
+            return self._to_signin()
         return None
 
-    @rx.event
-    async def redirect_if_signed_in(self) -> Any:
+    @event
+    async def redirect_if_signed_in(self) -> Redirect:
         """on_load of the sign-in and sign-up pages."""
         self.form_error = ""
         self.busy = False
-        if (self.access_token or self.refresh_token) and await self.ensure_session():
+        if (self.access_token or self.refresh_token) and await self._ensure_session():
             return rx.redirect(self.next_param, replace=True)
         return None
 
-    @rx.event
+    @event
     async def sign_in(self, form: dict[str, Any]) -> Any:
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
@@ -193,7 +254,7 @@ class AuthState(rx.State):
             self.busy = False
         yield rx.redirect(self.next_param, replace=True)
 
-    @rx.event
+    @event
     async def sign_up(self, form: dict[str, Any]) -> Any:
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
@@ -208,7 +269,7 @@ class AuthState(rx.State):
         self.busy, self.form_error = True, ""
         yield
         try:
-            await api.register(email, password, name, workspace)
+            await api.auth.register(email, password, name, workspace)
             await self._open_session(email, password)
         except api.ApiError as exc:
             self.form_error = exc.detail
@@ -217,11 +278,27 @@ class AuthState(rx.State):
             self.busy = False
         yield rx.redirect("/", replace=True)
 
-    @rx.event
-    async def sign_out(self) -> Any:
+    @event
+    async def sign_out(self) -> EventSpec:
         if self.access_token:
             # Signing out locally is what matters: the tokens are forgotten either way.
             with contextlib.suppress(api.ApiError):
-                await api.logout(self.access_token, self.refresh_token)
+                await api.auth.logout(self.access_token, self.refresh_token)
         self._forget()
         return rx.redirect("/login", replace=True)
+
+
+class PageState(rx.State, mixin=True):
+    """What every signed-in page shows around its content: whether it has loaded, an error, a confirmation.
+
+    A mixin, so each page keeps its own copies: `class KnowledgeState(PageState, AuthState)`."""
+
+    loaded: bool = False
+    error: str = ""
+    notice: str = ""
+
+    def _show_error(self, exc: api.ApiError) -> None:
+        self.error = exc.detail
+
+    def _clear_messages(self) -> None:
+        self.error = self.notice = ""

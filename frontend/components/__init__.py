@@ -36,9 +36,7 @@ def brand() -> rx.Component:
 
 
 def nav_item(label: str, href: str, icon: str) -> rx.Component:
-    active = (AuthState.router.url.path == href) | (
-        (href != "/") & AuthState.router.url.path.startswith(href)  # type: ignore[attr-defined]
-    )
+    active = (AuthState.router.url.path == href) | ((href != "/") & AuthState.router.url.path.startswith(href))
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), align="center", spacing="3"),
         href=href,
@@ -207,16 +205,6 @@ def notice_callout(message: Any) -> rx.Component:
 
 def info_callout(message: Any, icon: str = "info", **props: Any) -> rx.Component:
     return rx.callout(message, icon=icon, color_scheme="blue", width="100%", **props)
-
-
-def unavailable(feature: str) -> rx.Component:
-    return rx.callout(
-        f"{feature} is not available on this server yet. It will appear here as soon as the API offers it.",
-        icon="construction",
-        color_scheme="amber",
-        width="100%",
-        data_testid="not-available",
-    )
 
 
 def empty_state(icon: str, title: str, text: str, action: Any = None) -> rx.Component:

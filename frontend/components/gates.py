@@ -6,12 +6,12 @@ from typing import Any
 
 import reflex as rx
 
-from frontend.components import card, empty_state, loading, unavailable
+from frontend.components import card, empty_state, loading
 
 
-def feature_body(loaded: Any, available: Any, content: rx.Component, feature: str) -> rx.Component:
-    """A loader until `loaded`; then `content`, or the not-available notice for `feature`."""
-    return rx.cond(~loaded, loading(), rx.cond(available, content, unavailable(feature)))
+def page_body(loaded: Any, content: rx.Component) -> rx.Component:
+    """A loader until the page's data is `loaded`, then `content`."""
+    return rx.cond(loaded, content, loading())
 
 
 def detail_body(loaded: Any, error: Any, icon: str, not_found: str, *children: rx.Component) -> rx.Component:

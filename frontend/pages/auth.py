@@ -8,7 +8,7 @@ import reflex as rx
 
 from frontend import api
 from frontend.components import auth_frame, error_callout, labeled
-from frontend.state import AuthState
+from frontend.state import AuthState, event
 
 
 def _submit(label: str, testid: str) -> rx.Component:
@@ -95,11 +95,11 @@ class InviteState(AuthState):
     invite_done: bool = False
     invite_error: str = ""
 
-    @rx.event
+    @event
     def reset_invite(self) -> None:
         self.invite_done, self.invite_error = False, ""
 
-    @rx.event
+    @event
     async def accept(self, form: dict[str, Any]) -> Any:
         token = self.router.url.query_parameters.get("token", "")
         if not token:
@@ -110,7 +110,7 @@ class InviteState(AuthState):
             self.invite_error = "Choose a password of at least 8 characters."
             return None
         try:
-            await api.accept_invitation(token, password, str(form.get("full_name", "")).strip() or None)
+            await api.auth.accept_invitation(token, password, str(form.get("full_name", "")).strip() or None)
         except api.ApiError as exc:
             self.invite_error = exc.detail
             return None

@@ -1,41 +1,37 @@
-"""Conversations: browse member and playground conversations, filter flagged ones, read a thread."""
+"""Conversations: browse member and playground conversations, filter flagged or weakly consistent ones."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
-from frontend import api
+from frontend import api, format
+from frontend.api.contracts import ConversationOut
 from frontend.components import card, empty_state, layout
-from frontend.components.gates import back_link, detail_body, feature_body
-from frontend.feature_state import load_feature
-from frontend.pages.persona import message_bubble, reply_message
-from frontend.state import AuthState
+from frontend.components.gates import page_body
+from frontend.state import AuthState, PageState, Redirect, event
 
 FILTERS = ["all", "flagged", "low consistency", "members", "playground"]
 LOW = 0.5
 
 
-def conversation_row(c: dict[str, Any]) -> dict[str, str]:
-    low = c.get("min_consistency")
+def conversation_row(c: ConversationOut) -> dict[str, str]:
     return {
-        "id": str(c.get("id", "")),
-        "title": str(c.get("title") or "Untitled conversation"),
-        "kind": str(c.get("kind") or ""),
-        "flagged": "yes" if c.get("flagged") else "",
-        "reason": str(c.get("flag_reason") or ""),
-        "low": "" if low is None else f"{float(low):.2f}",
-        "updated": str(c.get("updated_at") or "")[:16].replace("T", " "),
+        "id": str(c.id),
+        "title": c.title or "Untitled conversation",
+        "kind": c.kind,
+        "flagged": "yes" if c.flagged else "",
+        "reason": c.flag_reason or "",
+        "low": "" if c.min_consistency is None else f"{c.min_consistency:.2f}",
+        "updated": format.minute(c.updated_at),
     }
 
 
-class ConversationsState(AuthState):
-    available: bool = True
-    loaded: bool = False
-    error: str = ""
+class ConversationsState(PageState, AuthState):
     filter: str = "all"
-    rows: list[dict[str, str]] = []
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     async def _fetch(self) -> None:
         kwargs: dict[str, Any] = {}
@@ -47,20 +43,23 @@ class ConversationsState(AuthState):
             kwargs["kind"] = "member"
         elif self.filter == "playground":
             kwargs["kind"] = "playground"
-        self.rows = [conversation_row(c) for c in await self.call(api.conversations, **kwargs)]
+        self.rows = [conversation_row(c) for c in await self._call(api.twin.conversations, **kwargs)]
 
-    @rx.event
-    async def load(self) -> Any:
+    @event
+    async def load(self) -> Redirect:
         self.error = ""
-        return await load_feature(self, self._fetch)
+        redirect = await self._load_page(self._fetch)
+        self.loaded = redirect is None
+        return redirect
 
-    @rx.event
-    async def set_filter(self, value: str | list[str]) -> Any:
+    @event
+    async def set_filter(self, value: str | list[str]) -> Redirect:
         self.filter = value if isinstance(value, str) else (value[0] if value else "all")
-        return await self.load()
+        self.error = ""
+        return await self._attempt(self._fetch)
 
 
-def row(c: rx.Var) -> rx.Component:
+def row(c: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.icon(rx.cond(c["kind"] == "member", "user", "flask-conical"), size=16),
@@ -89,9 +88,8 @@ def row(c: rx.Var) -> rx.Component:
 def conversations_page() -> rx.Component:
     return layout(
         rx.cond(ConversationsState.error != "", rx.callout(ConversationsState.error, color_scheme="red")),
-        feature_body(
+        page_body(
             ConversationsState.loaded,
-            ConversationsState.available,
             card(
                 rx.segmented_control.root(
                     *[rx.segmented_control.item(f.capitalize(), value=f) for f in FILTERS],
@@ -99,61 +97,13 @@ def conversations_page() -> rx.Component:
                     on_change=ConversationsState.set_filter,
                 ),
                 rx.cond(
-                    ConversationsState.rows.length() == 0,  # type: ignore[attr-defined]
+                    ConversationsState.rows.length() == 0,
                     empty_state("messages-square", "No conversations here",
                                 "Conversations appear when members or your team talk with the twin."),
                     rx.vstack(rx.foreach(ConversationsState.rows, row), spacing="1", width="100%"),
                 ),
             ),
-            "Conversations",
         ),
         title="Conversations",
         subtitle="What members ask, and how the twin answers.",
-    )  # fmt: skip
-
-
-class ThreadState(AuthState):
-    thread_loaded: bool = False
-    thread_error: str = ""
-    thread_title: str = ""
-    thread_meta: str = ""
-    thread: list[dict[str, Any]] = []
-
-    @rx.event
-    async def load(self) -> Any:
-        self.thread_loaded, self.thread_error, self.thread = False, "", []
-        redirect = await self._load_signed_in(self._fetch_thread, self._not_found)
-        self.thread_loaded = redirect is None
-        return redirect
-
-    async def _fetch_thread(self) -> None:
-        conv = await self.call(api.conversation, self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
-        self.thread_title = str(conv.get("title") or "Conversation")
-        self.thread_meta = f"{conv.get('kind', '')} · started {str(conv.get('created_at', ''))[:16]}"
-        self.thread = [
-            {"role": "user", "text": m.get("content", ""), "citations": [], "mode": "", "streaming": ""}
-            if m.get("role") == "user"
-            else reply_message({**m, "reply": m.get("content", "")})
-            for m in conv.get("messages") or []
-        ]
-
-    def _not_found(self, exc: api.ApiError) -> None:
-        self.thread_error = (
-            "This conversation does not exist in your workspace." if exc.status in {400, 404, 422} else exc.detail
-        )
-
-
-def thread_page() -> rx.Component:
-    return layout(
-        back_link("All conversations", "/conversations"),
-        detail_body(
-            ThreadState.thread_loaded,
-            ThreadState.thread_error,
-            "message-square-x",
-            "Conversation not found",
-            rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
-            rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
-            rx.vstack(rx.foreach(ThreadState.thread, message_bubble), spacing="2", width="100%", align="stretch"),
-        ),
-        title="Conversation",
     )  # fmt: skip

@@ -8,24 +8,10 @@ import reflex as rx
 
 from frontend import api
 from frontend.components import card, error_callout, layout, loading, section_title
-from frontend.state import AuthState, SessionExpired
+from frontend.state import AuthState, PageState, Redirect, event
 
 
-def persona_is_approved(persona: dict[str, Any] | None) -> bool:
-    if not persona:
-        return False
-    return bool(
-        persona.get("approved_version") is not None
-        or persona.get("approved") is True
-        or str(persona.get("status", "")).lower() == "approved"
-        or persona.get("approved_at")
-        or persona.get("approved_version")
-    )
-
-
-class HomeState(AuthState):
-    loaded: bool = False
-    error: str = ""
+class HomeState(PageState, AuthState):
     docs_total: int = 0
     docs_ready: int = 0
     persona_approved: bool = False
@@ -41,36 +27,23 @@ class HomeState(AuthState):
     def progress_pct(self) -> int:
         return self.steps_done * 25
 
-    async def _optional(self, fn: Any, *args: Any) -> Any:
-        """A call to an endpoint that may not exist yet: None when it is not available."""
-        try:
-            return await self.call(fn, *args)
-        except api.ApiError as exc:
-            if exc.not_available or exc.status == 403:
-                return None
-            raise
+    async def _fetch(self) -> None:
+        docs = await self._call(api.knowledge.documents)
+        self.docs_total = len(docs)
+        self.docs_ready = sum(1 for d in docs if d.status == "ready")
+        self.persona_approved = (await self._call(api.twin.persona)).approved_version is not None
+        self.playground_used = bool(await self._call(api.twin.conversations, None, "playground"))
+        members = await self._call(api.team.members)
+        self.team_size = len(members)
+        invited = await self._call(api.team.invitations) if self.is_admin else []
+        self.colleague_invited = len(members) > 1 or len(invited) > 0
 
-    @rx.event
-    async def load(self) -> Any:
+    @event
+    async def load(self) -> Redirect:
         self.error = ""
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            docs = await self._optional(api.documents) or []
-            self.docs_total = len(docs)
-            self.docs_ready = sum(1 for d in docs if d.get("status") == "ready")
-            self.persona_approved = persona_is_approved(await self._optional(api.persona))
-            self.playground_used = bool(await self._optional(api.conversations, None, "playground"))
-            members = await self.call(api.members)
-            self.team_size = len(members)
-            invited = (await self._optional(api.invitations) or []) if self.is_admin else []
-            self.colleague_invited = len(members) > 1 or len(invited) > 0
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-        self.loaded = True
-        return None
+        redirect = await self._load_page(self._fetch)
+        self.loaded = redirect is None
+        return redirect
 
 
 def step(done: Any, title: str, text: str, href: str, cta: str, testid: str, allowed: Any = True) -> rx.Component:

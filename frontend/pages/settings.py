@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from frontend import api
 from frontend.components import card, error_callout, layout, loading, notice_callout, section_title
-from frontend.state import AuthState, SessionExpired
+from frontend.state import AuthState, PageState, Redirect, event
 
 
 def _describe(check: dict[str, Any]) -> str:
@@ -16,10 +17,7 @@ def _describe(check: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in check.items() if k not in skip and not isinstance(v, dict | list))
 
 
-class SettingsState(AuthState):
-    loaded: bool = False
-    error: str = ""
-    notice: str = ""
+class SettingsState(PageState, AuthState):
     overall: str = ""
     checks: list[dict[str, str]] = []
     llm_state: str = "unknown"
@@ -28,7 +26,7 @@ class SettingsState(AuthState):
 
     async def _health(self) -> None:
         try:
-            body = await api.health_ready()
+            body = await api.health.ready()
         except api.ApiError as exc:
             self.overall, self.checks = "unreachable", []
             self.llm_state, self.llm_detail = "unknown", exc.detail
@@ -58,46 +56,40 @@ class SettingsState(AuthState):
                 "extractive mode built from your best passages."
             )
 
-    @rx.event
-    async def load(self) -> Any:
-        self.error = self.notice = ""
+    async def _fetch_workspace(self) -> None:
+        self.workspace_name = (await self._call(api.team.workspace)).name
+
+    @event
+    async def load(self) -> Redirect:
+        self._clear_messages()
         self.api_url = api.base_url()
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            ws = await self.call(api.workspace)
-            self.workspace_name = ws["name"]
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
+        if (redirect := await self._load_page(self._fetch_workspace)) is not None:
+            return redirect
         await self._health()
         self.loaded = True
         return None
 
-    @rx.event
-    async def rename(self, form: dict[str, Any]) -> Any:
+    @event
+    async def rename(self, form: dict[str, Any]) -> Redirect:
         name = str(form.get("name", "")).strip()
-        self.error = self.notice = ""
+        self._clear_messages()
         if not name:
             self.error = "The workspace needs a name."
             return None
-        try:
-            ws = await self.call(api.rename_workspace, name)
-            self.workspace_name = ws["name"]
-            self.notice = "Workspace renamed."
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-        return None
 
-    @rx.event
+        async def work() -> Redirect:
+            self.workspace_name = (await self._call(api.team.rename_workspace, name)).name
+            self.notice = "Workspace renamed."
+            return None
+
+        return await self._attempt(work)
+
+    @event
     async def refresh_health(self) -> None:
         await self._health()
 
 
-def check_row(c: rx.Var) -> rx.Component:
+def check_row(c: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.cond(
             c["ok"] != "",

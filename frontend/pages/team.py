@@ -6,21 +6,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
-from frontend import api
+from common.enums import Role
+from frontend import api, format
 from frontend.components import card, error_callout, layout, loading, notice_callout, role_badge, section_title
 from frontend.components.dialogs import confirm_dialog
-from frontend.state import AuthState, SessionExpired
+from frontend.state import AuthState, PageState, Redirect, event
 
-ROLES = ["viewer", "editor", "admin", "owner"]
+ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
 
 
-class TeamState(AuthState):
-    loaded: bool = False
-    error: str = ""
-    notice: str = ""
-    members: list[dict[str, str]] = []
-    invitations: list[dict[str, str]] = []
+class TeamState(PageState, AuthState):
+    members: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    invitations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     invite_link: str = ""
     invite_token: str = ""
     invite_email: str = ""
@@ -34,106 +33,90 @@ class TeamState(AuthState):
         return ROLES if self.role == "owner" else [r for r in ROLES if r != "owner"]
 
     async def _reload(self) -> None:
-        members = await self.call(api.members)
         self.members = [
             {
-                "user_id": str(m["user_id"]),
-                "email": m["email"],
-                "full_name": m["full_name"],
-                "role": m["role"],
-                "joined": str(m.get("joined_at", ""))[:10],
-                "is_me": "yes" if str(m["user_id"]) == self.user_id else "",
+                "user_id": str(m.user_id),
+                "email": m.email,
+                "full_name": m.full_name,
+                "role": m.role.value,
+                "joined": format.day(m.joined_at),
+                "is_me": "yes" if str(m.user_id) == self.user_id else "",
                 # what this viewer may do to that member
                 "editable": "yes"
-                if self.is_admin
-                and str(m["user_id"]) != self.user_id
-                and (m["role"] != "owner" or self.role == "owner")
+                if self.is_admin and str(m.user_id) != self.user_id and (m.role != Role.owner or self.role == "owner")
                 else "",
             }
-            for m in members
+            for m in await self._call(api.team.members)
         ]
-        if self.is_admin:
-            invs = await self.call(api.invitations)
-            self.invitations = [
-                {"id": str(i["id"]), "email": i["email"], "role": i["role"], "expires": str(i["expires_at"])[:10]}
-                for i in invs
-            ]
-        else:
-            self.invitations = []
+        invitations = await self._call(api.team.invitations) if self.is_admin else []
+        self.invitations = [
+            {"id": str(i.id), "email": i.email, "role": i.role.value, "expires": format.day(i.expires_at)}
+            for i in invitations
+        ]
 
-    @rx.event
-    async def load(self) -> Any:
+    @event
+    async def load(self) -> Redirect:
         self.error = self.notice = self.invite_link = self.invite_token = ""
-        try:
-            if not await self.ensure_session():
-                return self.to_signin()
-            await self._reload()
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
+        redirect = await self._load_page(self._reload)
         self.loaded = True
-        return None
+        return redirect
 
-    @rx.event
+    @event
     def set_invite_role(self, role: str) -> None:
         self.invite_role = role
 
-    @rx.event
+    @event
     async def invite(self, form: dict[str, Any]) -> Any:
         email = str(form.get("email", "")).strip()
-        self.error = self.notice = ""
+        self._clear_messages()
         if not email:
             self.error = "Enter the email address of the person to invite."
             return None
-        try:
-            inv = await self.call(api.invite, email, self.invite_role)
-            self.invite_token = str(inv.get("token") or "")
+
+        async def work() -> Redirect:
+            inv = await self._call(api.team.invite, email, Role(self.invite_role))
+            self.invite_token = inv.token or ""
             origin = self.router.url.origin if self.router.url.origin not in {"", "://"} else ""
             self.invite_link = f"{origin}/accept-invitation?token={self.invite_token}" if self.invite_token else ""
             self.invite_email = email
             await self._reload()
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-            return None
-        return rx.set_value("invite-email", "")
+            return rx.set_value("invite-email", "")
 
-    async def _change(self, notice: str, fn: Callable[..., Awaitable[object]], *args: Any) -> Any:
+        return await self._attempt(work)
+
+    async def _change(self, notice: str, work: Callable[[], Awaitable[None]]) -> Redirect:
         """One change to the team: call the API, say what happened, show the lists again."""
-        self.error = self.notice = ""
-        try:
-            await self.call(fn, *args)
+        self._clear_messages()
+
+        async def change() -> Redirect:
+            await work()
             self.notice = notice
             await self._reload()
-        except SessionExpired:
-            return self.to_signin()
-        except api.ApiError as exc:
-            self.error = exc.detail
-        return None
+            return None
 
-    @rx.event
-    async def change_role(self, user_id: str, role: str) -> Any:
-        return await self._change("Role updated.", api.change_role, user_id, role)
+        return await self._attempt(change)
 
-    @rx.event
+    @event
+    async def change_role(self, user_id: str, role: str) -> Redirect:
+        return await self._change("Role updated.", lambda: self._call(api.team.change_role, user_id, Role(role)))
+
+    @event
     def ask_remove(self, user_id: str, name: str) -> None:
         self.confirm_remove_id, self.confirm_remove_name = user_id, name
 
-    @rx.event
+    @event
     def cancel_remove(self) -> None:
         self.confirm_remove_id = self.confirm_remove_name = ""
 
-    @rx.event
-    async def confirm_remove(self) -> Any:
+    @event
+    async def confirm_remove(self) -> Redirect:
         user_id, self.confirm_remove_id = self.confirm_remove_id, ""
         notice = f"{self.confirm_remove_name} was removed from the workspace."
-        return await self._change(notice, api.remove_member, user_id)
+        return await self._change(notice, lambda: self._call(api.team.remove_member, user_id))
 
-    @rx.event
-    async def revoke(self, invitation_id: str) -> Any:
-        return await self._change("Invitation revoked.", api.revoke_invitation, invitation_id)
+    @event
+    async def revoke(self, invitation_id: str) -> Redirect:
+        return await self._change("Invitation revoked.", lambda: self._call(api.team.revoke_invitation, invitation_id))
 
 
 def invite_card() -> rx.Component:
@@ -206,7 +189,7 @@ def invite_card() -> rx.Component:
     )
 
 
-def member_row(m: rx.Var) -> rx.Component:
+def member_row(m: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
@@ -248,7 +231,7 @@ def member_row(m: rx.Var) -> rx.Component:
     )
 
 
-def invitation_row(i: rx.Var) -> rx.Component:
+def invitation_row(i: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(i["email"]),
         rx.table.cell(role_badge(i["role"])),
@@ -311,7 +294,7 @@ def team_page() -> rx.Component:
             loading(),
         ),
         rx.cond(
-            TeamState.is_admin & (TeamState.invitations.length() > 0),  # type: ignore[attr-defined]
+            TeamState.is_admin & (TeamState.invitations.length() > 0),
             card(
                 section_title("Pending invitations", "mail"),
                 rx.table.root(

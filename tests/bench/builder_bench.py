@@ -23,7 +23,7 @@ NODES = 200
 
 def big_program(blocks: int) -> dict[str, Any]:
     """start -> `blocks` days of (message, scale check-in, condition low/else, two replies, wait 07:00) -> end."""
-    from frontend.programs.editing import auto_layout
+    from frontend.pages.programs.editing import auto_layout
 
     nodes: list[dict[str, Any]] = [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {}}]
     edges: list[dict[str, Any]] = []

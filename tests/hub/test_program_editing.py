@@ -1,11 +1,17 @@
-"""The builder's graph editing rules (frontend/programs/editing.py) and the state's pure helpers."""
+"""The builder's graph editing rules (frontend/pages/programs/editing.py) and the states' pure helpers."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
-from frontend.programs import editing
-from frontend.programs.state import enrollment_where, panel_values, parse_answer
+from frontend.api.contracts import EnrollmentOut
+from frontend.pages.programs import editing
+from frontend.pages.programs.builder_state import panel_values
+from frontend.pages.programs.enrollments import enrollment_where
+from frontend.pages.programs.simulator import parse_answer
 
 
 def graph() -> editing.Graph:
@@ -118,6 +124,10 @@ def test_scripted_answers_and_enrollment_line() -> None:
     assert parse_answer(" yes ") == "yes"
     assert parse_answer("4; 2.5; no") == [4, 2.5, "no"]
     assert parse_answer(" ; ") is None
-    line = enrollment_where({"version": 2, "current_node": "ask", "steps": 3, "waiting": "answer",
-                             "next_due_at": "2026-01-02T07:00:00+00:00"})  # fmt: skip
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    line = enrollment_where(EnrollmentOut(
+        id=uuid.uuid4(), program_id=uuid.uuid4(), member_id=uuid.uuid4(), version=2, current_node="ask", steps=3,
+        waiting="answer", next_due_at="2026-01-02T07:00:00+00:00", status="active", path=[], enrolled_at=at,
+        updated_at=at, completed_at=None,
+    ))  # fmt: skip
     assert line == "v2 · at ask · 3 steps · waiting for answer · next 2026-01-02 07:00 UTC"

@@ -5,10 +5,21 @@ See the .jsx for the division of labour: the browser owns dragging, the Python s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import reflex as rx
 from reflex.event import no_args_event_spec, passthrough_event_spec
+
+if TYPE_CHECKING:  # Reflex reads these annotations at runtime; mypy cannot type a call inside one
+    GraphChanged: TypeAlias = rx.EventHandler
+    NodeAdded: TypeAlias = rx.EventHandler
+    NodeSelected: TypeAlias = rx.EventHandler
+    Pressed: TypeAlias = rx.EventHandler
+else:
+    GraphChanged = rx.EventHandler[passthrough_event_spec(dict[str, Any])]
+    NodeAdded = rx.EventHandler[passthrough_event_spec(str, int, int)]
+    NodeSelected = rx.EventHandler[passthrough_event_spec(str)]
+    Pressed = rx.EventHandler[no_args_event_spec]
 
 XYFLOW = "@xyflow/react@12.10.1"
 _JSX = rx.asset("flow_canvas.jsx", shared=True)
@@ -28,11 +39,11 @@ class ProgramCanvas(rx.NoSSRComponent):
     selected: rx.Var[str]
     read_only: rx.Var[bool]
 
-    on_graph_change: rx.EventHandler[passthrough_event_spec(dict[str, Any])]
-    on_add_node: rx.EventHandler[passthrough_event_spec(str, int, int)]
-    on_select: rx.EventHandler[passthrough_event_spec(str)]
-    on_undo: rx.EventHandler[no_args_event_spec]
-    on_redo: rx.EventHandler[no_args_event_spec]
+    on_graph_change: GraphChanged
+    on_add_node: NodeAdded
+    on_select: NodeSelected
+    on_undo: Pressed
+    on_redo: Pressed
 
     def add_imports(self) -> dict[str, Any]:
         return {"": ["@xyflow/react/dist/style.css", f"$/public{_CSS}"]}

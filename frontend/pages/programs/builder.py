@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventType
 
 from frontend.components import error_callout, layout, notice_callout
 from frontend.components.gates import back_link
-from frontend.programs.canvas import program_canvas
-from frontend.programs.node_panel import build_panel
-from frontend.programs.run_panels import enrollments_panel, simulate_panel
-from frontend.programs.state import BuilderState
+from frontend.pages.programs.builder_state import BuilderState
+from frontend.pages.programs.canvas import program_canvas
+from frontend.pages.programs.enrollments import EnrollmentsState, enrollments_panel
+from frontend.pages.programs.node_panel import build_panel
+from frontend.pages.programs.simulator import simulate_panel
 
 S = BuilderState
 
 
-def tool(icon: str, label: str, on_click: rx.EventHandler, testid: str, **props: object) -> rx.Component:
+def tool(icon: str, label: str, on_click: EventType[()], testid: str, **props: object) -> rx.Component:
     return rx.tooltip(
         rx.icon_button(rx.icon(icon, size=16), variant="soft", color_scheme="gray", on_click=on_click,
                        aria_label=label, data_testid=testid, **props),
@@ -58,7 +60,7 @@ def tabs() -> rx.Component:
         rx.segmented_control.item("Simulate", value="simulate"),
         rx.segmented_control.item("Enrollments", value="enrollments"),
         value=S.tab,
-        on_change=S.set_tab,
+        on_change=[S.set_tab, EnrollmentsState.open_tab],
         width="100%",
         data_testid="builder-tabs",
     )

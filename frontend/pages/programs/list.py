@@ -2,16 +2,96 @@
 
 from __future__ import annotations
 
-import reflex as rx
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from frontend import api, format
+from frontend.api.contracts import ProgramOut, ProgramSummary
 from frontend.components import card, empty_state, error_callout, layout, section_title
-from frontend.components.gates import feature_body
-from frontend.programs.state import ProgramsState
+from frontend.components.gates import page_body
+from frontend.state import AuthState, PageState, Redirect, event
 
 IMPORT_ID = "program-import"
 
 
-def program_row(p: rx.Var) -> rx.Component:
+def summary_row(p: ProgramSummary) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "name": p.name or "Untitled",
+        "description": p.description,
+        "status": f"published v{p.published_version}" if p.published_version else "draft",
+        "enrollments": p.active_enrollments,
+        "updated": format.minute(p.updated_at),
+    }
+
+
+class ProgramsState(PageState, AuthState):
+    programs: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
+    templates: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    busy_key: str = ""
+
+    async def _fetch(self) -> None:
+        self.programs = [summary_row(p) for p in await self._call(api.programs.programs)]
+        self.templates = [
+            {"key": t.key, "name": t.name, "description": t.description}
+            for t in await self._call(api.programs.templates)
+        ]
+
+    @event
+    async def load(self) -> Redirect:
+        self.error, self.busy_key = "", ""
+        redirect = await self._load_page(self._fetch)
+        self.loaded = redirect is None
+        return redirect
+
+    async def _open(self, make: Callable[[], Awaitable[ProgramOut]]) -> Redirect:
+        """Create a program and open it in the builder."""
+
+        async def work() -> Redirect:
+            return rx.redirect(f"/programs/{(await make()).id}")
+
+        return await self._attempt(work)
+
+    @event
+    async def create(self, form: dict[str, Any]) -> Redirect:
+        name = str(form.get("name", "")).strip()
+        if not name:
+            self.error = "Give the program a name."
+            return None
+        self.error = ""
+        description = str(form.get("description", "")).strip()
+        return await self._open(lambda: self._call(api.programs.create, name, description))
+
+    @event
+    async def use_template(self, key: str) -> Any:
+        self.busy_key, self.error = key, ""
+        yield
+        yield await self._open(lambda: self._call(api.programs.from_template, key))
+        self.busy_key = ""
+
+    @event
+    async def import_file(self, files: list[rx.UploadFile]) -> Redirect:
+        """Import a program exported from this or another workspace (a `coachtwin.program/v1` JSON file)."""
+        self.error = ""
+        if not files:
+            return None
+        raw = await files[0].read()
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            self.error = "That file is not a program export (it is not JSON)."
+            return None
+        if not isinstance(body, dict):
+            self.error = "That file is not a program export."
+            return None
+        return await self._open(lambda: self._call(api.programs.import_program, body))
+
+
+def program_row(p: ObjectVar[dict[str, Any]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
@@ -34,7 +114,7 @@ def programs_card() -> rx.Component:
     return card(
         section_title("Your programs", "route"),
         rx.cond(
-            ProgramsState.programs.length() == 0,  # type: ignore[attr-defined]
+            ProgramsState.programs.length() == 0,
             empty_state(
                 "route",
                 "No programs yet",
@@ -115,11 +195,9 @@ def new_card() -> rx.Component:
 def programs_page() -> rx.Component:
     return layout(
         error_callout(ProgramsState.error),
-        feature_body(
+        page_body(
             ProgramsState.loaded,
-            ProgramsState.available,
             rx.vstack(rx.cond(ProgramsState.can_edit, new_card()), programs_card(), spacing="4", width="100%"),
-            "Programs",
         ),
         title="Programs",
         subtitle="Design coaching journeys on a canvas; the twin walks each member through them.",

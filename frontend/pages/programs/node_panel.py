@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
-from frontend.programs.state import BuilderState
+from frontend.pages.programs.builder_state import BuilderState
 
 S = BuilderState
 KINDS = ["scale", "yes_no", "number", "free_text"]
@@ -70,7 +71,7 @@ def choice(label: str, key: str, options: Any) -> rx.Component:
     )
 
 
-def rule_row(r: rx.Var) -> rx.Component:
+def rule_row(r: ObjectVar[dict[str, str]]) -> rx.Component:
     index = r["index"].to(int)
     return rx.hstack(
         rx.input(value=r["label"], on_change=lambda v: S.edit_rule(index, "label", v),
@@ -166,7 +167,7 @@ def node_editor() -> rx.Component:
     )  # fmt: skip
 
 
-def issue_item(i: rx.Var) -> rx.Component:
+def issue_item(i: ObjectVar[dict[str, Any]]) -> rx.Component:
     return rx.box(
         rx.text(i["message"], size="2"),
         on_click=S.focus_issue(i["node_ids"].to(list[str])),
@@ -184,7 +185,7 @@ def overview() -> rx.Component:
         rx.text("Select a step to edit it. Drag steps from the palette; connect an exit (bottom dot) to the next "
                 "step (top dot). Delete with the Delete key; Ctrl+Z undoes.", size="2", color_scheme="gray"),
         rx.cond(
-            S.issues.length() > 0,  # type: ignore[attr-defined]
+            S.issues.length() > 0,
             rx.vstack(rx.text("Problems", weight="medium", size="2"), rx.foreach(S.issues, issue_item),
                       spacing="2", width="100%"),
             rx.callout("No problems found in the last saved draft.", icon="check", color_scheme="green",

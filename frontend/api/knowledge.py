@@ -1,0 +1,30 @@
+"""Knowledge: documents (upload, list, read, delete) and the search tester."""
+
+from __future__ import annotations
+
+from frontend.api.contracts import AcceptedOut, DocumentOut, SearchOut, SearchResult
+from frontend.api.transport import send
+
+BASE = "/api/v1/knowledge"
+
+
+async def documents(token: str) -> list[DocumentOut]:
+    return await send("GET", f"{BASE}/documents", token, into=list[DocumentOut])
+
+
+async def document(token: str, document_id: str) -> DocumentOut:
+    return await send("GET", f"{BASE}/documents/{document_id}", token, into=DocumentOut)
+
+
+async def upload_document(token: str, filename: str, content: bytes, title: str = "", tags: str = "") -> AcceptedOut:
+    data = {k: v for k, v in {"title": title, "tags": tags}.items() if v}
+    files = {"file": (filename, content, "application/octet-stream")}
+    return await send("POST", f"{BASE}/documents", token, files=files, data=data, wait=120, into=AcceptedOut)
+
+
+async def delete_document(token: str, document_id: str) -> None:
+    await send("DELETE", f"{BASE}/documents/{document_id}", token)
+
+
+async def search(token: str, q: str, k: int = 5) -> list[SearchResult]:
+    return (await send("GET", f"{BASE}/search", token, params={"q": q, "k": k}, into=SearchOut)).results
