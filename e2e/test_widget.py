@@ -129,6 +129,7 @@ def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
     # Escape closes the chat and gives focus back to the launcher.
     frame.get_by_role("textbox", name=re.compile("^Message to")).press("Escape")
     expect(page.locator("iframe[title^='Chat with']")).to_be_hidden()
+    expect(page.get_by_role("button", name=LAUNCHER)).to_be_focused()
     assert ["close", None] in events(page)
 
 
@@ -312,6 +313,28 @@ def test_markup_in_names_and_messages_is_shown_as_text(
     frame_page = next(f for f in page.frames if "/widget/frame" in f.url)
     assert frame_page.evaluate("() => window.__pwned") is None
     assert page.evaluate("() => window.__pwned") is None
+
+
+def test_keyboard_only(visitor: BrowserContext, coach: Coach, site: HostSite) -> None:
+    page = visitor.new_page()
+    page.goto(site.put("/keys.html", host_page(coach, title="Keys")))
+    launcher = page.get_by_role("button", name=LAUNCHER)
+    expect(launcher).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    frame = chat(page)
+    box = frame.get_by_role("textbox", name=re.compile("^Message to"))
+    expect(box).to_be_focused()
+    page.keyboard.type("How should I use my time?")
+    page.keyboard.press("Enter")
+    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+    # Shift+Tab walks back through the reply's controls to the header; Escape closes from anywhere inside.
+    page.keyboard.press("Shift+Tab")
+    expect(frame.get_by_role("button", name="Not helpful")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
 
 
 @pytest.fixture

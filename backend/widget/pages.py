@@ -79,7 +79,8 @@ def _page(b: Bundle, s: PageSettings, layout: str) -> str:
         head = (
             f'<link rel="manifest" href="/m/{e(s.key)}/manifest.webmanifest">\n'
             f'<link rel="icon" href="/m/{e(s.key)}/icon/192" type="image/png">\n'
-            f'<link rel="apple-touch-icon" href="/m/{e(s.key)}/icon/192">'
+            f'<link rel="apple-touch-icon" href="/m/{e(s.key)}/icon/192">\n'
+            f'<link rel="modulepreload" href="/widget/assets/{b.version}/companion.js">'
         )
     avatar = f'<img src="{e(theme.avatar_url)}" alt="">' if theme.avatar_url else e(_initials(s.twin_name))
     config = {

@@ -152,9 +152,9 @@ function setUnread(n) {
 }
 
 function receive(raw, streamed = false) {
-  const { item, isNew } = timeline.upsert(raw);
+  const { item, isNew, changed } = timeline.upsert(raw);
   if (!item.created_at) item.created_at = new Date().toISOString(); // a live reply: now
-  draw(item);
+  if (changed || streamed || !item.el) draw(item);
   // A streamed reply is drawn from its first token but arrives, for everything below, when it is complete.
   if (!(isNew || streamed) || item.role === "member" || item.role === "system") return;
   if (visibleToMember()) markSeen();

@@ -50,6 +50,11 @@ export function checkinOf(raw) {
   return options.length ? { kind: String(c.kind), options, min, max } : null;
 }
 
+/** What a message looks like on screen: when it is the same, it need not be drawn again. */
+function signature(m) {
+  return JSON.stringify([m.id, m.role, m.text, m.citations.length, m.rating, m.pending, m.author, m.checkin, m.mode]);
+}
+
 export class Timeline {
   constructor() {
     this.items = [];
@@ -81,17 +86,18 @@ export class Timeline {
       item = this.items.find((it) => it.local && it.pending && !it.id && it.text === msg.text) ?? null;
     }
     if (item) {
+      const before = signature(item);
       for (const [k, v] of Object.entries(msg)) if (v !== null && v !== undefined && !(k === "text" && !v)) item[k] = v;
       if (msg.id) {
         this.byId.set(msg.id, item);
         item.pending = false;
       }
-      return { item, isNew: false };
+      return { item, isNew: false, changed: signature(item) !== before };
     }
     this.items.push(msg);
     if (msg.id) this.byId.set(msg.id, msg);
     if (msg.client_id) this.byClient.set(msg.client_id, msg);
-    return { item: msg, isNew: true };
+    return { item: msg, isNew: true, changed: true };
   }
 
   /** The check-in still waiting for an answer: the last program message, if it asks one and nothing followed. */

@@ -79,6 +79,14 @@ export class MessageView {
 
   fill(m) {
     const li = m.el;
+    // Drawn again while a control inside had focus (a thumb, a source): give focus back to its new self.
+    const focused = li.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
+    this.draw(m);
+    if (focused) li.querySelector(`[aria-label="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  draw(m) {
+    const li = m.el;
     li.className = `msg msg--${m.role}${m.pending ? " is-pending" : ""}${m.failed ? " is-failed" : ""}${
       m.streaming ? " is-streaming" : ""
     }`;
