@@ -7,23 +7,36 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
-from e2e.conftest import Servers, shot
+from e2e.conftest import shot
 from e2e.hostpages import HostSite, host_site
-from e2e.widget_setup import Coach, host_page, make_coach, unique
+from e2e.widget_setup import (
+    DONE,
+    LAUNCHER,
+    Coach,
+    a_member,
+    ask,
+    chat,
+    coach,
+    conversation_of,
+    creator_does,
+    enroll,
+    events,
+    host_page,
+    open_widget,
+    phone,
+    program,
+    site,
+    staff,
+    stored,
+    unique,
+    visitor,
+)
 
-LAUNCHER = re.compile(r"^Chat: ")
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[HostSite]:
-    with host_site() as s:
-        yield s
+__all__ = ["coach", "phone", "site", "visitor"]  # fixtures
 
 
 @pytest.fixture(scope="module")
@@ -31,49 +44,6 @@ def foreign() -> Iterator[HostSite]:
     """Another site, not among the workspace's allowed origins (localhost is another host than 127.0.0.1)."""
     with host_site("localhost") as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def coach(servers: Servers, site: HostSite) -> Coach:
-    with httpx.Client(base_url=servers.api_url, timeout=60) as api:
-        return make_coach(api, [site.origin], workspace_name=f"Stoa <i>Studio</i> {unique('w')}")
-
-
-@pytest.fixture
-def visitor(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh visitor (their own storage), at a laptop's size."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    yield context
-    context.close()
-
-
-def chat(page: Page) -> FrameLocator:
-    return page.frame_locator("iframe[title^='Chat with']")
-
-
-def open_widget(page: Page) -> FrameLocator:
-    launcher = page.get_by_role("button", name=LAUNCHER)
-    expect(launcher).to_be_visible()
-    launcher.click()
-    frame = chat(page)
-    expect(frame.get_by_role("textbox", name=re.compile("^Message to"))).to_be_visible()
-    return frame
-
-
-def ask(frame: FrameLocator, text: str) -> None:
-    box = frame.get_by_role("textbox", name=re.compile("^Message to"))
-    box.fill(text)
-    box.press("Enter")
-
-
-def stored(page: Page, coach: Coach) -> dict[str, Any]:
-    raw = page.evaluate("(k) => localStorage.getItem('coachtwin:' + k)", coach.key)
-    return json.loads(raw) if raw else {}
-
-
-def events(page: Page) -> list[Any]:
-    found: list[Any] = page.evaluate("() => window.__events")
-    return found
 
 
 def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
@@ -134,40 +104,17 @@ def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
 
 
 def test_program_message_arrives_live_with_unread_badge_and_answer_buttons(
-    visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
+    visitor: BrowserContext, coach: Coach, site: HostSite
 ) -> None:
-    page = visitor.new_page()
-    page.goto(site.put("/program.html", host_page(coach, title="Program page")))
-    frame = open_widget(page)
-    ask(frame, "How should I use my time?")
-    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
-    member_id = stored(page, coach)["m"]
+    page, frame, member_id = a_member(visitor, site, coach, "Program page")
     page.get_by_role("button", name=re.compile("^Close chat")).click()
 
-    graph = {
-        "nodes": [
-            {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {}},
-            {"id": "hello", "type": "message", "position": {"x": 0, "y": 100},
-             "data": {"text": "Day 1: notice one moment of anger today."}},
-            {"id": "pause", "type": "wait", "position": {"x": 0, "y": 200}, "data": {"duration_minutes": 0.05}},
-            {"id": "ask", "type": "checkin", "position": {"x": 0, "y": 300},
-             "data": {"question": "Did you pause before reacting?", "kind": "yes_no"}},
-            {"id": "end", "type": "end", "position": {"x": 0, "y": 400}, "data": {}},
-        ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "hello"},
-            {"id": "e2", "source": "hello", "target": "pause"},
-            {"id": "e3", "source": "pause", "target": "ask"},
-            {"id": "e4", "source": "ask", "target": "end"},
-        ],
-    }  # fmt: skip
-    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
-        r = api.post("/api/v1/programs", json={"name": "Calm in 5 days", "graph": graph})
-        assert r.status_code == 201, r.text
-        pid = r.json()["id"]
-        assert api.post(f"/api/v1/programs/{pid}/publish").status_code == 201
-        r = api.post(f"/api/v1/programs/{pid}/enrollments", json={"member_id": member_id})
-        assert r.status_code == 201, r.text
+    graph = program(
+        ("hello", "message", {"text": "Day 1: notice one moment of anger today."}),
+        ("pause", "wait", {"duration_minutes": 0.05}),
+        ("ask", "checkin", {"question": "Did you pause before reacting?", "kind": "yes_no"}),
+    )
+    enroll(coach, member_id, "Calm in 5 days", graph)
 
     # Closed chat: the launcher counts what arrives, and so does the page's title.
     launcher = page.get_by_role("button", name=LAUNCHER)
@@ -177,9 +124,9 @@ def test_program_message_arrives_live_with_unread_badge_and_answer_buttons(
     expect(launcher).to_have_accessible_name(re.compile(r"2 unread messages$"), timeout=30_000)
     launcher.click()
     expect(page).to_have_title("Program page")
-    program = frame.locator("#log .msg--program")
-    expect(program.first).to_contain_text("Day 1: notice one moment of anger today.")
-    expect(program.last).to_contain_text("Did you pause before reacting?")
+    shown = frame.locator("#log .msg--program")
+    expect(shown.first).to_contain_text("Day 1: notice one moment of anger today.")
+    expect(shown.last).to_contain_text("Did you pause before reacting?")
     answers = frame.get_by_role("group", name="Your answer")
     expect(answers.get_by_role("button")).to_have_text(["Yes", "No"])
     answers.get_by_role("button", name="Yes").click()
@@ -190,7 +137,7 @@ def test_program_message_arrives_live_with_unread_badge_and_answer_buttons(
 
 
 def test_creator_takes_over_and_the_member_sees_their_reply(
-    visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
+    visitor: BrowserContext, coach: Coach, site: HostSite
 ) -> None:
     page = visitor.new_page()
     page.goto(site.put("/takeover.html", host_page(coach, title="Takeover page")))
@@ -198,15 +145,11 @@ def test_creator_takes_over_and_the_member_sees_their_reply(
     frame.get_by_role("button", name="Talk to a person").click()
     expect(frame.locator("#log .msg").last).to_contain_text(re.compile("person", re.I))
     member_id = stored(page, coach)["m"]
-    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
-        conversations = api.get("/api/v1/conversations").json()
-        items = conversations["items"] if isinstance(conversations, dict) else conversations
-        conversation = next(c for c in items if c.get("member_id") == member_id)
-        cid = conversation["id"]
-        assert api.post(f"/api/v1/conversations/{cid}/takeover").status_code in (200, 201)
-        expect(frame.get_by_text(re.compile("has joined the conversation"))).to_be_visible()
-        r = api.post(f"/api/v1/conversations/{cid}/messages", json={"text": "Hello, it is me. **How can I help?**"})
-        assert r.status_code in (200, 201), r.text
+    with staff(coach) as api:
+        cid = conversation_of(api, member_id)
+        creator_does(api, cid, "takeover")
+        expect(frame.locator("#log").get_by_text(re.compile("has joined the conversation"))).to_be_visible()
+        creator_does(api, cid, "messages", "Hello, it is me. **How can I help?**")
         human = frame.locator("#log .msg--creator").last
         expect(human).to_contain_text("How can I help?")
         expect(human).to_contain_text(coach.full_name)
@@ -214,11 +157,11 @@ def test_creator_takes_over_and_the_member_sees_their_reply(
         # While the creator holds the conversation the twin stays silent.
         ask(frame, "Thank you for stepping in")
         expect(frame.locator("#log .msg--member").last).not_to_contain_text("Sending")
-        twin_replies = frame.locator("#log .msg--twin").count()
+        twin_replies = frame.locator(DONE).count()
         page.wait_for_timeout(1500)
-        assert frame.locator("#log .msg--twin").count() == twin_replies
-        assert api.post(f"/api/v1/conversations/{cid}/release").status_code in (200, 201)
-        expect(frame.get_by_text("You are talking with the AI twin again.")).to_be_visible()
+        assert frame.locator(DONE).count() == twin_replies
+        creator_does(api, cid, "release")
+        expect(frame.locator("#log").get_by_text("You are talking with the AI twin again.")).to_be_visible()
 
 
 def test_a_site_that_is_not_allowed_gets_no_launcher_and_no_session(
@@ -266,12 +209,16 @@ def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
     assert error["error"] == "identity_invalid", error
 
     members = []
-    for _ in range(2):
+    for visit in (1, 2):
         page = visitor.new_page()
         page.goto(site.put("/signed.html", signed_in(good)))
         frame = open_widget(page)
-        ask(frame, "Hello, I am signed in")
-        expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+        ask(frame, f"Hello, I am signed in ({visit})")
+        # The second visit shows the first one's conversation above the new question, in order.
+        expect(frame.locator(DONE)).to_have_count(visit, timeout=30_000)
+        expect(frame.locator("#log .msg--member .bubble")).to_have_text(
+            [f"Hello, I am signed in ({n})" for n in range(1, visit + 1)]
+        )
         members.append(stored(page, coach)["m"])
         page.close()
     assert members[0] == members[1]
@@ -283,9 +230,7 @@ def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
     assert stored(page, coach) == {}
 
 
-def test_markup_in_names_and_messages_is_shown_as_text(
-    visitor: BrowserContext, coach: Coach, site: HostSite, servers: Servers
-) -> None:
+def test_markup_in_names_and_messages_is_shown_as_text(visitor: BrowserContext, coach: Coach, site: HostSite) -> None:
     trap = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
     external = unique("trap")
     user = json.dumps({"external_id": external, "identity_hash": coach.identity_hash(external), "name": trap})
@@ -299,14 +244,11 @@ def test_markup_in_names_and_messages_is_shown_as_text(
     mine = frame.locator("#log .msg--member").last
     expect(mine).to_contain_text("<script>window.__pwned=1</script>")
     expect(mine.locator("img, script, strong")).to_have_count(0)
-    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
-    member_id = stored(page, coach)["m"]
-    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
-        conversations = api.get("/api/v1/conversations").json()
-        items = conversations["items"] if isinstance(conversations, dict) else conversations
-        cid = next(c["id"] for c in items if c.get("member_id") == member_id)
-        api.post(f"/api/v1/conversations/{cid}/takeover")
-        api.post(f"/api/v1/conversations/{cid}/messages", json={"text": trap + " [x](javascript:window.__pwned=1)"})
+    expect(frame.locator(DONE)).to_have_count(1, timeout=30_000)
+    with staff(coach) as api:
+        cid = conversation_of(api, stored(page, coach)["m"])
+        creator_does(api, cid, "takeover")
+        creator_does(api, cid, "messages", trap + " [x](javascript:window.__pwned=1)")
     human = frame.locator("#log .msg--creator").last
     expect(human).to_contain_text("<script>window.__pwned=1</script>")
     expect(frame.locator("#log img, #log script, #log a[href^='javascript']")).to_have_count(0)
@@ -328,22 +270,13 @@ def test_keyboard_only(visitor: BrowserContext, coach: Coach, site: HostSite) ->
     expect(box).to_be_focused()
     page.keyboard.type("How should I use my time?")
     page.keyboard.press("Enter")
-    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+    expect(frame.locator(DONE)).to_have_count(1, timeout=30_000)
     # Shift+Tab walks back through the reply's controls to the header; Escape closes from anywhere inside.
     page.keyboard.press("Shift+Tab")
     expect(frame.get_by_role("button", name="Not helpful")).to_be_focused()
     page.keyboard.press("Escape")
     expect(launcher).to_be_focused()
     expect(launcher).to_have_attribute("aria-expanded", "false")
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    yield context
-    context.close()
 
 
 def test_on_a_phone_the_widget_is_full_screen(phone: BrowserContext, coach: Coach, site: HostSite) -> None:

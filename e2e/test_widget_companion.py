@@ -4,63 +4,17 @@ axe-core on the chat UI and the companion page at 1366, 768 and 390 px, light an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
 
 from e2e.axe import assert_accessible
 from e2e.conftest import Servers, shot
-from e2e.hostpages import HostSite, host_site
-from e2e.widget_setup import Coach, host_page, make_coach, unique
+from e2e.hostpages import HostSite
+from e2e.widget_setup import Coach, coach, enroll, host_page, phone, program, site, unique
 
+__all__ = ["coach", "phone", "site"]  # fixtures
 WIDTHS = [(1366, 768), (768, 1024), (390, 844)]
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[HostSite]:
-    with host_site() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def coach(servers: Servers, site: HostSite) -> Coach:
-    with httpx.Client(base_url=servers.api_url, timeout=60) as api:
-        return make_coach(api, [site.origin])
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    yield context
-    context.close()
-
-
-def enroll(servers: Servers, coach: Coach, member_id: str) -> None:
-    graph = {
-        "nodes": [
-            {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {}},
-            {"id": "ask", "type": "checkin", "position": {"x": 0, "y": 100},
-             "data": {"question": "How calm were you today?", "kind": "scale", "min": 1, "max": 5}},
-            {"id": "goal", "type": "goal", "position": {"x": 0, "y": 200}, "data": {"name": "First calm day"}},
-            {"id": "end", "type": "end", "position": {"x": 0, "y": 300}, "data": {}},
-        ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "ask"},
-            {"id": "e2", "source": "ask", "target": "goal"},
-            {"id": "e3", "source": "goal", "target": "end"},
-        ],
-    }  # fmt: skip
-    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
-        r = api.post("/api/v1/programs", json={"name": "Calm week", "graph": graph})
-        assert r.status_code == 201, r.text
-        pid = r.json()["id"]
-        assert api.post(f"/api/v1/programs/{pid}/publish").status_code == 201
-        r = api.post(f"/api/v1/programs/{pid}/enrollments", json={"member_id": member_id})
-        assert r.status_code == 201, r.text
 
 
 def test_companion_page_on_a_phone(phone: BrowserContext, coach: Coach, servers: Servers) -> None:
@@ -85,7 +39,11 @@ def test_companion_page_on_a_phone(phone: BrowserContext, coach: Coach, servers:
     page.wait_for_function("async () => (await navigator.serviceWorker.getRegistrations()).length > 0")
     member_id = page.evaluate("(k) => JSON.parse(localStorage.getItem('coachtwin:' + k)).m", coach.key)
 
-    enroll(servers, coach, member_id)
+    graph = program(
+        ("ask", "checkin", {"question": "How calm were you today?", "kind": "scale", "min": 1, "max": 5}),
+        ("goal", "goal", {"name": "First calm day"}),
+    )
+    enroll(coach, member_id, "Calm week", graph)
     expect(page.locator("#log .msg--program").last).to_contain_text("How calm were you today?")
     # On a phone the progress is one line above the chat, opened on demand.
     summary = page.locator("#progress summary")
@@ -108,7 +66,7 @@ def test_companion_page_on_a_phone(phone: BrowserContext, coach: Coach, servers:
     expect(page.locator("#log .msg--member").first).to_contain_text("What is the best remedy for anger?")
 
 
-def widget_frame(page: Page):  # type: ignore[no-untyped-def]
+def widget_frame(page: Page) -> Frame:
     page.get_by_role("button", name=re.compile(r"^Chat: ")).click()
     page.frame_locator("iframe[title^='Chat with']").get_by_role("textbox").wait_for()
     return next(f for f in page.frames if "/widget/frame" in f.url)

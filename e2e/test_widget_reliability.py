@@ -10,26 +10,25 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from e2e.conftest import Servers
-from e2e.hostpages import HostSite, host_site
-from e2e.test_widget import ask, open_widget, stored
-from e2e.widget_setup import Coach, host_page, make_coach
+from e2e.hostpages import HostSite
+from e2e.widget_setup import (
+    DONE,
+    Coach,
+    a_member,
+    ask,
+    coach,
+    conversation_of,
+    creator_does,
+    site,
+    staff,
+    stored,
+    watch,
+)
 
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[HostSite]:
-    with host_site() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def coach(servers: Servers, site: HostSite) -> Coach:
-    with httpx.Client(base_url=servers.api_url, timeout=60) as api:
-        return make_coach(api, [site.origin])
+__all__ = ["coach", "site"]  # fixtures
 
 
 @dataclass
@@ -39,6 +38,7 @@ class Wire:
     drop: re.Pattern[str] | None = None
     routes: list[WebSocketRoute] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)  # everything the server sent, for a failure's report
     sent: list[str] = field(default_factory=list)
 
     def attach(self, context: BrowserContext) -> None:
@@ -50,6 +50,7 @@ class Wire:
 
         def down(message: str | bytes) -> None:
             text = message if isinstance(message, str) else message.decode()
+            self.received.append(text[:160])
             if self.drop is not None and self.drop.search(text):
                 self.dropped.append(text)
                 return
@@ -69,15 +70,12 @@ class Wire:
 
 @pytest.fixture
 def wired(browser: Browser) -> Iterator[tuple[BrowserContext, Wire]]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context = watch(browser.new_context(viewport={"width": 1366, "height": 768}))
     wire = Wire()
     wire.attach(context)
     yield context, wire
+    print("[socket frames]", *wire.received, sep="\n  ")
     context.close()
-
-
-def conversation_of(api: httpx.Client, member_id: str) -> str:
-    return str(next(c["id"] for c in api.get("/api/v1/conversations").json() if c.get("member_id") == member_id))
 
 
 def texts(page: Page) -> list[str]:
@@ -87,24 +85,19 @@ def texts(page: Page) -> list[str]:
 
 
 def test_messages_lost_on_a_dropped_socket_come_back_once_in_order(
-    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite, servers: Servers
+    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite
 ) -> None:
     context, wire = wired
-    page = context.new_page()
-    page.goto(site.put("/wire.html", host_page(coach, title="Wire")))
-    frame = open_widget(page)
-    ask(frame, "How should I use my time?")
-    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
-    member_id = stored(page, coach)["m"]
+    page, frame, member_id = a_member(context, site, coach, "Wire")
 
-    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+    with staff(coach) as api:
         cid = conversation_of(api, member_id)
-        assert api.post(f"/api/v1/conversations/{cid}/takeover").status_code in (200, 201)
-        expect(frame.get_by_text(re.compile("has joined the conversation"))).to_be_visible()
+        creator_does(api, cid, "takeover")
+        expect(frame.locator("#log").get_by_text(re.compile("has joined the conversation"))).to_be_visible()
         # Pushed while the connection silently loses everything the server sends.
         wire.drop = re.compile(r'"type":\s*"message"')
         for text in ("First, breathe.", "Second, write it down.", "Third, sleep on it."):
-            assert api.post(f"/api/v1/conversations/{cid}/messages", json={"text": text}).status_code in (200, 201)
+            creator_does(api, cid, "messages", text)
         page.wait_for_timeout(1000)
         assert len(wire.dropped) == 3
         expect(frame.locator("#log .msg--creator")).to_have_count(0)
@@ -116,10 +109,7 @@ def test_messages_lost_on_a_dropped_socket_come_back_once_in_order(
 
         # Now the connection drops outright while more is said.
         wire.drop = re.compile(r'"type":\s*"message"')
-        assert api.post(f"/api/v1/conversations/{cid}/messages", json={"text": "Fourth, rest."}).status_code in (
-            200,
-            201,
-        )
+        creator_does(api, cid, "messages", "Fourth, rest.")
         page.wait_for_timeout(800)
         wire.drop = None
         sockets = len(wire.routes)
@@ -132,18 +122,14 @@ def test_messages_lost_on_a_dropped_socket_come_back_once_in_order(
             "Third, sleep on it.",
             "Fourth, rest.",
         ]
-        assert api.post(f"/api/v1/conversations/{cid}/release").status_code in (200, 201)
+        creator_does(api, cid, "release")
 
 
 def test_a_reply_lost_in_flight_is_replayed_never_answered_twice(
-    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite, servers: Servers
+    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite
 ) -> None:
     context, wire = wired
-    page = context.new_page()
-    page.goto(site.put("/replay.html", host_page(coach, title="Replay")))
-    frame = open_widget(page)
-    ask(frame, "How should I use my time?")
-    expect(frame.locator("#log .msg--twin")).to_have_count(1, timeout=30_000)
+    page, frame, _ = a_member(context, site, coach, "Replay")
 
     # The answer to the next question never reaches the page, and then the connection drops.
     wire.drop = re.compile(r'"type":\s*"(token|reply)"')
@@ -154,7 +140,7 @@ def test_a_reply_lost_in_flight_is_replayed_never_answered_twice(
         page.wait_for_timeout(100)
     wire.drop = None
     wire.cut()
-    reply = frame.locator("#log .msg--twin")
+    reply = frame.locator(DONE)
     expect(reply).to_have_count(2, timeout=15_000)
     expect(reply.last).to_contain_text(re.compile("delay is the best remedy", re.I))
     expect(frame.locator("#log .msg--member")).to_have_count(2)
@@ -163,7 +149,7 @@ def test_a_reply_lost_in_flight_is_replayed_never_answered_twice(
     assert len(ids) >= 2 and len({m.group(1) for m in ids if m}) == 1
     page.wait_for_timeout(1000)
     expect(reply).to_have_count(2)
-    with httpx.Client(base_url=servers.api_url, timeout=30, headers=coach.headers) as api:
+    with staff(coach) as api:
         cid = conversation_of(api, stored(page, coach)["m"])
         messages = api.get(f"/api/v1/conversations/{cid}").json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]

@@ -1,18 +1,26 @@
-"""A creator's workspace ready for the widget suites: knowledge indexed, allowed origins set, an identity
-secret made; and the host pages (a creator's site on another origin) that embed the widget."""
+"""What the widget suites share: a creator's workspace ready for the widget (knowledge indexed, allowed
+origins set, an identity secret made), the host pages (a creator's site on another origin) that embed it,
+the visitor's moves in the browser and the creator's through the API."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
+import json
+import re
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
-from e2e.conftest import new_creator, register, token_for
+from e2e.conftest import Servers, new_creator, register, token_for
+from e2e.hostpages import HostSite, host_site
 
 NOTES = b"""# On anger
 
@@ -92,3 +100,139 @@ for (const n of ["ready", "open", "close", "message", "error"])
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# ---- fixtures shared by the widget suites (imported by each test module: a coach per module) ----
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[HostSite]:
+    """The creator's site: a static page server on its own loopback port, so another origin than the API."""
+    with host_site() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def coach(servers: Servers, site: HostSite) -> Coach:
+    """A workspace whose name holds markup (the twin's name, shown as typed), allowing only `site`."""
+    with httpx.Client(base_url=servers.api_url, timeout=60) as api:
+        return make_coach(api, [site.origin], workspace_name=f"Stoa <i>Studio</i> {unique('w')}")
+
+
+def watch(context: BrowserContext) -> BrowserContext:
+    """Print what the pages and frames of `context` log as errors (pytest shows it when a test fails)."""
+
+    def page_opened(page: Page) -> None:
+        page.on("console", lambda m: print(f"[console {m.type}] {m.location.get('url', '')}: {m.text}"))
+        page.on("pageerror", lambda e: print(f"[page error] {e}"))
+        page.on("requestfailed", lambda r: print(f"[request failed] {r.url}: {r.failure}"))
+
+    context.on("page", page_opened)
+    return context
+
+
+@pytest.fixture
+def visitor(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh visitor (their own storage), at a laptop's size."""
+    context = watch(browser.new_context(viewport={"width": 1366, "height": 768}))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A visitor on a phone: 390 px wide, touch."""
+    context = watch(
+        browser.new_context(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+        )
+    )
+    yield context
+    context.close()
+
+
+# ---- the widget as a visitor uses it ----
+
+LAUNCHER = re.compile(r"^Chat: ")
+DONE = "#log .msg--twin:not(.is-streaming)"  # the twin's replies, each complete (not still streaming in)
+
+
+def chat(page: Page) -> FrameLocator:
+    return page.frame_locator("iframe[title^='Chat with']")
+
+
+def open_widget(page: Page) -> FrameLocator:
+    launcher = page.get_by_role("button", name=LAUNCHER)
+    expect(launcher).to_be_visible()
+    launcher.click()
+    frame = chat(page)
+    expect(frame.get_by_role("textbox", name=re.compile("^Message to"))).to_be_visible()
+    return frame
+
+
+def ask(frame: FrameLocator, text: str) -> None:
+    box = frame.get_by_role("textbox", name=re.compile("^Message to"))
+    box.fill(text)
+    box.press("Enter")
+
+
+def a_member(context: BrowserContext, site: HostSite, coach: Coach, title: str) -> tuple[Page, FrameLocator, str]:
+    """A visitor on a page of the site who has asked one question and had the twin's answer: a member now."""
+    page = context.new_page()
+    page.goto(site.put(f"/{unique('page')}.html", host_page(coach, title=title)))
+    frame = open_widget(page)
+    ask(frame, "How should I use my time?")
+    try:
+        expect(frame.locator(DONE)).to_have_count(1, timeout=30_000)
+    except AssertionError:
+        print("[chat]", frame.locator("body").inner_text(), "[events]", events(page), "[stored]", stored(page, coach))
+        raise
+    return page, frame, str(stored(page, coach)["m"])
+
+
+def stored(page: Page, coach: Coach) -> dict[str, Any]:
+    """What the loader keeps on the host site's storage for this widget (empty before any interaction)."""
+    raw = page.evaluate("(k) => localStorage.getItem('coachtwin:' + k)", coach.key)
+    return json.loads(raw) if raw else {}
+
+
+def events(page: Page) -> list[Any]:
+    found: list[Any] = page.evaluate("() => window.__events")
+    return found
+
+
+# ---- the creator's side, through the API ----
+
+
+def program(*steps: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+    """A linear program graph: start -> each (id, type, data) step in order -> end."""
+    chain = [("start", "start", {}), *steps, ("end", "end", {})]
+    nodes = [{"id": i, "type": t, "position": {"x": 0, "y": 100 * n}, "data": d} for n, (i, t, d) in enumerate(chain)]
+    edges = [{"id": f"e{n}", "source": a[0], "target": b[0]} for n, (a, b) in enumerate(itertools.pairwise(chain))]
+    return {"nodes": nodes, "edges": edges}
+
+
+def staff(coach: Coach) -> httpx.Client:
+    return httpx.Client(base_url=coach.api, timeout=30, headers=coach.headers)
+
+
+def enroll(coach: Coach, member_id: str, name: str, graph: dict[str, Any]) -> None:
+    """Publish `graph` as a program and enroll the member in it."""
+    with staff(coach) as api:
+        r = api.post("/api/v1/programs", json={"name": name, "graph": graph})
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        assert api.post(f"/api/v1/programs/{pid}/publish").status_code == 201
+        r = api.post(f"/api/v1/programs/{pid}/enrollments", json={"member_id": member_id})
+        assert r.status_code == 201, r.text
+
+
+def conversation_of(api: httpx.Client, member_id: str) -> str:
+    return str(next(c["id"] for c in api.get("/api/v1/conversations").json() if c.get("member_id") == member_id))
+
+
+def creator_does(api: httpx.Client, conversation_id: str, action: str, text: str | None = None) -> None:
+    """`takeover`, `release`, or `messages` (a reply as the creator) on a member's conversation."""
+    body = {"text": text} if text is not None else None
+    r = api.post(f"/api/v1/conversations/{conversation_id}/{action}", json=body)
+    assert r.status_code in (200, 201), r.text

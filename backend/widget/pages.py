@@ -89,12 +89,12 @@ def _page(b: Bundle, s: PageSettings, layout: str) -> str:
         "name": s.twin_name,
         "color": theme.color,
         "position": theme.position,
-        "theme_mode": theme.color_scheme,
         "starter_prompts": s.starter_prompts,
         "require_identity": s.require_identity,
     }
     values = {
         "layout": layout,
+        "theme": e(theme.color_scheme),
         "color": e(theme.color),
         "title": e(s.twin_name),
         "assets": f"/widget/assets/{b.version}",

@@ -168,16 +168,19 @@ function receive(raw, streamed = false) {
 function missed(messages, { initial, hasMore }) {
   const last = messages[messages.length - 1];
   if (last && last.conversation_id) link.conversationId = last.conversation_id;
-  if (!initial || timeline.lastServerId() !== null) {
+  if (!initial) {
     messages.forEach(receive);
     return;
   }
-  // The history: drawn at once, before anything typed meanwhile; unread = others' messages after the last seen.
-  const typed = timeline.items.splice(0);
+  // The latest page of the history goes before whatever arrived while it was on its way (a message typed,
+  // a reply, a pushed message), each message once.
+  const meanwhile = timeline.items.splice(0);
   timeline.clear();
   for (const m of messages) timeline.upsert(m);
-  for (const t of typed) {
+  for (const t of meanwhile) {
+    if ((t.id && timeline.byId.has(t.id)) || (t.client_id && timeline.byClient.has(t.client_id))) continue;
     timeline.items.push(t);
+    if (t.id) timeline.byId.set(t.id, t);
     if (t.client_id) timeline.byClient.set(t.client_id, t);
   }
   redrawAll();
@@ -541,6 +544,10 @@ function showSignInNeeded() {
   $("signin").hidden = false;
 }
 
+// Ready for the visitor: the composer works from now on (disabled in the page until this script runs).
+input.disabled = false;
+$("send").disabled = false;
+
 if (FRAME) {
   if (!parentOrigin) {
     document.body.replaceChildren(el("p", { class: "blocked", text: "This chat cannot be shown on this page." }));
@@ -569,7 +576,6 @@ if (FRAME) {
 
 function applyTheme(c) {
   const root = document.documentElement;
-  root.dataset.theme = ["light", "dark"].includes(c.theme_mode) ? c.theme_mode : "auto";
   const accent = /^#[0-9a-f]{6}$/i.test(c.color || "") ? c.color : "#4f46e5";
   root.style.setProperty("--accent", accent);
   root.style.setProperty("--on-accent", contrastText(accent));

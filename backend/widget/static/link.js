@@ -31,6 +31,7 @@ export class ChatLink {
     this.token = null;
     this.ws = null;
     this.outbox = new Map(); // client_id -> frame, until its reply (or a final error)
+    this.written = new Set(); // client ids written on the current socket
     this.attempt = 0;
     this.timer = null;
     this.pingTimer = null;
@@ -64,6 +65,7 @@ export class ChatLink {
 
   stop() {
     this.stopped = true;
+    this.written.clear();
     removeEventListener("online", this._wake);
     removeEventListener("pageshow", this._wake);
     removeEventListener("focus", this._wake);
@@ -76,16 +78,28 @@ export class ChatLink {
 
   /** Send a chat message (kept until answered; resent after a reconnect with the same client id). */
   send(text, clientId = newClientId()) {
-    const frame = { type: "message", text, client_id: clientId };
-    if (this.conversationId) frame.conversation_id = this.conversationId;
-    this.outbox.set(clientId, frame);
-    this._write(frame);
+    this.outbox.set(clientId, { type: "message", text, client_id: clientId });
+    this._offer();
     return clientId;
+  }
+
+  /** Write what waits in the outbox. A member's first message opens their conversation: the next ones wait
+   * for its id (from the reply) instead of each opening another conversation. */
+  _offer() {
+    for (const frame of this.outbox.values()) {
+      if (this.written.has(frame.client_id)) continue;
+      if (!frame.conversation_id && this.conversationId) frame.conversation_id = this.conversationId;
+      if (!frame.conversation_id && [...this.written].some((id) => !this.outbox.get(id)?.conversation_id)) return;
+      if (!this._write(frame)) return;
+      this.written.add(frame.client_id);
+    }
   }
 
   /** Forget a message that failed for good (its error frame said so). */
   drop(clientId) {
     this.outbox.delete(clientId);
+    this.written.delete(clientId);
+    this._offer();
   }
 
   /** Tab visible, network back, page restored: check the socket now and fetch what may have been missed. */
@@ -160,6 +174,7 @@ export class ChatLink {
   }
 
   _closeSocket() {
+    this.written.clear(); // a new socket sends again what is still unanswered
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     if (this.ws) {
@@ -270,18 +285,17 @@ export class ChatLink {
       this.pingTimer = setInterval(() => this._ping(), PING_EVERY_MS);
       // What was stored while we were away first, then the messages still waiting for their replies.
       if (this.onReady) this.onReady();
-      this.catchUp().then(() => {
-        for (const pending of this.outbox.values()) {
-          if (this.conversationId && !pending.conversation_id) pending.conversation_id = this.conversationId;
-          this._write(pending);
-        }
-      });
+      this.catchUp().catch(() => {}).then(() => this._offer());
       return;
     }
     if (frame.type === "pong") return;
     if (frame.type === "reply" || frame.type === "held") {
-      if (frame.client_id) this.outbox.delete(frame.client_id);
+      if (frame.client_id) {
+        this.outbox.delete(frame.client_id);
+        this.written.delete(frame.client_id);
+      }
       if (frame.conversation_id) this.conversationId = frame.conversation_id;
+      this._offer(); // messages held back until the conversation had its id
     }
     if (frame.type === "message" && frame.conversation_id) this.conversationId = frame.conversation_id;
     if (frame.type === "error" && frame.error === "not_authenticated") {
