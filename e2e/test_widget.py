@@ -149,6 +149,7 @@ def test_creator_takes_over_and_the_member_sees_their_reply(
         cid = conversation_of(api, member_id)
         creator_does(api, cid, "takeover")
         expect(frame.locator("#log").get_by_text(re.compile("has joined the conversation"))).to_be_visible()
+        expect(frame.locator("#subtitle")).to_have_text(f"{coach.full_name} (a person) is answering")
         creator_does(api, cid, "messages", "Hello, it is me. **How can I help?**")
         human = frame.locator("#log .msg--creator").last
         expect(human).to_contain_text("How can I help?")
@@ -160,8 +161,13 @@ def test_creator_takes_over_and_the_member_sees_their_reply(
         twin_replies = frame.locator(DONE).count()
         page.wait_for_timeout(1500)
         assert frame.locator(DONE).count() == twin_replies
+        # A reload while the creator holds the conversation still says who answers.
+        page.reload()
+        frame = open_widget(page)
+        expect(frame.locator("#subtitle")).to_have_text(f"{coach.full_name} (a person) is answering")
         creator_does(api, cid, "release")
         expect(frame.locator("#log").get_by_text("You are talking with the AI twin again.")).to_be_visible()
+        expect(frame.locator("#subtitle")).to_have_text("AI twin")
 
 
 def test_a_site_that_is_not_allowed_gets_no_launcher_and_no_session(

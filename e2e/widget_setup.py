@@ -126,6 +126,8 @@ def watch(context: BrowserContext) -> BrowserContext:
         page.on("console", lambda m: print(f"[console {m.type}] {m.location.get('url', '')}: {m.text}"))
         page.on("pageerror", lambda e: print(f"[page error] {e}"))
         page.on("requestfailed", lambda r: print(f"[request failed] {r.url}: {r.failure}"))
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: print(f"[socket] {str(f)[:160]}")))
+        page.on("websocket", lambda ws: ws.on("close", lambda _: print("[socket closed]")))
 
     context.on("page", page_opened)
     return context

@@ -60,7 +60,10 @@ const link = new ChatLink({
   lastId: () => timeline.lastServerId(),
   onFrame: frame,
   onMissed: missed,
-  onReady: dropOrphans,
+  onReady: () => {
+    dropOrphans();
+    whoIsHere();
+  },
   onStatus: status,
   renew: () => sessions.renew().catch(sessionFailed),
 });
@@ -313,7 +316,7 @@ function frame(f) {
       }
       break;
     case "takeover":
-      note(f.active ? `${f.by || "A person"} has joined the conversation.` : "You are talking with the AI twin again.");
+      holder(f.active ? f.by || "A person" : null);
       break;
     case "message":
       typing(false);
@@ -376,6 +379,33 @@ function startLink(token, member) {
     link.start(token);
   } else if (token !== link.token) {
     link.setToken(token);
+  }
+}
+
+/** The header says who answers, the AI twin or the person who took the conversation over; a change is noted
+ * in the conversation. Told by `takeover` frames, and asked on every (re)connection (a frame may be missed). */
+let holderName; // undefined until known
+function holder(name) {
+  if (name === holderName) return;
+  const before = holderName;
+  holderName = name;
+  $("subtitle").textContent = name ? `${name} (a person) is answering` : "AI twin";
+  if (name) note(`${name} has joined the conversation.`);
+  else if (before) note("You are talking with the AI twin again.");
+}
+
+async function whoIsHere() {
+  try {
+    const r = await fetch(new URL("/api/v1/me", API), {
+      headers: { authorization: `Bearer ${link.token}` },
+      cache: "no-store",
+    });
+    if (!r.ok) return;
+    const me = await r.json();
+    holder(me.takeover && me.takeover.active ? me.takeover.by || "A person" : null);
+    if (me.conversation_id && !link.conversationId) link.conversationId = me.conversation_id;
+  } catch {
+    /* offline: asked again on the next connection */
   }
 }
 
