@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from frontend.pages.auth import InviteState, accept_page, login_page, signup_page
+from frontend.pages.channels.page import channels_page
+from frontend.pages.channels.state import ChannelsState
 from frontend.pages.conversation import ThreadState, thread_page
 from frontend.pages.conversations import ConversationsState, conversations_page
 from frontend.pages.home import HomeState, home_page
@@ -41,5 +43,6 @@ app.add_page(
     title="Program builder · CoachTwin",
     on_load=[BuilderState.load, SimulatorState.reset_run],
 )
+app.add_page(channels_page, route="/channels", title="Channels · CoachTwin", on_load=ChannelsState.load)
 app.add_page(team_page, route="/team", title="Team · CoachTwin", on_load=TeamState.load)
 app.add_page(settings_page, route="/settings", title="Settings · CoachTwin", on_load=SettingsState.load)

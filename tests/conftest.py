@@ -30,6 +30,8 @@ os.environ.update(
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
         "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
         "WIDGET_LIMIT_PER_IP": "1000",  # and opens its widget sessions from there (tests/widget lowers it)
+        # Session-scoped fixtures sign in once; on a loaded machine the suite outlives a 5-minute token.
+        "ACCESS_TOKEN_TTL": "3600",
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8192",
         "ARGON2_PARALLELISM": "1",

@@ -40,6 +40,16 @@ async def publish(redis: Redis, creator_id: uuid.UUID, member_id: uuid.UUID, fra
     return int(await redis.publish(member_channel(creator_id, member_id), f"{skip}|{frame}"))
 
 
+async def publish_quietly(redis: Redis, creator_id: uuid.UUID, member_id: uuid.UUID, frame: str, skip: str = "") -> int:
+    """`publish` for frames that only inform (the message itself is stored): a Redis failure is logged, and
+    the member sees the state on their next read."""
+    try:
+        return await publish(redis, creator_id, member_id, frame, skip)
+    except (RedisError, OSError) as exc:
+        log.warning("live_publish_failed", error=f"{type(exc).__name__}: {exc}"[:200])
+        return 0
+
+
 class LiveConnection:
     """One open socket as the hub sees it: frames queue here and leave in order."""
 

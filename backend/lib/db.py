@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from backend.lib.tenancy import TENANT_KEY, TenantContext, apply_tenant, fetch_row
 
 log = structlog.get_logger()
-AFTER_COMMIT = "after_commit"
 LISTENERS = "commit_listeners"
-AfterCommit = Callable[[], Awaitable[None]]
 # Process-wide: called with every session after each of its commits (e.g. delivery looks for staged rows).
 CommitListener = Callable[[AsyncSession], Awaitable[None]]
 
@@ -48,39 +46,47 @@ def _set_tenant(session: Session, transaction: SessionTransaction, connection: C
     apply_tenant(connection, session.info.get(TENANT_KEY))
 
 
-def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
-    """Run `callback` once the session's current transaction has committed (never if it rolls back).
+AfterCommit = Callable[[], Awaitable[object]]
+_AFTER_COMMIT = "after_commit"
 
-    For effects outside PostgreSQL that must not happen before the data they announce is visible: waking a
-    delivery job, telling other processes a cached copy changed. Whoever commits (the request boundary, a
-    worker) runs them; a callback that fails is logged and does not undo the commit.
+
+def after_commit(db: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback()` once the session's transaction has committed (dropped if it rolls back instead).
+
+    For work that must only happen once the change is visible to others: clearing a cache that a
+    concurrent reader could refill with the old row, revoking tokens minted against the old row, queueing
+    a job that reads the row. Services register it and flush; whoever owns the transaction commits (the
+    request's `db` dependency, a job that opened its own session).
     """
-    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+    db.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-class HookedSession(AsyncSession):
-    """An AsyncSession that runs the `after_commit` callbacks registered on it."""
+class AppSession(AsyncSession):
+    """Our AsyncSession: runs the callbacks `after_commit` registered, after each successful commit."""
 
     async def commit(self) -> None:
         await super().commit()
-        callbacks: list[AfterCommit] = self.info.pop(AFTER_COMMIT, [])
-        for callback in callbacks:
+        callbacks: list[AfterCommit] = self.info.pop(_AFTER_COMMIT, [])
+        failure: BaseException | None = None
+        for callback in callbacks:  # each one runs, even when an earlier one failed
             try:
                 await callback()
-            except Exception:
-                log.exception("after_commit_failed", callback=getattr(callback, "__qualname__", repr(callback)))
+            except Exception as exc:
+                failure = failure or exc
         for listener in self.info.get(LISTENERS, ()):
             try:
                 await listener(self)
-            except Exception:
+            except Exception:  # a listener's work has its own safety net (delivery: the outbox sweeper)
                 log.exception("commit_listener_failed", listener=getattr(listener, "__qualname__", repr(listener)))
+        if failure is not None:
+            raise failure
 
     async def rollback(self) -> None:
-        self.info.pop(AFTER_COMMIT, None)
+        self.info.pop(_AFTER_COMMIT, None)
         await super().rollback()
 
     async def close(self) -> None:
-        self.info.pop(AFTER_COMMIT, None)
+        self.info.pop(_AFTER_COMMIT, None)
         await super().close()
 
 
@@ -92,13 +98,13 @@ async def _keep(_: asyncpg.Connection) -> None:
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[HookedSession]
+    sessionmaker: async_sessionmaker[AppSession]
     dsn: str = ""
     pool_size: int = 10
     pool_timeout: float = 30.0
     _reads: asyncpg.Pool | None = field(default=None, repr=False)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    # Called after every commit of every session of this database (see HookedSession).
+    # Called after every commit of every session of this database (see AppSession).
     commit_listeners: list[CommitListener] = field(default_factory=list, repr=False)
 
     def session(self, tenant: TenantContext | None = None) -> AsyncSession:
@@ -138,7 +144,7 @@ def create_database(url: str, pool_size: int = 10, **engine_kw: Any) -> Database
     # throughput fell to a few hundred req/s. Requests past the pool wait for a connection instead.
     options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False, "pool_recycle": 1800}
     engine = create_async_engine(async_url(url), **{**options, **engine_kw})
-    maker = async_sessionmaker(engine, class_=HookedSession, sync_session_class=TenantSession, expire_on_commit=False)
+    maker = async_sessionmaker(engine, class_=AppSession, sync_session_class=TenantSession, expire_on_commit=False)
     dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     return Database(engine=engine, sessionmaker=maker, dsn=dsn, pool_size=pool_size)
 

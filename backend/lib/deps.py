@@ -32,7 +32,9 @@ async def provide_db(
     """One session per request, scoped to the caller's tenant; committed after the handler returns.
 
     Litestar runs the code after `yield` before the response is sent, so a failed commit becomes an
-    error response, never a false success. Services flush; only this boundary commits.
+    error response, never a false success. Services flush; only this boundary commits. Work that must wait
+    for the commit (cache clears, token cut-offs, job queueing) is registered with
+    `backend.lib.db.after_commit(db, callback)` and runs right after this commit, before the response.
     """
     user = request.scope.get("user")
     session = platform.db.session(user.tenant if isinstance(user, Principal) else None)

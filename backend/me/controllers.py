@@ -14,7 +14,7 @@ from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import Forbidden
 from backend.lib.principal import Principal
 from backend.me import service, view
-from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffIn, HandoffOut, MeOut, MessagesOut
+from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffIn, HandoffOut, MemberView, MessagesOut
 from backend.widget.service import twin_name
 from common.enums import PrincipalKind
 
@@ -31,7 +31,7 @@ class MeController(Controller):
     guards = [member_only]
 
     @get("/")
-    async def me(self, db: Db, principal: Caller) -> MeOut:
+    async def me(self, db: Db, principal: Caller) -> MemberView:
         """The member's view: the twin, welcome and starters, takeover, current program step, streak, goals."""
         return await view.view(db, principal)
 

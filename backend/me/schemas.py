@@ -79,7 +79,8 @@ class ProgramView(msgspec.Struct, kw_only=True):
 
 
 class Streak(msgspec.Struct, kw_only=True):
-    current: int  # days in a row, ending today or yesterday (the member's time zone), with a check-in or a message
+    current: int  # days with a check-in answer or a message in the run still alive (member's time zone; one
+    # missed day forgiven, as in backend/lib/streaks.py)
     best: int  # the longest such run in the last STREAK_DAYS days
     today: bool  # today already counts
 
@@ -91,7 +92,7 @@ class Goal(msgspec.Struct, kw_only=True):
     achieved_at: datetime | None = None
 
 
-class MeOut(msgspec.Struct, kw_only=True):
+class MemberView(msgspec.Struct, kw_only=True):
     """Everything the chat UI and the companion page render about the member, in one read."""
 
     member: MemberRef

@@ -15,15 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.delivery.frames import member_message, message_frame
-from backend.delivery.live import publish
+from backend.delivery.live import publish_quietly
 from backend.lib.cache import hit, tenant_key
 from backend.lib.db import after_commit
 from backend.lib.errors import InvalidInput, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffOut, MessagesOut
+from backend.twin.conversations import latest_member_conversation
 from common.enums import Channel, MessageSender, Rating
-from common.models import Conversation, Creator, Message, MessageFeedback, User
+from common.models import Conversation, Creator, Message, MessageFeedback
 
 FEEDBACK_PER_MINUTE = 60
 HANDOFF_PER_MINUTE = 5
@@ -133,23 +134,6 @@ async def feedback(platform: Platform, db: AsyncSession, principal: Principal, d
     return FeedbackOut(message_id=data.message_id, rating=Rating(data.rating), comment=comment, updated_at=now)
 
 
-async def current_conversation(db: AsyncSession, principal: Principal, lock: bool = False) -> Conversation | None:
-    query = (
-        select(Conversation)
-        .where(col(Conversation.member_id) == principal.subject_id, col(Conversation.kind) == "member")
-        .order_by(col(Conversation.updated_at).desc())
-        .limit(1)
-    )
-    return (await db.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-
-
-async def creator_name(db: AsyncSession, user_id: uuid.UUID | None) -> str | None:
-    if user_id is None:
-        return None
-    name = (await db.execute(select(col(User.full_name)).where(col(User.id) == user_id))).scalar_one_or_none()
-    return name or "The coach"
-
-
 async def workspace_person(db: AsyncSession, creator_id: uuid.UUID) -> str:
     """Who a member is handed to: the workspace's name (the creator's brand)."""
     name = (await db.execute(select(col(Creator.name)).where(col(Creator.id) == creator_id))).scalar_one_or_none()
@@ -171,7 +155,7 @@ async def handoff(
         HANDOFF_PER_MINUTE,
         60,
     )
-    conv = await current_conversation(db, principal, lock=True)
+    conv = await latest_member_conversation(db, principal.subject_id, lock=True)
     if conv is None:
         conv = Conversation(
             creator_id=principal.creator_id, member_id=principal.subject_id, kind="member", title="Talk to a person"
@@ -202,7 +186,7 @@ async def handoff(
     if not pending:
 
         async def push() -> None:  # the member's other tabs show it too
-            await publish(platform.redis, principal.creator_id, principal.subject_id, message_frame(view))
+            await publish_quietly(platform.redis, principal.creator_id, principal.subject_id, message_frame(view))
 
         after_commit(db, push)
     return HandoffOut(conversation_id=conv.id, requested_at=values["handoff_requested_at"], message=view)  # type: ignore[arg-type]

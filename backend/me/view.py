@@ -7,7 +7,7 @@ streak and their goals.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,19 +20,22 @@ from backend.channels.service import theme_of
 from backend.delivery.frames import CheckIn, check_in_meta
 from backend.lib.errors import NotAuthenticated
 from backend.lib.principal import Principal
+from backend.lib.streaks import streaks
 from backend.me.schemas import (
     Goal,
     MemberRef,
-    MeOut,
+    MemberView,
     ProgramStepView,
     ProgramView,
     Streak,
     Takeover,
     TwinRef,
 )
-from backend.me.service import creator_name, current_conversation, utcnow
+from backend.me.service import utcnow
 from backend.programs.graph import Node
 from backend.programs.runtime import version_graph
+from backend.takeover.service import staff_name
+from backend.twin.conversations import latest_member_conversation
 from backend.widget.schemas import AI_DISCLOSURE
 from backend.widget.service import twin_name
 from common.enums import MessageSender
@@ -96,22 +99,9 @@ async def _program(db: AsyncSession, principal: Principal) -> tuple[ProgramView 
     return view, e, graph
 
 
-def _runs(days: set[date], today: date) -> Streak:
-    current = 0
-    day = today if today in days else today - timedelta(days=1)
-    while day in days:
-        current += 1
-        day -= timedelta(days=1)
-    best = run = 0
-    previous: date | None = None
-    for d in sorted(days):
-        run = run + 1 if previous is not None and d - previous == timedelta(days=1) else 1
-        best, previous = max(best, run), d
-    return Streak(current=current, best=best, today=today in days)
-
-
 async def _streak(db: AsyncSession, principal: Principal, tz: str) -> Streak:
-    """Days in a row on which the member answered a check-in or wrote, in their own time zone."""
+    """Days in a row on which the member answered a check-in or wrote, in their own time zone (one missed day
+    is forgiven: backend/lib/streaks.py)."""
     since = utcnow() - timedelta(days=STREAK_DAYS)
     zone = literal(tz)
     wrote = (
@@ -134,7 +124,9 @@ async def _streak(db: AsyncSession, principal: Principal, tz: str) -> Streak:
         )
     )
     days = set((await db.execute(union(wrote, answered))).scalars())
-    return _runs(days, datetime.now(ZoneInfo(tz)).date())
+    today = datetime.now(ZoneInfo(tz)).date()
+    found = streaks(days, today)  # the same grace rule as engagement and analytics
+    return Streak(current=found.current, best=found.longest, today=today in days)
 
 
 async def _goals(db: AsyncSession, principal: Principal, enrollment: Enrollment | None, graph: Any) -> list[Goal]:
@@ -171,7 +163,7 @@ async def _goals(db: AsyncSession, principal: Principal, enrollment: Enrollment 
     return goals
 
 
-async def view(db: AsyncSession, principal: Principal) -> MeOut:
+async def view(db: AsyncSession, principal: Principal) -> MemberView:
     member = await db.get(Member, principal.subject_id)
     if member is None:  # merged into another member, or removed: the token outlived it
         raise NotAuthenticated("This member session has ended; open a new one")
@@ -179,9 +171,9 @@ async def view(db: AsyncSession, principal: Principal) -> MeOut:
         await db.execute(select(WebChannel).where(col(WebChannel.creator_id) == principal.creator_id))
     ).scalar_one_or_none()
     theme = theme_of(web) if web is not None else Theme()
-    conv = await current_conversation(db, principal)
+    conv = await latest_member_conversation(db, principal.subject_id)
     program, enrollment, graph = await _program(db, principal)
-    return MeOut(
+    return MemberView(
         member=MemberRef(
             id=member.id,
             display_name=member.display_name,
@@ -196,7 +188,7 @@ async def view(db: AsyncSession, principal: Principal) -> MeOut:
         conversation_id=conv.id if conv else None,
         takeover=Takeover(
             active=conv is not None and conv.taken_over_by is not None,
-            by=await creator_name(db, conv.taken_over_by) if conv else None,
+            by=await staff_name(db, conv.taken_over_by) if conv else None,
             since=conv.taken_over_at if conv else None,
             handoff_requested_at=conv.handoff_requested_at if conv else None,
         ),

@@ -12,13 +12,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.delivery import outbox
 from backend.delivery.frames import event_frame, member_message
-from backend.delivery.live import publish
+from backend.delivery.live import publish_quietly
 from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, InvalidInput, NotFound
 from backend.lib.platform import Platform
@@ -28,12 +30,15 @@ from backend.twin import conversations
 from common.enums import MessageSender
 from common.models import Conversation, Member, Message, MessageFeedback, User
 
+log = structlog.get_logger()
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def _name(db: AsyncSession, user_id: uuid.UUID | None) -> str | None:
+async def staff_name(db: AsyncSession, user_id: uuid.UUID | None) -> str | None:
+    """The name a member sees for a staff user (their full name; visible to the workspace under RLS)."""
     if user_id is None:
         return None
     name = (await db.execute(select(col(User.full_name)).where(col(User.id) == user_id))).scalar_one_or_none()
@@ -58,7 +63,7 @@ async def _locked(db: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
 
 async def state(db: AsyncSession, conv: Conversation) -> ConversationState:
     assert conv.member_id is not None
-    name = await _name(db, conv.taken_over_by)
+    name = await staff_name(db, conv.taken_over_by)
     return ConversationState(
         id=conv.id,
         member_id=conv.member_id,
@@ -76,7 +81,7 @@ def _announce(platform: Platform, db: AsyncSession, conv: Conversation, active: 
     assert member_id is not None
 
     async def tell() -> None:
-        await publish(platform.redis, creator_id, member_id, frame)
+        await publish_quietly(platform.redis, creator_id, member_id, frame)
 
     after_commit(db, tell)
 
@@ -89,7 +94,7 @@ async def _hold(platform: Platform, db: AsyncSession, principal: Principal, conv
     conv.handoff_requested_at = None  # a person is here now
     conv.updated_at = now
     await db.flush()
-    _announce(platform, db, conv, True, await _name(db, principal.subject_id))
+    _announce(platform, db, conv, True, await staff_name(db, principal.subject_id))
 
 
 async def take_over(
@@ -133,7 +138,7 @@ async def reply(
         channel=channel.value,
         content=body,
         author_id=principal.subject_id,
-        meta={"author_name": await _name(db, principal.subject_id)},
+        meta={"author_name": await staff_name(db, principal.subject_id)},
     )
     db.add(message)
     conv.updated_at = utcnow()
@@ -143,8 +148,11 @@ async def reply(
     )
     creator_id, conv_id = conv.creator_id, conv.id
 
-    async def remember() -> None:
-        await conversations.remember(platform, creator_id, conv_id, [("assistant", body)])
+    async def remember() -> None:  # the twin's short history (a cache: a failure is not the reply's)
+        try:
+            await conversations.remember(platform, creator_id, conv_id, [("assistant", body)])
+        except (RedisError, OSError):
+            log.warning("history_not_cached", conversation_id=str(conv_id))
 
     after_commit(db, remember)
     return CreatorMessageOut(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from backend.auth import invitations
 from backend.lib.cache import TenantReadCache
+from backend.lib.db import after_commit
 from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
 from backend.lib.principal import READ_CACHE, min_role, require_role
@@ -88,9 +89,9 @@ class WorkspaceController(Controller):
         if creator is None:
             raise NotFound("Workspace not found")
         creator.name = data.name
-        await db.commit()
-        await WORKSPACE_READ.changed(platform.redis, principal.creator_id)
-        await persona_store.changed(platform, principal.creator_id)  # the default persona speaks as the workspace
+        await db.flush()
+        after_commit(db, lambda: WORKSPACE_READ.changed(platform.redis, principal.creator_id))
+        after_commit(db, lambda: persona_store.changed(platform, principal.creator_id))  # it speaks as the workspace
         role = principal.role.value if principal.role else ""
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.invitations import may_grant
+from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, Forbidden, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, revoked_subject_key
@@ -49,6 +50,16 @@ async def _cut_off(platform: Platform, principal: Principal, user_id: uuid.UUID)
     )
 
 
+async def _cut_off_now_and_after_commit(
+    platform: Platform, db: AsyncSession, principal: Principal, user_id: uuid.UUID
+) -> None:
+    await _cut_off(platform, principal, user_id)
+    # A refresh running before our commit still reads the old role and mints a token newer than the
+    # first cut-off: cut off again once the change is committed, so no token carrying the old role
+    # outlives this request.
+    after_commit(db, lambda: _cut_off(platform, principal, user_id))
+
+
 async def change_role(
     platform: Platform, db: AsyncSession, principal: Principal, user_id: uuid.UUID, role: Role
 ) -> Membership:
@@ -61,11 +72,7 @@ async def change_role(
         raise Conflict("A workspace needs at least one owner")
     member.role = role
     await db.flush()
-    await _cut_off(platform, principal, user_id)
-    # A refresh running before our commit still reads the old role and mints a token newer than the
-    # cut-off: commit now and cut off again, so no token carrying the old role outlives this request.
-    await db.commit()
-    await _cut_off(platform, principal, user_id)
+    await _cut_off_now_and_after_commit(platform, db, principal, user_id)
     return member
 
 
@@ -78,6 +85,4 @@ async def remove(platform: Platform, db: AsyncSession, principal: Principal, use
         raise Conflict("A workspace needs at least one owner")
     await db.delete(member)
     await db.flush()
-    await _cut_off(platform, principal, user_id)
-    await db.commit()  # see change_role: cut off again once the removal is visible
-    await _cut_off(platform, principal, user_id)
+    await _cut_off_now_and_after_commit(platform, db, principal, user_id)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.lib.db import after_commit
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
@@ -101,12 +102,10 @@ def conversation_out(
     )
 
 
-async def _committed(db: AsyncSession, platform: Platform, principal: Principal, row: Persona) -> PersonaOut:
-    """Commit a persona change now, then tell the chat's persona caches (they must not reload the old one)."""
-    out = persona_out(row)
-    await db.commit()
-    await persona_store.changed(platform, principal.creator_id)
-    return out
+def _persona_changed(db: AsyncSession, platform: Platform, principal: Principal, row: Persona) -> PersonaOut:
+    """Once the persona change commits, tell the chat's persona caches (they must not reload the old one)."""
+    after_commit(db, lambda: persona_store.changed(platform, principal.creator_id))
+    return persona_out(row)
 
 
 class PersonaController(Controller):
@@ -149,11 +148,11 @@ class PersonaController(Controller):
         )
         if data.approve and principal.role is not None and principal.role.at_least(Role.admin):
             row = await persona_store.approve(db, row.version)
-        return await _committed(db, platform, principal, row)
+        return _persona_changed(db, platform, principal, row)
 
     @post("/persona/versions/{version:int}/approve", guards=[min_role(Role.admin)], status_code=200)
     async def approve(self, version: FromPath[int], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
-        return await _committed(db, platform, principal, await persona_store.approve(db, version))
+        return _persona_changed(db, platform, principal, await persona_store.approve(db, version))
 
     @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202)
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:

@@ -58,16 +58,15 @@ async def open_for_chat(
     return conv, True
 
 
-async def latest_member_conversation(db: AsyncSession, member_id: uuid.UUID) -> uuid.UUID | None:
-    """The member's current conversation: the one they or their programs spoke in last."""
-    found: uuid.UUID | None = (
-        await db.execute(
-            select(col(Conversation.id))
-            .where(col(Conversation.member_id) == member_id, col(Conversation.kind) == "member")
-            .order_by(col(Conversation.updated_at).desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+async def latest_member_conversation(db: AsyncSession, member_id: uuid.UUID, lock: bool = False) -> Conversation | None:
+    """The member's current conversation: the one they, a creator or their programs spoke in last."""
+    query = (
+        select(Conversation)
+        .where(col(Conversation.member_id) == member_id, col(Conversation.kind) == "member")
+        .order_by(col(Conversation.updated_at).desc())
+        .limit(1)
+    )
+    found: Conversation | None = (await db.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
     return found
 
 

@@ -21,6 +21,7 @@ import contextlib
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -32,14 +33,15 @@ from sqlmodel import col
 from backend.channels.origins import origin_allowed
 from backend.channels.service import own_origins
 from backend.channels.service import rules as channel_rules
-from backend.delivery.live import LiveConnection
+from backend.delivery.frames import MemberMessage, message_frame
+from backend.delivery.live import LiveConnection, publish
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
-from backend.twin.chat import check_rate, run_turn
+from backend.twin.chat import TurnResult, check_rate, run_turn
 from backend.twin.conversations import owner_filter
-from common.enums import PrincipalKind
+from common.enums import Channel, MessageSender, PrincipalKind
 from common.models import Conversation, Message
 
 log = structlog.get_logger()
@@ -140,8 +142,37 @@ async def _history(platform: Platform, principal: Principal, frame: dict[str, An
     }
 
 
+async def _echo(
+    platform: Platform, principal: Principal, result: TurnResult, text: str, client_id: Any, skip: str
+) -> None:
+    """The member's other open chats (a second tab, the companion page) show this turn too."""
+    now = datetime.now(UTC)
+    shown = [
+        MemberMessage(
+            id=result.user_message_id, role=MessageSender.member.value, text=text, created_at=now,
+            conversation_id=result.conversation_id, channel=Channel.web.value,
+            client_id=client_id if isinstance(client_id, str) else None,
+        )
+    ]  # fmt: skip
+    if not result.extra.get("held"):
+        shown.append(
+            MemberMessage(
+                id=result.message_id, role=MessageSender.program.value if result.mode == "program" else
+                MessageSender.twin.value, text=result.reply, created_at=now, conversation_id=result.conversation_id,
+                channel=Channel.web.value, mode=result.mode, grounded=result.grounded, citations=result.citations,
+                safety=result.safety,
+            )
+        )  # fmt: skip
+    for message in shown:
+        await publish(platform.redis, principal.creator_id, principal.subject_id, message_frame(message), skip=skip)
+
+
 async def _turn(
-    socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, frame: dict[str, Any]
+    socket: WebSocket[Any, Any, Any],
+    platform: Platform,
+    principal: Principal,
+    frame: dict[str, Any],
+    live: LiveConnection | None = None,
 ) -> None:
     text = frame.get("text")
     client_id = frame.get("client_id")
@@ -161,6 +192,8 @@ async def _turn(
         )
     finally:
         await tokens.close()
+    if live is not None:
+        await _echo(platform, principal, result, text.strip(), client_id, live.id)
     if result.extra.get("held"):
         # A creator holds the conversation: no twin reply; the creator's answer arrives as a `message` frame.
         await _send(
@@ -205,13 +238,15 @@ async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
         live = LiveConnection(socket.send_text)
         await platform.services.live.attach(principal.creator_id, principal.subject_id, live)
     try:
-        await _serve(socket, platform, principal)
+        await _serve(socket, platform, principal, live)
     finally:
         if live is not None:
             await platform.services.live.detach(principal.creator_id, principal.subject_id, live)
 
 
-async def _serve(socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal) -> None:
+async def _serve(
+    socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, live: LiveConnection | None
+) -> None:
     await _send(socket, {"type": "ready", "kind": principal.kind.value})
     bad = 0
     try:
@@ -228,7 +263,7 @@ async def _serve(socket: WebSocket[Any, Any, Any], platform: Platform, principal
                 frame = _parse(raw)
                 kind = frame["type"]
                 if kind == "message":
-                    await _turn(socket, platform, principal, frame)
+                    await _turn(socket, platform, principal, frame, live)
                 elif kind == "history":
                     await _send(socket, await _history(platform, principal, frame))
                 elif kind == "ping":

@@ -7,16 +7,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
+from backend.auth.controllers import client_ip
 from backend.lib.deps import Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.widget import service
 from backend.widget.schemas import SessionIn, SessionOut, WidgetConfigOut
 
 PUBLIC = {EXCLUDE_FROM_AUTH: True}
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 class WidgetController(Controller):
@@ -33,7 +30,7 @@ class WidgetController(Controller):
         any); 401 `identity_invalid`: `identity_hash` is not the HMAC-SHA256 of `external_id` with the
         workspace's identity secret; 403 `identity_required`: the workspace requires identity and none was
         given; 404: unknown key; 429: too many sessions from this address or for this key."""
-        return await service.open_session(platform, db, data, request.headers.get("origin"), _client_ip(request))
+        return await service.open_session(platform, db, data, request.headers.get("origin"), client_ip(request))
 
     @get("/config", opt=PUBLIC, security=[])
     async def config(
@@ -44,4 +41,4 @@ class WidgetController(Controller):
         key: Annotated[str, QueryParameter(min_length=1, max_length=64, description="the public widget key")],
     ) -> WidgetConfigOut:
         """The twin's name, theme, welcome message and starter prompts, before any session (nothing stored)."""
-        return await service.config(platform, db, key, request.headers.get("origin"), _client_ip(request))
+        return await service.config(platform, db, key, request.headers.get("origin"), client_ip(request))

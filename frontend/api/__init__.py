@@ -2,22 +2,25 @@
 
 Page states call the API only through these modules, with the signed-in user's access token (through
 `AuthState.call`); the hub never opens a database session. One module per API feature (`auth`, `team`,
-`knowledge`, `twin`, `programs`, `members`, `health`), each function answering with the API's own contract
-(`frontend.api.contracts`, generated from the OpenAPI schema). Every failure is an `ApiError` carrying the API's
-stable `error` code and its human `detail`, so pages show a readable message and never a stack trace.
+`channels`, `inbox`, `knowledge`, `twin`, `programs`, `members`, `health`), each function answering with the
+API's own contract (`frontend.api.contracts`, generated from the OpenAPI schema). Every failure is an
+`ApiError` carrying the API's stable `error` code and its human `detail`, so pages show a readable message and
+never a stack trace.
 """
 
 from __future__ import annotations
 
-from frontend.api import auth, contracts, health, knowledge, members, programs, team, twin
+from frontend.api import auth, channels, contracts, health, inbox, knowledge, members, programs, team, twin
 from frontend.api.transport import ApiError, base_url, ws_url
 
 __all__ = [
     "ApiError",
     "auth",
     "base_url",
+    "channels",
     "contracts",
     "health",
+    "inbox",
     "knowledge",
     "members",
     "programs",

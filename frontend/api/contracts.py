@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from common.enums import Role
+from common.enums import Rating, Role
 
 
 class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -44,6 +44,15 @@ class ChatOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     program: ProgramStep | None = None
 
 
+class CheckIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    enrollment_id: str | None = None
+    node_id: str
+    kind: str
+    options: list[str] = []
+    min: float | None = None
+    max: float | None = None
+
+
 class Citation(msgspec.Struct, kw_only=True, omit_defaults=True):
     document_id: str
     document_title: str
@@ -63,6 +72,31 @@ class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     updated_at: datetime
     min_consistency: float | None = None
     messages: list[MessageOut] | None = None
+    taken_over_by: uuid.UUID | None = None
+    taken_over_at: datetime | None = None
+    handoff_requested_at: datetime | None = None
+    handoff_reason: str | None = None
+
+
+class ConversationState(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    taken_over: bool
+    holder: Holder | None
+    taken_over_at: datetime | None
+    handoff_requested_at: datetime | None
+    handoff_reason: str | None
+
+
+class CreatorMessageIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    text: str
+
+
+class CreatorMessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    message: MemberMessage
+    conversation: ConversationState
+    delivery_id: uuid.UUID
+    channel: str
 
 
 class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -136,10 +170,61 @@ class ExportOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     graph: dict[str, Any]
 
 
+class FeedbackIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    message_id: uuid.UUID
+    rating: Rating
+    comment: str | None = None
+
+
+class FeedbackItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    member_id: uuid.UUID
+    member_name: str
+    rating: str
+    comment: str
+    reply: str
+    rated_at: datetime
+
+
+class FeedbackOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    message_id: uuid.UUID
+    rating: Rating
+    comment: str
+    updated_at: datetime
+
+
+class Goal(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    source: str
+    done: bool
+    achieved_at: datetime | None = None
+
+
 class GraphJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     nodes: list[NodeJSON]
     edges: list[EdgeJSON]
     viewport: dict[str, float] | None = None
+
+
+class HandoffIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    reason: str | None = None
+
+
+class HandoffOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    conversation_id: uuid.UUID
+    requested_at: datetime
+    message: MemberMessage
+
+
+class Holder(msgspec.Struct, kw_only=True, omit_defaults=True):
+    user_id: uuid.UUID
+    name: str
+
+
+class IdentitySecretOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    identity_secret: str
+    rotated_at: datetime
 
 
 class ImportIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -192,12 +277,36 @@ class MemberIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     timezone: str = "UTC"
 
 
+class MemberMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    role: str
+    text: str
+    created_at: datetime
+    conversation_id: uuid.UUID
+    channel: str
+    author: str | None = None
+    client_id: str | None = None
+    mode: str | None = None
+    grounded: bool | None = None
+    citations: list[dict[str, Any]] = []
+    check_in: CheckIn | None = None
+    safety: str | None = None
+    feedback: str | None = None
+
+
 class MemberOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    external_id: str
+    external_id: str | None
     display_name: str
     timezone: str
     created_at: datetime
+
+
+class MemberRef(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    display_name: str
+    identified: bool
+    timezone: str
 
 
 class MemberToken(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -205,6 +314,20 @@ class MemberToken(msgspec.Struct, kw_only=True, omit_defaults=True):
     token: str
     expires_in: int
     token_type: str = "bearer"
+
+
+class MemberView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    member: MemberRef
+    twin: TwinRef
+    welcome_message: str
+    starter_prompts: list[str]
+    theme: Theme
+    ai_disclosure: str
+    conversation_id: uuid.UUID | None
+    takeover: Takeover
+    program: ProgramView | None
+    streak: Streak
+    goals: list[Goal]
 
 
 class MessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -217,6 +340,14 @@ class MessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     consistency: float | None
     safety: str | None
     created_at: datetime
+    sender: str = "twin"
+    channel: str = "web"
+    author: str | None = None
+
+
+class MessagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    messages: list[MemberMessage]
+    has_more: bool
 
 
 class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -291,6 +422,13 @@ class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
     messages: list[str]
 
 
+class ProgramStepView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    node_id: str
+    type: str
+    label: str
+    waiting: str | None
+
+
 class ProgramSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     name: str
@@ -306,6 +444,17 @@ class ProgramUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
     description: str | None = None
     graph: GraphJSON | None = None
     revision: int | None = None
+
+
+class ProgramView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    enrollment_id: uuid.UUID
+    program_id: uuid.UUID
+    name: str
+    status: str
+    step: ProgramStepView | None
+    check_in: CheckIn | None
+    steps_taken: int
+    enrolled_at: datetime
 
 
 class PublishOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -355,6 +504,24 @@ class SearchResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     chunk_id: uuid.UUID
 
 
+class SessionIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    key: str
+    visitor_id: str | None = None
+    external_id: str | None = None
+    identity_hash: str | None = None
+    display_name: str | None = None
+    timezone: str | None = None
+
+
+class SessionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    member_id: uuid.UUID
+    token: str
+    expires_in: int
+    token_type: str = "bearer"
+    visitor_id: str | None = None
+    identified: bool = False
+
+
 class SimulateIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     answers: dict[str, Any] = {}
     start_at: datetime | None = None
@@ -376,6 +543,19 @@ class SimulateOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     issues: list[IssueOut]
 
 
+class Streak(msgspec.Struct, kw_only=True, omit_defaults=True):
+    current: int
+    best: int
+    today: bool
+
+
+class Takeover(msgspec.Struct, kw_only=True, omit_defaults=True):
+    active: bool
+    by: str | None = None
+    since: datetime | None = None
+    handoff_requested_at: datetime | None = None
+
+
 class TeamMemberOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     user_id: uuid.UUID
     email: str
@@ -389,6 +569,14 @@ class TemplateOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     description: str
     graph: dict[str, Any]
+
+
+class Theme(msgspec.Struct, kw_only=True, omit_defaults=True):
+    color: str = "#2563eb"
+    position: Literal["right", "left"] = "right"
+    color_scheme: Literal["auto", "light", "dark"] = "auto"
+    launcher_label: str = "Chat"
+    avatar_url: str | None = None
 
 
 class TokenPair(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -405,6 +593,11 @@ class TranscriptLine(msgspec.Struct, kw_only=True, omit_defaults=True):
     role: str
     node_id: str | None
     text: str
+
+
+class TwinRef(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    avatar_url: str | None = None
 
 
 class UploadForm(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -436,6 +629,36 @@ class WeakReply(msgspec.Struct, kw_only=True, omit_defaults=True):
     consistency: float
     mode: str | None
     created_at: datetime
+
+
+class WebChannelIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    allowed_origins: list[str] | None = None
+    require_identity: bool | None = None
+    theme: Theme | None = None
+    welcome_message: str | None = None
+    starter_prompts: list[str] | None = None
+
+
+class WebChannelOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    public_key: str
+    allowed_origins: list[str]
+    require_identity: bool
+    theme: Theme
+    welcome_message: str
+    starter_prompts: list[str]
+    identity_secret_set: bool
+    identity_secret_rotated_at: datetime | None
+    snippet: str
+    companion_url: str
+
+
+class WidgetConfigOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    twin_name: str
+    theme: Theme
+    welcome_message: str
+    starter_prompts: list[str]
+    require_identity: bool
+    ai_disclosure: str = "You are chatting with an AI trained on this coach's own material. It can make mistakes."
 
 
 class WorkspaceIn(msgspec.Struct, kw_only=True, omit_defaults=True):

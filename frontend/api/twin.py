@@ -81,11 +81,17 @@ def decode_reply(frame: dict[str, Any]) -> ChatOut:
 
 
 async def conversations(
-    token: str, flagged: bool | None = None, kind: str | None = None, low_consistency: float | None = None
+    token: str,
+    flagged: bool | None = None,
+    kind: str | None = None,
+    low_consistency: float | None = None,
+    handoff: bool | None = None,
+    taken_over: bool | None = None,
 ) -> list[ConversationOut]:
     params: dict[str, Any] = {}
-    if flagged is not None:
-        params["flagged"] = "true" if flagged else "false"
+    for name, flag in (("flagged", flagged), ("handoff", handoff), ("taken_over", taken_over)):
+        if flag is not None:
+            params[name] = "true" if flag else "false"
     if kind:
         params["kind"] = kind
     if low_consistency is not None:

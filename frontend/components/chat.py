@@ -47,11 +47,12 @@ def _assistant(
         "safety": safety or "",
         "citations": citation_rows(citations),
         "streaming": "",
+        "who": "",
     }
 
 
 def user_message(text: str) -> dict[str, Any]:
-    return {"role": "user", "text": text, "citations": [], "mode": "", "streaming": ""}
+    return {"role": "user", "text": text, "citations": [], "mode": "", "streaming": "", "who": ""}
 
 
 def reply_message(reply: ChatOut) -> dict[str, Any]:
@@ -59,11 +60,21 @@ def reply_message(reply: ChatOut) -> dict[str, Any]:
     return _assistant(reply.reply, reply.mode, reply.grounded, reply.consistency, reply.safety, reply.citations)
 
 
+# Who spoke, as the hub labels a stored message (the twin's own replies need no label).
+_WHO = {"creator": "{author} (in person)", "program": "Program", "proactive": "Check-in from the twin"}
+
+
 def stored_message(m: MessageOut) -> dict[str, Any]:
-    """A message of a stored conversation."""
+    """A message of a stored conversation, labelled with who spoke when it was not the member or the twin."""
     if m.role == "user":
-        return user_message(m.content)
-    return _assistant(m.content, m.mode, m.grounded, m.consistency, m.safety, m.citations)
+        return {**user_message(m.content), "who": "", "channel": m.channel}
+    row = _assistant(m.content, m.mode, m.grounded, m.consistency, m.safety, m.citations)
+    label = _WHO.get(m.sender, "")
+    row["who"] = label.format(author=m.author or "The coach")
+    row["channel"] = m.channel
+    if m.sender == "creator":
+        row["mode"] = ""  # no mode, grounding or consistency: a person wrote it
+    return row
 
 
 def citation_chip(c: ObjectVar[dict[str, str]]) -> rx.Component:
@@ -78,7 +89,9 @@ def citation_chip(c: ObjectVar[dict[str, str]]) -> rx.Component:
 
 def message_bubble(m: ObjectVar[dict[str, Any]]) -> rx.Component:
     is_user = m["role"] == "user"
+    who = m["who"].to(str)
     return rx.box(
+        rx.cond(who != "", rx.text(who, size="1", weight="bold", color_scheme="violet", data_testid="msg-who")),
         rx.cond(
             (m["text"] == "") & (m["streaming"] == "yes"),
             rx.hstack(rx.spinner(size="1"), rx.text("Thinking…", size="2", color_scheme="gray")),

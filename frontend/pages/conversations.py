@@ -1,4 +1,5 @@
-"""Conversations: browse member and playground conversations, filter flagged or weakly consistent ones."""
+"""Conversations: browse member and playground conversations; filter flagged or weakly consistent ones, members
+who asked for a person, conversations a creator holds, and replies members rated down."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from frontend import api, format
-from frontend.api.contracts import ConversationOut
+from frontend.api.contracts import ConversationOut, FeedbackItem
 from frontend.components import card, empty_state, layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
 
-FILTERS = ["all", "flagged", "low consistency", "members", "playground"]
+FILTERS = ["all", "asked for a person", "taken over", "thumbs down", "flagged", "low consistency", "members",
+           "playground"]  # fmt: skip
 LOW = 0.5
 
 
@@ -26,6 +28,26 @@ def conversation_row(c: ConversationOut) -> dict[str, str]:
         "reason": c.flag_reason or "",
         "low": "" if c.min_consistency is None else f"{c.min_consistency:.2f}",
         "updated": format.minute(c.updated_at),
+        "handoff": "yes" if c.handoff_requested_at else "",
+        "held": "yes" if c.taken_over_by else "",
+        "note": "",
+    }
+
+
+def rated_row(f: FeedbackItem) -> dict[str, str]:
+    """A reply a member rated, shown as a row that opens its conversation."""
+    reply = f.reply if len(f.reply) <= 140 else f.reply[:137] + "..."
+    return {
+        "id": str(f.conversation_id),
+        "title": f'{f.member_name}: "{reply}"',
+        "kind": "member",
+        "flagged": "",
+        "reason": "",
+        "low": "",
+        "updated": format.minute(f.rated_at),
+        "handoff": "",
+        "held": "",
+        "note": f"thumbs {f.rating}" + (f": {f.comment}" if f.comment else ""),
     }
 
 
@@ -43,6 +65,13 @@ class ConversationsState(PageState, AuthState):
             kwargs["kind"] = "member"
         elif self.filter == "playground":
             kwargs["kind"] = "playground"
+        elif self.filter == "asked for a person":
+            kwargs["handoff"] = True
+        elif self.filter == "taken over":
+            kwargs["taken_over"] = True
+        elif self.filter == "thumbs down":
+            self.rows = [rated_row(f) for f in await self._call(api.inbox.feedback, "down")]
+            return
         self.rows = [conversation_row(c) for c in await self._call(api.twin.conversations, **kwargs)]
 
     @event
@@ -52,9 +81,14 @@ class ConversationsState(PageState, AuthState):
         self.loaded = redirect is None
         return redirect
 
+    @rx.var
+    def filter_label(self) -> str:
+        return self.filter.capitalize()
+
     @event
     async def set_filter(self, value: str | list[str]) -> Redirect:
-        self.filter = value if isinstance(value, str) else (value[0] if value else "all")
+        chosen = (value if isinstance(value, str) else (value[0] if value else "all")).lower()
+        self.filter = chosen if chosen in FILTERS else "all"
         self.error = ""
         return await self._attempt(self._fetch)
 
@@ -69,6 +103,9 @@ def row(c: ObjectVar[dict[str, str]]) -> rx.Component:
                 spacing="0",
                 flex="1",
             ),
+            rx.cond(c["handoff"] != "", rx.badge("asked for a person", color_scheme="orange")),
+            rx.cond(c["held"] != "", rx.badge("taken over", color_scheme="violet")),
+            rx.cond(c["note"] != "", rx.badge(c["note"], color_scheme="red", variant="outline")),
             rx.cond(c["flagged"] != "", rx.badge("flagged: ", c["reason"], color_scheme="red")),
             rx.cond(c["low"] != "", rx.badge("min consistency ", c["low"], variant="outline")),
             align="center",
@@ -91,10 +128,11 @@ def conversations_page() -> rx.Component:
         page_body(
             ConversationsState.loaded,
             card(
-                rx.segmented_control.root(
-                    *[rx.segmented_control.item(f.capitalize(), value=f) for f in FILTERS],
-                    value=ConversationsState.filter,
+                rx.select(
+                    [f.capitalize() for f in FILTERS],
+                    value=ConversationsState.filter_label,
                     on_change=ConversationsState.set_filter,
+                    aria_label="Show",
                 ),
                 rx.cond(
                     ConversationsState.rows.length() == 0,

@@ -59,13 +59,12 @@ def processes(migrated_database: str) -> Iterator[tuple[str, str]]:
         worker_log.close()
 
 
-def staff_of(base: str, app_client: Any = None) -> dict[str, str]:
+async def staff_of(http: httpx.AsyncClient, base: str) -> dict[str, str]:
     email = unique_email("procs")
-    r = httpx.post(
-        f"{base}/api/v1/auth/register", json={"email": email, "password": STRONG_PASSWORD, "full_name": "Coach"}
-    )
+    body = {"email": email, "password": STRONG_PASSWORD, "full_name": "Coach"}
+    r = await http.post(f"{base}/api/v1/auth/register", json=body)
     assert r.status_code == 201, r.text
-    r = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
+    r = await http.post(f"{base}/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 

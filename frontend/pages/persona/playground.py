@@ -32,7 +32,7 @@ class PlaygroundState(AuthState):
         if not text or self.chatting:
             return None
         self.chat_error = ""
-        thinking = {"role": "assistant", "text": "", "streaming": "yes", "citations": [], "mode": ""}
+        thinking = {"role": "assistant", "text": "", "streaming": "yes", "citations": [], "mode": "", "who": ""}
         self.messages = [*self.messages, user_message(text), thinking]
         self.chatting = True
         return [rx.set_value(INPUT_ID, ""), PlaygroundState.stream_reply(text)]

@@ -41,7 +41,7 @@ class EnrollmentsState(AuthState):
 
     async def _fetch(self) -> None:
         members = await self._call(api.members.members)
-        names = {str(m.id): m.display_name or m.external_id for m in members}
+        names = {str(m.id): m.display_name or m.external_id or "Visitor" for m in members}
         self.members = [{"id": k, "label": v} for k, v in names.items()]
         self.enrollments = [
             {"id": str(e.id), "member": names.get(str(e.member_id), str(e.member_id)[:8]), "status": e.status,
