@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import shot
+from e2e.conftest import Creator, shot, sign_in
 from e2e.hostpages import HostSite, host_site
 from e2e.widget_setup import (
     DONE,
@@ -168,6 +168,35 @@ def test_creator_takes_over_and_the_member_sees_their_reply(
         creator_does(api, cid, "release")
         expect(frame.locator("#log").get_by_text("You are talking with the AI twin again.")).to_be_visible()
         expect(frame.locator("#subtitle")).to_have_text("AI twin")
+
+
+def test_creator_takes_over_in_the_hub_and_the_member_sees_it_live(
+    visitor: BrowserContext, page: Page, coach: Coach, site: HostSite
+) -> None:
+    """The creator in the hub's Conversations page, the member in the widget on the site, side by side."""
+    member, frame, _ = a_member(visitor, site, coach, "Hub takeover")
+    frame.get_by_role("button", name="Talk to a person").click()
+    expect(frame.locator("#log .msg").last).to_contain_text(re.compile("person", re.I))
+
+    sign_in(page, Creator(coach.email, coach.full_name, coach.workspace, coach.password))
+    page.get_by_role("link", name="Conversations").first.click()
+    page.get_by_label("Show").click()
+    page.get_by_role("option", name="Asked for a person").click()
+    page.get_by_test_id("conversation-row").first.click()
+    page.get_by_role("button", name="Take over").click()
+    expect(page.get_by_text("You hold this conversation")).to_be_visible()
+    expect(frame.locator("#subtitle")).to_have_text(f"{coach.full_name} (a person) is answering")
+    page.get_by_label("Your reply").fill("Hi, it is me in person. What happened?")
+    page.get_by_role("button", name="Send").click()
+    human = frame.locator("#log .msg--creator").last
+    expect(human).to_contain_text("Hi, it is me in person. What happened?")
+    expect(human).to_contain_text(coach.full_name)
+    # The member answers; the creator sees it in the hub, and the twin stays silent.
+    ask(frame, "I lost my temper at work.")
+    expect(page.get_by_text("I lost my temper at work.")).to_be_visible(timeout=20_000)
+    shot(member, "widget-takeover")
+    page.get_by_role("button", name="Hand back to the twin").click()
+    expect(frame.locator("#subtitle")).to_have_text("AI twin")
 
 
 def test_a_site_that_is_not_allowed_gets_no_launcher_and_no_session(

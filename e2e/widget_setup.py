@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -42,7 +42,8 @@ class Coach:
     secret: str
     full_name: str
     workspace: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    email: str = ""
+    password: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -81,7 +82,8 @@ def make_coach(api: httpx.Client, allowed: list[str], workspace_name: str | None
     r = api.post("/api/v1/channels/web/identity-secret", headers=headers)
     assert r.status_code == 200, r.text
     return Coach(api=str(api.base_url).rstrip("/"), token=token, key=key, secret=r.json()["identity_secret"],
-                 full_name=creator.name, workspace=creator.workspace)  # fmt: skip
+                 full_name=creator.name, workspace=creator.workspace, email=creator.email,
+                 password=creator.password)  # fmt: skip
 
 
 def host_page(coach: Coach, title: str = "Acme Stoic Club", before: str = "") -> str:

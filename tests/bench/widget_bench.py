@@ -72,6 +72,23 @@ def _workspace(api_url: str, allowed: str) -> str:
         return str(r.json()["public_key"])
 
 
+# Floors, measured in the same page right after: one round trip to the API with no work behind it (the
+# loader's least possible cost is its own download plus one such request), and an iframe of the API's
+# origin with an empty page (the chat's least possible opening).
+FLOORS = """async (api) => {
+    let t = performance.now();
+    await (await fetch(api + '/health', { cache: 'no-store' })).text();
+    const roundTrip = performance.now() - t;
+    t = performance.now();
+    await new Promise((resolve) => {
+        const f = document.createElement('iframe');
+        f.onload = resolve;
+        f.src = api + '/health?frame=' + Math.random();
+        document.body.append(f);
+    });
+    return { roundTrip, frame: performance.now() - t };
+}"""
+
 MEASURE = """async () => {
     const deadline = Date.now() + 20000;
     while (!performance.getEntriesByName('coachtwin:launcher').length) {
@@ -91,6 +108,7 @@ def browser_phase(api_url: str, key: str, site: HostSite) -> dict[str, Any]:
 
     cold: dict[str, list[float]] = {"script": [], "page": [], "open": []}
     warm: dict[str, list[float]] = {"script": [], "page": []}
+    floor: dict[str, list[float]] = {"round_trip": [], "frame": []}
     with sync_playwright() as p:
         snippet = f'<script src="{api_url}/widget.js" data-key="{key}" async></script>'
         url = site.put("/bench.html", f"<!doctype html><html lang=en><title>Bench</title><body><p>Site</p>{snippet}")
@@ -107,6 +125,7 @@ def browser_phase(api_url: str, key: str, site: HostSite) -> dict[str, Any]:
                 opened = (time.perf_counter() - started) * 1000
                 page.goto(url)  # a second page of the same site: the loader comes from the cache
                 second = page.evaluate(MEASURE)
+                floors = page.evaluate(FLOORS, api_url)
                 context.close()
                 if i == 0:
                     continue  # the first run warms the API's own caches
@@ -115,11 +134,14 @@ def browser_phase(api_url: str, key: str, site: HostSite) -> dict[str, Any]:
                 cold["open"].append(opened)
                 warm["script"].append(second["script"])
                 warm["page"].append(second["page"])
+                floor["round_trip"].append(floors["roundTrip"])
+                floor["frame"].append(floors["frame"])
         finally:
             browser.close()
     return {
         "cold": {k: _stats(v) for k, v in cold.items()},
         "warm": {k: _stats(v) for k, v in warm.items()},
+        "floor": {k: _stats(v) for k, v in floor.items()},
     }
 
 
@@ -167,6 +189,8 @@ def report(result: dict[str, Any]) -> str:
             row("script fetch -> launcher drawn, loader cached", b["warm"]["script"]),
             row("navigation -> launcher drawn, loader cached", b["warm"]["page"]),
             row("click on the launcher -> chat ready to type (iframe loaded)", b["cold"]["open"]),
+            row("floor: one round trip to the API (`GET /health`)", b["floor"]["round_trip"]),
+            row("floor: an iframe of an empty API page loaded", b["floor"]["frame"]),
             "",
             f"Load average (1 min) before / after: {result['load_before']} / {result['load_after']}.",
         ]
