@@ -213,7 +213,11 @@ async def _turn(
 
 
 async def _member_origin_ok(platform: Platform, principal: Principal, origin: str | None) -> bool:
-    """A member's socket opens only from a page the workspace allows (its widget's allowed origins)."""
+    """A member's socket opens only from a page the workspace allows (its widget's allowed origins). A browser
+    always sends `Origin` on the handshake; a client without one is not a web page (a server, an app) and
+    holds its token like any API client."""
+    if origin is None:
+        return True
     rules = await channel_rules(platform, principal.creator_id)
     return origin_allowed(origin, rules.allowed_origins, own_origins(platform.settings))
 

@@ -137,7 +137,7 @@ async def test_bad_frames_on_a_member_socket(client: AsyncTestClient[Any], creat
 async def test_socket_origin_and_tokens(client: AsyncTestClient[Any], creator: dict[str, Any], live: str) -> None:
     await configure(client, creator, allowed_origins=[SITE])
     dora = await enrolled_member(client, creator, "dora")
-    for origin in ("https://evil.example", None):
+    for origin in ("https://evil.example", "null"):
         async with socket(live, dora["token"], origin=origin) as ws:
             first = json.loads(await ws.recv())
             assert first["error"] == "origin_not_allowed"
@@ -145,6 +145,8 @@ async def test_socket_origin_and_tokens(client: AsyncTestClient[Any], creator: d
                 await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
     async with socket(live, dora["token"], origin="http://127.0.0.1:8000") as ws:  # the API's own pages
+        assert json.loads(await ws.recv())["type"] == "ready"
+    async with socket(live, dora["token"], origin=None) as ws:  # not a browser: the token alone decides
         assert json.loads(await ws.recv())["type"] == "ready"
     # Staff sockets (the hub's playground) are not subject to a workspace's widget origins.
     async with socket(live, creator["access_token"], origin=None) as ws:

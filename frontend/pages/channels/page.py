@@ -19,7 +19,7 @@ def embed_card() -> rx.Component:
     return card(
         section_title("Put the chat on your site", "code"),
         rx.text("Paste this before </body> on every page where members should find the chat.", size="2"),
-        rx.code_block(ChannelsState.snippet, language="html", wrap_long_lines=True, width="100%",
+        rx.code_block(ChannelsState.snippet, language="markup", wrap_long_lines=True, width="100%",
                       aria_label="Embed snippet"),
         rx.hstack(
             copy_button(ChannelsState.snippet, "Copy snippet"),
