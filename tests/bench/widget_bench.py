@@ -27,7 +27,7 @@ TITLE = "Web widget: loader and chat UI sizes, time to launcher, time to open"
 DB_NAME = "coachtwin_bench_widget"
 RUNS = 15
 PASSWORD = "Correct-Horse-42"
-CHAT_MODULES = ("chat.js", "link.js", "session.js", "timeline.js", "view.js", "md.js", "chat.css")
+CHAT_MODULES = ("chat.js", "inbox.js", "screen.js", "link.js", "session.js", "timeline.js", "view.js", "md.js", "chat.css")
 
 
 def sizes() -> dict[str, Any]:

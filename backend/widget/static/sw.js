@@ -2,7 +2,8 @@
 // Only the page and its versioned assets are cached; member data (API calls, the socket) never is.
 const VERSION = "__VERSION__";
 const CACHE = `coachtwin-shell-${VERSION}`;
-const ASSETS = ["chat.css", "chat.js", "companion.js", "link.js", "md.js", "session.js", "timeline.js", "view.js"].map(
+const MODULES = ["chat.js", "companion.js", "inbox.js", "link.js", "md.js", "screen.js", "session.js", "timeline.js", "view.js"];
+const ASSETS = ["chat.css", ...MODULES].map(
   (name) => `/widget/assets/${VERSION}/${name}`,
 );
 
