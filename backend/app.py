@@ -24,7 +24,9 @@ from backend.lib.deps import DEPENDENCIES
 from backend.lib.edge import EXCLUDE_FROM_AUTH, Edge
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
+from backend.lib.jsonin import ApiRequest
 from backend.lib.logging import configure_logging
+from backend.lib.openapi import ErrorResponses, StrictStructs
 from backend.lib.platform import Platform
 from backend.me.controllers import MeController
 from backend.members.controllers import MembersController
@@ -43,6 +45,7 @@ PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
 class Metrics(PrometheusController):
     path = "/metrics"
     opt = {EXCLUDE_FROM_AUTH: True}
+    include_in_schema = False  # Prometheus' text format, for scrapers: not part of the API's contract
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -107,8 +110,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
-            security=[{"bearer": []}],
         ),
+        plugins=[ErrorResponses(), StrictStructs()],
+        request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         debug=False,

@@ -68,6 +68,14 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 25 * 1024 * 1024
+    # Parsing an upload (a child process per file): its CPU time, memory and wall clock, and the most text
+    # a file may expand to. A file past any of them fails with a reason; the API never stalls on it.
+    parse_cpu_seconds: int = 30
+    parse_memory_mb: int = 1024
+    parse_wall_seconds: float = 45.0
+    parse_max_chars: int = 30_000_000
+    # An ingestion job's own deadline (parse, chunk, embed, store); past it the document fails.
+    ingest_timeout_seconds: int = 1800
     # AI parts
     embedding_model: str = ""
     embedding_batch_size: int = 64
@@ -136,6 +144,11 @@ def load_settings() -> Settings:
         cors_origins=tuple(o for o in _env("CORS_ORIGINS", "*").split(",") if o),
         max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        parse_cpu_seconds=_int("PARSE_CPU_SECONDS", 30),
+        parse_memory_mb=_int("PARSE_MEMORY_MB", 1024),
+        parse_wall_seconds=float(_env("PARSE_WALL_SECONDS", "45")),
+        parse_max_chars=_int("PARSE_MAX_CHARS", 30_000_000),
+        ingest_timeout_seconds=_int("INGEST_TIMEOUT_SECONDS", 1800),
         embedding_model=_env("EMBEDDING_MODEL"),
         embedding_batch_size=_int("EMBEDDING_BATCH_SIZE", 64),
         ingest_batch=_int("INGEST_BATCH", 128),

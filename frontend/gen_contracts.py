@@ -71,7 +71,7 @@ class Generator:
                 if "None" in parts:  # `X | None` reads best with None last
                     parts = [p for p in parts if p != "None"] + ["None"]
                 return " | ".join(parts)
-        if "enum" in s:
+        if "enum" in s and len(s["enum"]) <= 50:  # a long list (the time zones) is data, not a type: its base type
             return "Literal[" + ", ".join(json.dumps(v) for v in s["enum"]) + "]"
         kind = s.get("type")
         if isinstance(kind, list):

@@ -25,6 +25,7 @@ from backend.auth.schemas import (
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import NotAuthenticated
+from backend.lib.openapi import errors
 from backend.lib.principal import staff
 from common.enums import Role
 from common.models import Creator, Membership, User
@@ -40,7 +41,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", opt=PUBLIC, status_code=HTTP_201_CREATED)
+    @post("/register", opt=PUBLIC, status_code=HTTP_201_CREATED, responses=errors(409, 429))
     async def register(self, data: JSONBody[RegisterIn], platform: Plat, db: Db) -> RegisterOut:
         """Create a workspace and its owner."""
         user, creator = await service.register(platform, db, data)
@@ -50,29 +51,29 @@ class AuthController(Controller):
             workspace=WorkspaceRef(id=creator.id, name=creator.name, role=Role.owner.value),
         )
 
-    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post("/login", opt=PUBLIC, status_code=HTTP_200_OK, responses=errors(401, 403, 429))
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], platform: Plat, db: Db
     ) -> TokenPair:
         """Sign in; rate limited per IP and per email."""
         return await service.login(platform, db, data, client_ip(request))
 
-    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post("/refresh", opt=PUBLIC, status_code=HTTP_200_OK, responses=errors(401))
     async def refresh(self, data: JSONBody[RefreshIn], platform: Plat, db: Db) -> TokenPair:
         """Trade a refresh token for a new pair; a replayed token revokes its whole family."""
         return await service.refresh(platform, db, data.refresh_token)
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, responses=errors(403))
     async def logout(self, platform: Plat, db: Db, principal: Caller, data: JSONBody[LogoutIn | None] = None) -> None:
         """Revoke this access token and, when given, the refresh token's family."""
         await service.logout(platform, db, principal, data.refresh_token if data else None)
 
-    @post("/accept-invitation", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post("/accept-invitation", opt=PUBLIC, status_code=HTTP_200_OK, responses=errors(401, 404, 409, 429))
     async def accept_invitation(self, data: JSONBody[AcceptInvitationIn], platform: Plat, db: Db) -> TokenPair:
         """Join a workspace from an invitation (creating the account when the email is new)."""
         return await invitations.accept(platform, db, data)
 
-    @get("/me")
+    @get("/me", responses=errors(403))
     async def me(self, request: Request[Any, Any, Any], db: Db) -> MeOut:
         principal = staff(request)
         user = await db.get(User, principal.subject_id)

@@ -9,12 +9,14 @@ import msgspec
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+# A password being chosen: the policy's length in the schema (its other rules answer 422 with a reason).
+NewPassword = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
-    password: Password
+    password: NewPassword
     full_name: Name
     workspace_name: Name | None = None
 
@@ -35,7 +37,7 @@ class LogoutIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class AcceptInvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     token: Annotated[str, msgspec.Meta(min_length=10, max_length=512)]
-    password: Password
+    password: NewPassword
     full_name: Name | None = None
 
 

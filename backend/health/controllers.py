@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from backend.lib.cache import redis_info
 from backend.lib.db import ping
@@ -32,7 +33,13 @@ class HealthController(Controller):
     async def live(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", opt=PUBLIC)
+    @get(
+        "/ready",
+        opt=PUBLIC,
+        responses={
+            503: ResponseSpec(data_container=dict[str, Any], description="Not ready: `checks` says what failed")
+        },
+    )
     async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
         checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
         checks += [_probe(name, svc.health()) for name, svc in platform.service_items() if isinstance(svc, Probed)]

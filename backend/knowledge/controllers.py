@@ -16,8 +16,10 @@ from backend.knowledge import documents
 from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
 from backend.knowledge.search import Mode, search
+from backend.lib.bounds import OffsetParam
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import InvalidInput
+from backend.lib.openapi import errors
 from backend.lib.platform import Platform
 from backend.lib.principal import min_role
 from common.enums import Role
@@ -68,6 +70,7 @@ class KnowledgeController(Controller):
         guards=[min_role(Role.editor)],
         status_code=202,
         request_max_body_size=UPLOAD_BODY_LIMIT,
+        responses=errors(415),
     )
     async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
         """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background."""
@@ -88,7 +91,7 @@ class KnowledgeController(Controller):
         tag: FromQuery[str | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: OffsetParam = 0,
     ) -> list[DocumentOut]:
         return [documents.to_out(d) for d in await documents.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
 
@@ -109,6 +112,7 @@ class KnowledgeController(Controller):
         guards=[min_role(Role.editor)],
         status_code=202,
         request_max_body_size=UPLOAD_BODY_LIMIT,
+        responses=errors(409, 415),
     )
     async def replace_document(
         self, document_id: FromPath[uuid.UUID], data: Multipart, platform: Plat, db: Db

@@ -9,6 +9,7 @@ mid-document is swept by saq and the retry continues where the last committed ba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 
@@ -19,12 +20,15 @@ from sqlalchemy.dialects.postgresql import insert
 from backend.knowledge.chunking import Chunk as TextChunk
 from backend.knowledge.chunking import deduplicate
 from backend.knowledge.lexical import refresh_stats
-from backend.knowledge.parsing import DocumentError, parse_document
+from backend.knowledge.parsing import DocumentError
+from backend.knowledge.parsing.isolated import ParseLimits, parse_isolated
 from backend.knowledge.spans import encode_with_spans, pack
+from backend.lib.jobs import TenantSlot, defer_delay, heartbeat
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.enums import DocumentStatus
 from common.models import Chunk, Document, DocumentFile
+from common.settings import Settings
 
 log = structlog.get_logger()
 _NS = uuid.UUID("6f1c7f0e-52c5-4d9b-a7a5-3c3cf5f1f0a1")
@@ -59,24 +63,79 @@ async def _fail(platform: Platform, tenant: TenantContext, document_id: uuid.UUI
     log.info("ingest_failed", document_id=str(document_id), reason=reason)
 
 
-async def ingest_document(ctx: dict[str, Any], *, creator_id: str, document_id: str, version: int) -> str:
+INTERRUPTED = "Processing was interrupted (the server stopped); it starts again when a worker is back."
+TOOK_TOO_LONG = "Processing took longer than {minutes:.0f} minutes and was stopped. Split the file into smaller ones."
+
+
+def parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(
+        cpu_seconds=settings.parse_cpu_seconds,
+        memory_mb=settings.parse_memory_mb,
+        wall_seconds=settings.parse_wall_seconds,
+        max_chars=settings.parse_max_chars,
+        max_bytes=settings.max_upload_bytes,
+    )
+
+
+async def ingest_document(
+    ctx: dict[str, Any], *, creator_id: str, document_id: str, version: int, deferrals: int = 0
+) -> str:
+    """The saq job. One document per workspace at a time (`TenantSlot`); a cancelled or timed-out run
+    always leaves its document `failed` with the reason, never `processing`."""
     platform: Platform = ctx["platform"]
     cid, did = uuid.UUID(creator_id), uuid.UUID(document_id)
-    tenant = TenantContext(cid)
+    tenant, job = TenantContext(cid), ctx.get("job")
+    slot = TenantSlot(platform.redis, "ingest", cid)
+    # From the queue: give the worker slot back when the workspace already has a document in work. Called
+    # directly (bulk ingest), wait for it.
+    if not await slot.try_acquire(wait=0 if job is not None else platform.settings.ingest_timeout_seconds):
+        await platform.services.jobs.enqueue(
+            "ingest_document",
+            key=f"ingest:{did}:{version}:{deferrals + 1}",
+            delay=defer_delay(deferrals),
+            timeout=platform.settings.ingest_timeout_seconds + 60,
+            creator_id=creator_id,
+            document_id=document_id,
+            version=version,
+            deferrals=deferrals + 1,
+        )
+        return "deferred"
+    deadline = platform.settings.ingest_timeout_seconds
+    clock = asyncio.timeout(deadline)
+    try:
+        async with heartbeat(job, slot=slot), clock:
+            return await _ingest(ctx, platform, tenant, did, version)
+    except TimeoutError:
+        if not clock.expired():
+            raise
+        await _fail(platform, tenant, did, TOOK_TOO_LONG.format(minutes=deadline / 60))
+        return "failed"
+    except asyncio.CancelledError:  # not an Exception: a worker stopping, or saq's own timeout
+        with contextlib.suppress(Exception):
+            await asyncio.shield(_fail(platform, tenant, did, INTERRUPTED))
+        raise
+    finally:
+        await asyncio.shield(slot.release())
+
+
+async def _ingest(ctx: dict[str, Any], platform: Platform, tenant: TenantContext, did: uuid.UUID, version: int) -> str:
     async with platform.db.session(tenant) as db:
         doc = await db.get(Document, did)
         if doc is None or doc.version != version:
             return "superseded"
         if doc.status == DocumentStatus.ready:
             return "ready"
+        if doc.status == DocumentStatus.failed and doc.error != INTERRUPTED:
+            return "failed"  # final for this version (a retry must not parse a hostile file again)
         data = (
             await db.execute(select(DocumentFile.data).where(DocumentFile.document_id == did))  # type: ignore[call-overload]
         ).scalar_one()
         filename = doc.filename
-        doc.status, doc.progress = DocumentStatus.processing, max(doc.progress, 0.02)
+        doc.status, doc.progress, doc.error = DocumentStatus.processing, max(doc.progress, 0.02), None
         await db.commit()
     try:
-        parsed = await asyncio.to_thread(parse_document, data, filename, max_bytes=platform.settings.max_upload_bytes)
+        parsed = await parse_isolated(data, filename, parse_limits(platform.settings))
+        del data
         await _set(platform, tenant, did, progress=0.08)
         chunks = deduplicate(await asyncio.to_thread(platform.services.chunker.chunk, parsed))
         if not chunks:

@@ -6,8 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-
 
 class DocumentOut(msgspec.Struct):
     id: uuid.UUID
@@ -32,7 +30,8 @@ class AcceptedOut(msgspec.Struct):
 
 class DocumentPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
-    tags: Annotated[list[Tag], msgspec.Meta(max_length=20)] | None = None
+    # Each tag is trimmed, lower-cased and cut to 64 characters, empty ones dropped (documents.clean_tags).
+    tags: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
 
 
 class SearchResult(msgspec.Struct):

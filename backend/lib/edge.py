@@ -31,6 +31,8 @@ from backend.lib.responses import ReadyJSON
 from common.settings import Settings
 
 EXCLUDE_FROM_AUTH = "exclude_from_auth"
+# PostgreSQL text cannot hold NUL: refused here, once, for every parameter of the address.
+_NUL_IN_ADDRESS = DomainError("The address may not contain NUL characters (%00)")
 _ENCODE = msgspec.json.Encoder().encode
 
 
@@ -90,6 +92,10 @@ class Edge:
         started = time.perf_counter()
         running = self.metrics.started(method, template) if measured else None
         try:
+            if kind == "http" and (b"%00" in scope["query_string"] or "\x00" in scope["path"]):
+                status = 400
+                await _error_response(_NUL_IN_ADDRESS)(scope, receive, send_with_id)
+                return
             if authed and method != "OPTIONS":
                 try:
                     await self._authenticate(scope, authorization, cache)

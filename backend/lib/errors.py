@@ -19,6 +19,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = structlog.get_logger()
 
@@ -84,8 +85,19 @@ _HTTP_CODES: dict[int, str] = {
 }
 
 
+# An error never echoes a huge input back (a 900 KB value used to come back whole in `detail`).
+MAX_DETAIL = 500
+
+
+def clip(text: str, limit: int = MAX_DETAIL) -> str:
+    if len(text) <= limit:
+        return text
+    tail = f"... ({len(text):,} characters in all)"
+    return text[: limit - len(tail)] + tail
+
+
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"error": code, "detail": detail, **extra}
+    return {"error": code, "detail": clip(detail), **extra}
 
 
 def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
@@ -124,10 +136,61 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return _respond(exc.status_code, error_body(code, str(exc.detail)), exc.headers)
 
 
+# PostgreSQL's SQLSTATEs for values it cannot store or compare (class 22) said in words people act on.
+_DATA_ERRORS: dict[str, str] = {
+    "22001": "A text value is longer than allowed",
+    "22003": "A number is out of range",
+    "22007": "A date or time is not valid",
+    "22008": "A date or time is out of range",
+    "22021": "Text may not contain NUL characters (\\u0000)",
+    "22P05": "Text may not contain NUL characters (\\u0000)",
+    "22P02": "A value has the wrong form",
+    "2201W": "A limit is out of range",
+    "2201X": "An offset is out of range",
+    "54001": "The input is nested too deeply",
+}
+
+
+def _sqlstate(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return ""
+
+
+def database_error(exc: BaseException) -> DomainError | None:
+    """A database error caused by the request's values (a 4xx) or by an unreachable database (a 503).
+
+    A value PostgreSQL cannot store or compare (a NUL in text, a number past its column's range) is the
+    caller's mistake, never "the database is unavailable"."""
+    state = _sqlstate(exc)
+    if state.startswith("22") or state == "54001":
+        return InvalidInput(_DATA_ERRORS.get(state, "A value is out of range or not valid"))
+    if state.startswith("23"):
+        return Conflict("The change conflicts with existing data (a duplicate or a missing reference)")
+    if state.startswith(("08", "53", "57P")) or isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return Unavailable("The database is unavailable; try again shortly", extra={"retry_after": 2})
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return Unavailable("The database is unavailable; try again shortly", extra={"retry_after": 2})
+    return None
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    found = database_error(exc) if isinstance(exc, DBAPIError | OSError | PoolTimeout | TimeoutError) else None
+    if found is None and _sqlstate(exc):  # raw asyncpg errors (the hot reads' pool)
+        found = database_error(exc)
+    if found is None and isinstance(exc, OverflowError):  # date arithmetic past year 9999, and the like
+        found = InvalidInput("A date or number is out of the supported range")
+    if found is None and isinstance(exc, RecursionError):
+        found = DomainError("The input is nested too deeply")
+    if found is not None:
+        log.warning("refused_by_data", path=request.url.path, error=found.code, cause=clip(str(exc), 300))
+        return domain_error_handler(request, found)
     log.exception("unhandled_error", path=request.url.path, exc_info=exc)
-    detail = "The database is unavailable" if isinstance(exc, DBAPIError) else "Internal server error"
-    return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("internal_error", detail))
+    return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("internal_error", "Internal server error"))
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -12,6 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import Forbidden
+from backend.lib.openapi import errors
 from backend.lib.principal import Principal
 from backend.me import service, view
 from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffIn, HandoffOut, MemberView, MessagesOut
@@ -35,7 +36,7 @@ class MeController(Controller):
         """The member's view: the twin, welcome and starters, takeover, current program step, streak, goals."""
         return await view.view(db, principal)
 
-    @get("/messages")
+    @get("/messages", responses=errors(404, s404="`after`/`before` names no message of this member"))
     async def messages(
         self,
         db: Db,
@@ -48,12 +49,12 @@ class MeController(Controller):
         program messages and the creator's. Without `after`/`before`: the latest `limit`."""
         return await service.messages(db, principal, after, before, limit)
 
-    @post("/feedback", status_code=200)
+    @post("/feedback", status_code=200, responses=errors(404, 429, s404="No such message of this member"))
     async def feedback(self, data: JSONBody[FeedbackIn], db: Db, platform: Plat, principal: Caller) -> FeedbackOut:
         """Thumbs up or down (and a comment) on one of the twin's replies; voting again replaces the vote."""
         return await service.feedback(platform, db, principal, data)
 
-    @post("/handoff", status_code=200)
+    @post("/handoff", status_code=200, responses=errors(429))
     async def handoff(
         self, db: Db, platform: Plat, principal: Caller, data: JSONBody[HandoffIn | None] = None
     ) -> HandoffOut:

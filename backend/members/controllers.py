@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
+from backend.lib.bounds import TimeZone
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import InvalidInput, NotFound
 from backend.lib.principal import min_role
@@ -26,7 +27,7 @@ MEMBER_TOKEN_TTL = 24 * 3600
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
     external_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "UTC"
+    timezone: TimeZone = "UTC"
 
 
 class MemberOut(msgspec.Struct):

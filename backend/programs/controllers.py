@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.lib.openapi import errors
 from backend.lib.platform import Platform
 from backend.lib.principal import any_principal, has_role, min_role
 from backend.programs import runtime
@@ -191,7 +192,7 @@ class ProgramsController(Controller):
         p = await _program(db, program_id)
         return ExportOut(EXPORT_FORMAT, p.name, p.description, p.draft)
 
-    @put("/{program_id:uuid}", guards=[min_role(Role.editor)])
+    @put("/{program_id:uuid}", guards=[min_role(Role.editor)], responses=errors(409))
     async def save(self, program_id: FromPath[uuid.UUID], data: JSONBody[ProgramUpdate], db: Db) -> ProgramOut:
         """Save the draft (published versions never change). Invalid drafts save; publishing checks."""
         p = await _program(db, program_id, lock=True)
@@ -282,7 +283,7 @@ class ProgramsController(Controller):
             [],
         )
 
-    @post("/{program_id:uuid}/enrollments", guards=[min_role(Role.editor)], status_code=201)
+    @post("/{program_id:uuid}/enrollments", guards=[min_role(Role.editor)], status_code=201, responses=errors(409))
     async def enroll(
         self, program_id: FromPath[uuid.UUID], data: JSONBody[EnrollIn], db: Db, platform: Plat, principal: Caller
     ) -> EnrollmentOut:
@@ -316,24 +317,24 @@ class EnrollmentsController(Controller):
             raise NotFound("Enrollment not found")
         return enrollment_out(e, await _version_number(db, e))
 
-    @post("/{enrollment_id:uuid}/pause", guards=[min_role(Role.editor)], status_code=200)
+    @post("/{enrollment_id:uuid}/pause", guards=[min_role(Role.editor)], status_code=200, responses=errors(409))
     async def pause(self, enrollment_id: FromPath[uuid.UUID], db: Db) -> EnrollmentOut:
         e = await runtime.pause(db, enrollment_id)
         return enrollment_out(e, await _version_number(db, e))
 
-    @post("/{enrollment_id:uuid}/resume", guards=[min_role(Role.editor)], status_code=200)
+    @post("/{enrollment_id:uuid}/resume", guards=[min_role(Role.editor)], status_code=200, responses=errors(409))
     async def resume(self, enrollment_id: FromPath[uuid.UUID], db: Db, platform: Plat) -> EnrollmentOut:
         result = await runtime.resume(db, enrollment_id)
         assert result.enrollment is not None
         await _kick(platform, result)
         return enrollment_out(result.enrollment, await _version_number(db, result.enrollment))
 
-    @post("/{enrollment_id:uuid}/unenroll", guards=[min_role(Role.editor)], status_code=200)
+    @post("/{enrollment_id:uuid}/unenroll", guards=[min_role(Role.editor)], status_code=200, responses=errors(409))
     async def unenroll(self, enrollment_id: FromPath[uuid.UUID], db: Db) -> EnrollmentOut:
         e = await runtime.unenroll(db, enrollment_id)
         return enrollment_out(e, await _version_number(db, e))
 
-    @post("/{enrollment_id:uuid}/events", status_code=200)
+    @post("/{enrollment_id:uuid}/events", status_code=200, responses=errors(409))
     async def event(
         self, enrollment_id: FromPath[uuid.UUID], data: JSONBody[EventIn], db: Db, platform: Plat, principal: Caller
     ) -> EventOut:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from backend.lib.bounds import Int32, Moment, TimeZone, check_moment
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 
@@ -58,7 +60,7 @@ class ProgramUpdate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     description: Description | None = None
     graph: GraphJSON | None = None
-    revision: int | None = None  # the revision the editor loaded: a stale save is refused (409)
+    revision: Int32 | None = None  # the revision the editor loaded: a stale save is refused (409)
 
 
 class VersionRef(msgspec.Struct):
@@ -136,17 +138,23 @@ class EventOut(msgspec.Struct):
 
 class ScriptedEvent(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    at: datetime
+    at: Moment
+
+    def __post_init__(self) -> None:
+        check_moment(self.at, "at")
 
 
 class SimulateIn(msgspec.Struct, forbid_unknown_fields=True):
     answers: dict[str, Any] = msgspec.field(default_factory=dict)
-    start_at: datetime | None = None
-    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "UTC"
+    start_at: Moment | None = None
+    timezone: TimeZone = "UTC"
     name: Annotated[str, msgspec.Meta(max_length=200)] = "Test member"
     events: Annotated[list[ScriptedEvent], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
-    version: int | None = None  # a published version; default: the current draft
+    version: Int32 | None = None  # a published version; default: the current draft
     max_steps: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 2000
+
+    def __post_init__(self) -> None:
+        check_moment(self.start_at, "start_at")
 
 
 class TranscriptLine(msgspec.Struct):

@@ -9,10 +9,13 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.lib.deps import Caller, Db, Plat
+from backend.lib.openapi import errors
 from backend.lib.principal import min_role
 from backend.takeover import service
 from backend.takeover.schemas import ConversationState, CreatorMessageIn, CreatorMessageOut, FeedbackItem
 from common.enums import Role
+
+PLAYGROUND = "A playground conversation is not a member's: it cannot be taken over"
 
 
 class TakeoverController(Controller):
@@ -20,14 +23,14 @@ class TakeoverController(Controller):
     tags = ["conversations"]
     guards = [min_role(Role.editor)]
 
-    @post("/{conversation_id:uuid}/takeover", status_code=200)
+    @post("/{conversation_id:uuid}/takeover", status_code=200, responses=errors(409, s409=PLAYGROUND))
     async def take_over(
         self, conversation_id: FromPath[uuid.UUID], db: Db, platform: Plat, principal: Caller
     ) -> ConversationState:
         """Hold the conversation: the twin stops answering in it until it is released."""
         return await service.take_over(platform, db, principal, conversation_id)
 
-    @post("/{conversation_id:uuid}/messages", status_code=201)
+    @post("/{conversation_id:uuid}/messages", status_code=201, responses=errors(409, s409=PLAYGROUND))
     async def message(
         self,
         conversation_id: FromPath[uuid.UUID],
@@ -39,7 +42,7 @@ class TakeoverController(Controller):
         """Reply to the member as yourself (the member sees your name); takes the conversation over if needed."""
         return await service.reply(platform, db, principal, conversation_id, data.text)
 
-    @post("/{conversation_id:uuid}/release", status_code=200)
+    @post("/{conversation_id:uuid}/release", status_code=200, responses=errors(409, s409=PLAYGROUND))
     async def release(
         self, conversation_id: FromPath[uuid.UUID], db: Db, platform: Plat, principal: Caller
     ) -> ConversationState:

@@ -17,6 +17,7 @@ from backend.lib.cache import TenantReadCache
 from backend.lib.db import after_commit
 from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
+from backend.lib.openapi import errors
 from backend.lib.principal import READ_CACHE, min_role, require_role
 from backend.lib.responses import ReadyJSON
 from backend.team import service
@@ -60,7 +61,10 @@ class WorkspaceController(Controller):
     @get(
         "/",
         opt={READ_CACHE: WORKSPACE_READ},
-        responses={200: ResponseSpec(data_container=WorkspaceOut, description="The caller's workspace")},
+        responses={
+            200: ResponseSpec(data_container=WorkspaceOut, description="The caller's workspace"),
+            **errors(403, 404),
+        },
     )
     async def read(self, request: Request[Any, Any, Any]) -> ReadyJSON:
         # A hot read: no guard (Litestar copies the handler per guard call; the role check is inline), no
@@ -83,7 +87,7 @@ class WorkspaceController(Controller):
         # cost ~15% of this read; the documented schema stays WorkspaceOut (`responses` above).
         return ReadyJSON(_OUT_ENCODER.encode(out))
 
-    @patch("/", guards=[min_role(Role.admin)])
+    @patch("/", guards=[min_role(Role.admin)], responses=errors(404))
     async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:
         creator = await db.get(Creator, principal.creator_id)
         if creator is None:
@@ -108,14 +112,16 @@ class TeamController(Controller):
             for m, u in await service.list_members(db)
         ]
 
-    @patch("/members/{user_id:uuid}", guards=[min_role(Role.admin)])
+    @patch("/members/{user_id:uuid}", guards=[min_role(Role.admin)], responses=errors(409))
     async def change_role(
         self, user_id: FromPath[uuid.UUID], data: JSONBody[RoleIn], platform: Plat, db: Db, principal: Caller
     ) -> dict[str, str]:
         member = await service.change_role(platform, db, principal, user_id, data.role)
         return {"user_id": str(member.user_id), "role": str(member.role)}
 
-    @delete("/members/{user_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
+    @delete(
+        "/members/{user_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT, responses=errors(409)
+    )
     async def remove(self, user_id: FromPath[uuid.UUID], platform: Plat, db: Db, principal: Caller) -> None:
         await service.remove(platform, db, principal, user_id)
 
@@ -128,7 +134,7 @@ class TeamController(Controller):
         )
         return [_invitation_out(i) for i in rows.scalars()]
 
-    @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED)
+    @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED, responses=errors(409))
     async def invite(self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller) -> InvitationOut:
         invitation, token = await invitations.create(platform, db, principal, data.email, data.role)
         return _invitation_out(invitation, token)

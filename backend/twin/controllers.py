@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.lib.bounds import VersionParam
 from backend.lib.db import after_commit
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.errors import NotFound
+from backend.lib.openapi import errors
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, any_principal, min_role
 from backend.twin import persona_store
@@ -126,7 +128,7 @@ class PersonaController(Controller):
         )
 
     @get("/persona/versions/{version:int}")
-    async def version(self, version: FromPath[int], db: Db) -> PersonaOut:
+    async def version(self, version: VersionParam, db: Db) -> PersonaOut:
         row = (await db.execute(select(Persona).where(col(Persona.version) == version))).scalar_one_or_none()
         if row is None:
             raise NotFound(f"Persona version {version} not found")
@@ -151,10 +153,10 @@ class PersonaController(Controller):
         return _persona_changed(db, platform, principal, row)
 
     @post("/persona/versions/{version:int}/approve", guards=[min_role(Role.admin)], status_code=200)
-    async def approve(self, version: FromPath[int], db: Db, platform: Plat, principal: Caller) -> PersonaOut:
+    async def approve(self, version: VersionParam, db: Db, platform: Plat, principal: Caller) -> PersonaOut:
         return _persona_changed(db, platform, principal, await persona_store.approve(db, version))
 
-    @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202)
+    @post("/persona/synthesize", guards=[min_role(Role.editor)], status_code=202, responses=errors(409))
     async def synthesize(self, platform: Plat, principal: Caller) -> dict[str, Any]:
         """Learn the persona from the workspace's ready documents, in the background."""
         await persona_store.set_progress(platform, principal.creator_id, status="queued", progress=0.0, step="Queued")
@@ -186,7 +188,7 @@ class ChatController(Controller):
     tags = ["chat"]
     guards = [any_principal]
 
-    @post("/chat", status_code=200)
+    @post("/chat", status_code=200, responses=errors(403, 404, 429))
     async def chat(self, data: JSONBody[ChatIn], platform: Plat, principal: Caller) -> ChatOut:
         """One turn with the twin (members: their own conversations; staff: the playground)."""
         await check_rate(platform, principal)

@@ -35,6 +35,7 @@ from backend.channels.service import own_origins
 from backend.channels.service import rules as channel_rules
 from backend.delivery.frames import MemberMessage, message_frame
 from backend.delivery.live import LiveConnection, publish
+from backend.lib import jsonin
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
@@ -59,7 +60,7 @@ def _error(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 def _parse(raw: str) -> dict[str, Any]:
-    frame = json.loads(raw)
+    frame = jsonin.loads(raw)  # depth and NUL checked, like request bodies
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise ValueError("a frame is a JSON object with a string 'type'")
     return frame

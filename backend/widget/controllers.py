@@ -10,6 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from backend.auth.controllers import client_ip
 from backend.lib.deps import Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
+from backend.lib.openapi import errors
 from backend.widget import service
 from backend.widget.schemas import SessionIn, SessionOut, WidgetConfigOut
 
@@ -20,7 +21,21 @@ class WidgetController(Controller):
     path = "/api/v1/widget"
     tags = ["widget"]
 
-    @post("/sessions", opt=PUBLIC, status_code=201, security=[])
+    @post(
+        "/sessions",
+        opt=PUBLIC,
+        status_code=201,
+        security=[],
+        responses=errors(
+            401,
+            403,
+            404,
+            429,
+            s401="`identity_invalid`: identity_hash is not the HMAC of external_id with the workspace's secret",
+            s403="`origin_not_allowed`: the page's Origin is not allowed; `identity_required`: sign in first",
+            s404="No workspace has this key",
+        ),
+    )
     async def session(
         self, request: Request[Any, Any, Any], data: JSONBody[SessionIn], db: Db, platform: Plat
     ) -> SessionOut:
@@ -32,7 +47,12 @@ class WidgetController(Controller):
         given; 404: unknown key; 429: too many sessions from this address or for this key."""
         return await service.open_session(platform, db, data, request.headers.get("origin"), client_ip(request))
 
-    @get("/config", opt=PUBLIC, security=[])
+    @get(
+        "/config",
+        opt=PUBLIC,
+        security=[],
+        responses=errors(403, 404, 429, s403="`origin_not_allowed`", s404="No workspace has this key"),
+    )
     async def config(
         self,
         request: Request[Any, Any, Any],

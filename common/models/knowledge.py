@@ -16,6 +16,9 @@ from common.models.base import TenantTable, created_at_field, utcnow
 
 class Document(TenantTable, table=True):
     __tablename__ = "documents"
+    # Read `updated_at` back (RETURNING) when a write sets it: otherwise it is expired after a flush, and the
+    # next read of it is lazy I/O outside the async context (the rename endpoint answered 500 MissingGreenlet).
+    __mapper_args__ = {"eager_defaults": True}
     title: str = Field(max_length=300)
     filename: str = Field(max_length=300)
     kind: str = Field(max_length=8)  # pdf | docx | txt | md, detected from the content

@@ -150,6 +150,11 @@ class EnrollmentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str | None = None
 
 
+class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    error: str
+    detail: str
+
+
 class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: Literal["answer", "event", "message"]
     key: str

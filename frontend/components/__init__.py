@@ -276,3 +276,16 @@ def auth_frame(*children: rx.Component) -> rx.Component:
 
 def labeled(label: str, control: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(label, size="2", weight="medium", as_="label"), control, spacing="1", width="100%")
+
+
+def choice(
+    label: str, options: list[tuple[str, str]], value: Any, on_change: Any, disabled: Any = False
+) -> rx.Component:
+    """A drop-down whose button is named `label` for screen readers and tests; `options` are (value, text)."""
+    return rx.select.root(
+        rx.select.trigger(aria_label=label),
+        rx.select.content(*[rx.select.item(text, value=v) for v, text in options]),
+        value=value,
+        on_change=on_change,
+        disabled=disabled,
+    )

@@ -10,7 +10,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.api.contracts import ConversationOut, FeedbackItem
-from frontend.components import card, empty_state, layout
+from frontend.components import card, choice, empty_state, layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
 
@@ -81,10 +81,6 @@ class ConversationsState(PageState, AuthState):
         self.loaded = redirect is None
         return redirect
 
-    @rx.var
-    def filter_label(self) -> str:
-        return self.filter.capitalize()
-
     @event
     async def set_filter(self, value: str | list[str]) -> Redirect:
         chosen = (value if isinstance(value, str) else (value[0] if value else "all")).lower()
@@ -128,12 +124,8 @@ def conversations_page() -> rx.Component:
         page_body(
             ConversationsState.loaded,
             card(
-                rx.select(
-                    [f.capitalize() for f in FILTERS],
-                    value=ConversationsState.filter_label,
-                    on_change=ConversationsState.set_filter,
-                    aria_label="Show",
-                ),
+                choice("Show", [(f, f.capitalize()) for f in FILTERS], ConversationsState.filter,
+                       ConversationsState.set_filter),
                 rx.cond(
                     ConversationsState.rows.length() == 0,
                     empty_state("messages-square", "No conversations here",

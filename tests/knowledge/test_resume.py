@@ -18,6 +18,7 @@ import pytest
 from backend.features import open_services
 from backend.knowledge import documents, ingest
 from backend.knowledge.ingest import ingest_document
+from backend.lib.cache import tenant_key
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.enums import DocumentStatus
@@ -80,7 +81,9 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path, monkeypa
     status = (await admin_fetch("SELECT status FROM documents WHERE id = $1", doc.id))[0][0]
     assert status == DocumentStatus.processing and committed > 0
 
-    # The retry (what saq's sweeper does for a job whose worker vanished), in a fresh process state.
+    # The retry (what saq's sweeper does for a job whose worker vanished), in a fresh process state. The sweeper
+    # acts after the job's heartbeat (120 s) lapsed, long after the dead worker's workspace slot expired (60 s).
+    await platform.redis.delete(tenant_key("ingest", cid, "running"))
     await platform.close()
     platform = await _platform(tmp_path)
     encoded: list[int] = []

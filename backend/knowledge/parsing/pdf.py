@@ -18,7 +18,7 @@ def pdf_events(data: bytes) -> tuple[str | None, list[Event]]:
             raise DocumentError("The PDF is password-protected. Remove the password and upload it again.")
         pages = [(i + 1, _pdf_paragraphs(page.extract_text() or "")) for i, page in enumerate(reader.pages)]
         title = reader.metadata.title if reader.metadata else None
-    except DocumentError:
+    except (DocumentError, MemoryError):
         raise
     except FileNotDecryptedError as exc:
         raise DocumentError("The PDF is password-protected. Remove the password and upload it again.") from exc

@@ -48,6 +48,8 @@ def word_events(data: bytes) -> tuple[str | None, list[Event]]:
                 title = title or (text if style == "Title" else None)
             elif text:
                 events.append(Para(text.split("\n"), None))
+    except MemoryError:
+        raise  # the parsing child's memory limit: answered as "expands to too much data"
     except Exception as exc:  # python-docx/lxml raise assorted errors on malformed parts
         raise DocumentError("The Word file is damaged and cannot be read. Try saving it again.") from exc
     return title, events

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components import card, error_callout, labeled, layout, notice_callout, section_title
+from frontend.components import card, choice, error_callout, labeled, layout, notice_callout, section_title
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.gates import page_body
 from frontend.pages.channels.state import SCHEMES, ChannelsState
@@ -107,12 +107,11 @@ def settings_form() -> rx.Component:
                 rx.grid(
                     labeled("Colour", rx.input(name="color", type="color", default_value=ChannelsState.color,
                                                disabled=~admin, aria_label="Colour", width="80px")),
-                    labeled("Position", rx.select(["right", "left"], value=ChannelsState.position,
-                                                  on_change=ChannelsState.set_position, disabled=~admin,
-                                                  aria_label="Position")),
-                    labeled("Light or dark", rx.select(SCHEMES, value=ChannelsState.color_scheme,
-                                                       on_change=ChannelsState.set_color_scheme, disabled=~admin,
-                                                       aria_label="Light or dark")),
+                    labeled("Position", choice("Position", [("right", "Bottom right"), ("left", "Bottom left")],
+                                               ChannelsState.position, ChannelsState.set_position, ~admin)),
+                    labeled("Light or dark", choice("Light or dark", [(s, s.capitalize()) for s in SCHEMES],
+                                                    ChannelsState.color_scheme, ChannelsState.set_color_scheme,
+                                                    ~admin)),
                     labeled("Launcher label",
                             rx.input(name="launcher_label", default_value=ChannelsState.launcher_label, max_length=40,
                                      disabled=~admin, aria_label="Launcher label")),
