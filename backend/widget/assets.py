@@ -18,12 +18,7 @@ from functools import cache
 from pathlib import Path
 
 STATIC = Path(__file__).resolve().parent / "static"
-TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
+TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}  # text/*: utf-8
 TEMPLATES = frozenset({"chat.html"})  # filled in by pages.py, never served as they are
 VERSION_MARK = b"__VERSION__"
 

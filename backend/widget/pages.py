@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from backend.lib.deps import Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import NotFound
+from backend.lib.openapi import errors
 from backend.lib.platform import Platform
 from backend.widget.assets import Asset, Bundle, bundle, icon_png, json_for_html
 from backend.widget.shell import PageSettings, page_settings
@@ -23,6 +25,8 @@ LOADER_CACHE = "public, max-age=300, stale-while-revalidate=86400"
 IMMUTABLE = "public, max-age=31536000, immutable"
 ICON_SIZES = (192, 512)
 KEY = Annotated[str, QueryParameter(min_length=1, max_length=64, description="the workspace's public widget key")]
+NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="The browser's copy (If-None-Match) is current")}
+UNKNOWN_KEY = "No widget has this public key"
 
 
 def _bundle(request: Request[Any, Any, Any]) -> Bundle:
@@ -116,7 +120,7 @@ def _page(b: Bundle, s: PageSettings, layout: str) -> str:
 def _html(request: Request[Any, Any, Any], body: str, ancestors: str) -> Response[bytes]:
     return Response(
         body.encode(),
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",
         headers={
             "content-security-policy": _csp(request, ancestors),
             "cache-control": "no-cache",
@@ -136,6 +140,7 @@ class WidgetPages(Controller):
         media_type="text/javascript",
         summary="The widget loader",
         response_headers=[ResponseHeader(name="etag", description="the loader's version", documentation_only=True)],
+        responses=NOT_MODIFIED,
     )
     async def loader(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """The script a creator's site includes: `<script src="{API}/widget.js" data-key="{public_key}" async>`.
@@ -144,7 +149,7 @@ class WidgetPages(Controller):
         assert loader is not None
         return _file(request, loader, LOADER_CACHE, **{"cross-origin-resource-policy": "cross-origin"})
 
-    @get("/widget/assets/{version:str}/{name:str}", summary="A versioned widget asset")
+    @get("/widget/assets/{version:str}/{name:str}", include_in_schema=False)  # files of the chat UI, not the API
     async def asset(
         self, request: Request[Any, Any, Any], version: FromPath[str], name: FromPath[str]
     ) -> Response[bytes]:
@@ -156,21 +161,33 @@ class WidgetPages(Controller):
             raise NotFound(f"No widget asset {name[:80]!r}")
         return _file(request, found, IMMUTABLE if version == b.version else "no-cache")
 
-    @get("/widget/frame", summary="The chat inside the widget's iframe")
+    @get(
+        "/widget/frame",
+        media_type="text/html",
+        summary="The chat inside the widget's iframe",
+        responses=errors(404, 429, s404=UNKNOWN_KEY),
+    )
     async def frame(self, request: Request[Any, Any, Any], db: Db, platform: Plat, key: KEY) -> Response[bytes]:
         """The chat page the loader opens in its iframe. 200 HTML with `Content-Security-Policy: frame-ancestors`
         listing the workspace's allowed origins; 404 for an unknown key; 429 past the rate limits."""
         s = await page_settings(platform, db, key, _ip(request))
         return _html(request, _page(_bundle(request), s, "frame"), s.frame_ancestors)
 
-    @get("/m/sw.js", summary="The companion page's service worker")
+    @get(
+        "/m/sw.js", media_type="text/javascript", summary="The companion page's service worker", responses=NOT_MODIFIED
+    )
     async def service_worker(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """200 JavaScript (scope `/m/`): caches the companion page's shell, never member data."""
         worker = _bundle(request).asset("sw.js")
         assert worker is not None
         return _file(request, worker, "no-cache")
 
-    @get("/m/{public_key:str}", summary="The member's companion page")
+    @get(
+        "/m/{public_key:str}",
+        media_type="text/html",
+        summary="The member's companion page",
+        responses=errors(404, 429, s404=UNKNOWN_KEY),
+    )
     async def companion(
         self, request: Request[Any, Any, Any], db: Db, platform: Plat, public_key: FromPath[str]
     ) -> Response[bytes]:
@@ -179,7 +196,12 @@ class WidgetPages(Controller):
         s = await page_settings(platform, db, public_key, _ip(request))
         return _html(request, _page(_bundle(request), s, "page"), "frame-ancestors 'none'")
 
-    @get("/m/{public_key:str}/manifest.webmanifest", summary="The companion page's web app manifest")
+    @get(
+        "/m/{public_key:str}/manifest.webmanifest",
+        media_type="application/manifest+json",
+        summary="The companion page's web app manifest",
+        responses=errors(404, 429, s404=UNKNOWN_KEY),
+    )
     async def manifest(
         self, request: Request[Any, Any, Any], db: Db, platform: Plat, public_key: FromPath[str]
     ) -> Response[dict[str, Any]]:
@@ -204,7 +226,12 @@ class WidgetPages(Controller):
         }
         return Response(body, media_type="application/manifest+json", headers={"cache-control": "no-cache"})
 
-    @get("/m/{public_key:str}/icon/{size:int}", summary="The companion page's app icon")
+    @get(
+        "/m/{public_key:str}/icon/{size:int}",
+        media_type="image/png",
+        summary="The companion page's app icon",
+        responses=errors(404, 429, s404="An unknown key, or a size other than 192 and 512"),
+    )
     async def icon(
         self, request: Request[Any, Any, Any], db: Db, platform: Plat, public_key: FromPath[str], size: FromPath[int]
     ) -> Response[bytes]:
