@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from e2e.axe import assert_accessible
 from e2e.conftest import Creator, shot, sign_in
 from e2e.hostpages import HostSite, host_site
 from e2e.widget_setup import (
@@ -266,6 +267,50 @@ def test_signed_identity_is_one_member_and_a_forged_hash_is_refused(
     page.get_by_role("button", name=LAUNCHER).wait_for()
     page.evaluate("() => CoachTwin.reset()")
     assert stored(page, coach) == {}
+    frame = open_widget(page)
+    expect(frame.locator("#log .msg")).to_have_count(0)  # the next visitor of this device sees nothing of theirs
+
+
+def test_a_visitor_who_signs_in_keeps_their_conversation(visitor: BrowserContext, coach: Coach, site: HostSite) -> None:
+    page, frame, anonymous = a_member(visitor, site, coach, "Sign in later")
+    external = unique("later")
+    page.evaluate(
+        "([x, h]) => CoachTwin.identify({ external_id: x, identity_hash: h, name: 'Lena' })",
+        [external, coach.identity_hash(external)],
+    )
+    page.wait_for_function("(k) => (JSON.parse(localStorage.getItem('coachtwin:' + k)) || {}).x", arg=coach.key)
+    assert stored(page, coach)["m"] != anonymous  # the member the site signed in; the visitor was merged into it
+    expect(frame.locator("#log .msg--member .bubble")).to_have_text(["How should I use my time?"])
+    ask(frame, "Now I am signed in.")
+    expect(frame.locator(DONE)).to_have_count(2, timeout=30_000)
+    # On another device (the companion page) the same signed-in member sees the same conversation.
+    phone_page = visitor.new_page()
+    link = f"{coach.api}/m/{coach.key}#x={external}&h={coach.identity_hash(external)}&n=Lena"
+    phone_page.goto(link)
+    mine = phone_page.locator("#log .msg--member .bubble")
+    expect(mine).to_have_text(["How should I use my time?", "Now I am signed in."])
+
+
+def test_colour_position_and_scheme_come_from_the_creator(
+    visitor: BrowserContext, coach: Coach, site: HostSite
+) -> None:
+    theme = {"color": "#b45309", "position": "left", "color_scheme": "dark", "launcher_label": "Ask me"}
+    with staff(coach) as api:
+        assert api.put("/api/v1/channels/web", json={"theme": theme}).status_code == 200
+        try:
+            page = visitor.new_page()
+            page.goto(site.put("/theme.html", host_page(coach, title="Theme")))
+            launcher = page.get_by_role("button", name=re.compile(r"^Ask me: "))
+            expect(launcher).to_have_css("background-color", "rgb(180, 83, 9)")
+            box = launcher.bounding_box()
+            assert box is not None and box["x"] < 100, box  # bottom left
+            launcher.click()
+            frame = chat(page)
+            expect(frame.locator("html")).to_have_attribute("data-theme", "dark")
+            expect(frame.locator(".head")).to_have_css("background-color", "rgb(180, 83, 9)")
+            assert_accessible(next(f for f in page.frames if "/widget/frame" in f.url), "the chat UI in amber, dark")
+        finally:
+            api.put("/api/v1/channels/web", json={"theme": {}})
 
 
 def test_markup_in_names_and_messages_is_shown_as_text(visitor: BrowserContext, coach: Coach, site: HostSite) -> None:

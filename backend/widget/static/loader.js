@@ -82,20 +82,23 @@
 
   function session() {
     if (pendingSession) return pendingSession;
-    pendingSession = (async () => {
-      const same = identity ? state.x === identity.external_id : !state.x;
-      if (state.t && same && state.e > Date.now() + 60000) return { token: state.t, member_id: state.m };
-      if (!state.v) state.v = randomId();
-      const body = { key, visitor_id: state.v };
+    // The identity this session is for: a reset() or identify() while it is on its way leaves it unused.
+    const s = state;
+    const who = identity;
+    const asked = (pendingSession = (async () => {
+      const same = who ? s.x === who.external_id : !s.x;
+      if (s.t && same && s.e > Date.now() + 60000) return { token: s.t, member_id: s.m };
+      if (!s.v) s.v = randomId();
+      const body = { key, visitor_id: s.v };
       try {
         body.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
       } catch (e) {
         /* the API assumes UTC */
       }
-      if (identity) {
-        body.external_id = identity.external_id;
-        body.identity_hash = identity.identity_hash;
-        if (identity.name) body.display_name = identity.name;
+      if (who) {
+        body.external_id = who.external_id;
+        body.identity_hash = who.identity_hash;
+        if (who.name) body.display_name = who.name;
       }
       let r;
       try {
@@ -109,36 +112,29 @@
         throw { error: "offline", detail: "The chat service could not be reached" };
       }
       const data = await r.json().catch(() => ({}));
-      if (r.status !== 201) {
-        throw { error: data.error || `http_${r.status}`, detail: data.detail || "" };
-      }
-      state.t = data.token;
-      state.e = Date.now() + (Number(data.expires_in) || 3600) * 1000;
-      state.m = data.member_id;
-      if (data.visitor_id) state.v = data.visitor_id;
-      if (identity) {
-        state.x = identity.external_id;
-        state.h = identity.identity_hash;
-        state.n = identity.name || "";
-      } else {
-        delete state.x;
-        delete state.h;
-        delete state.n;
-      }
+      if (r.status !== 201) throw { error: data.error || `http_${r.status}`, detail: data.detail || "" };
+      if (s !== state || who !== identity) return { token: data.token, member_id: data.member_id }; // stale
+      Object.assign(s, { t: data.token, e: Date.now() + (Number(data.expires_in) || 3600) * 1000, m: data.member_id });
+      if (data.visitor_id) s.v = data.visitor_id;
+      if (who) Object.assign(s, { x: who.external_id, h: who.identity_hash, n: who.name || "" });
+      else ["x", "h", "n"].forEach((k) => delete s[k]);
       save();
       return { token: data.token, member_id: data.member_id };
-    })();
+    })());
     const done = () => {
-      pendingSession = null;
+      if (pendingSession === asked) pendingSession = null;
     };
-    pendingSession.then(done, done);
-    return pendingSession;
+    asked.then(done, done);
+    return asked;
   }
 
+  let epoch = 0; // bumped by reset(): a session asked for before it belongs to the visitor who left
   function sendSession() {
+    const asked = epoch;
     session().then(
-      (s) => toFrame({ type: "session", token: s.token, member_id: s.member_id }),
+      (s) => asked === epoch && toFrame({ type: "session", token: s.token, member_id: s.member_id }),
       (err) => {
+        if (asked !== epoch) return;
         toFrame({ type: "session-error", error: err.error, detail: err.detail });
         fail(err.error || "unavailable", err.detail || "");
       },
@@ -379,6 +375,8 @@
     };
     if (identity && identity.external_id === next.external_id && identity.identity_hash === next.identity_hash) return;
     identity = next;
+    epoch += 1; // a session on its way for the previous identity is not this one's
+    pendingSession = null;
     if (state.x !== next.external_id) state.t = null; // another member now; the visitor id is merged into them
     if (!config) return;
     makeFrame();
@@ -394,6 +392,8 @@
     state = {};
     consent = false;
     identity = null;
+    epoch += 1;
+    pendingSession = null;
     setUnread(0);
     close();
     toFrame({ type: "reset" });

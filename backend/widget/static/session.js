@@ -51,6 +51,9 @@ export class FrameSessions {
 
   reset() {
     this.token = null;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) w.reject(new SessionError("reset", "The site signed the visitor out"));
   }
 }
 
