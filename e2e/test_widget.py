@@ -340,6 +340,16 @@ def test_markup_in_names_and_messages_is_shown_as_text(visitor: BrowserContext, 
     assert page.evaluate("() => window.__pwned") is None
 
 
+def test_calls_made_before_the_script_loads_wait_for_it(visitor: BrowserContext, coach: Coach, site: HostSite) -> None:
+    page = visitor.new_page()
+    queue = "<script>window.CoachTwin = [['open']];</script>"
+    page.goto(site.put("/queued.html", host_page(coach, title="Queued", before=queue)))
+    expect(chat(page).get_by_role("textbox", name=re.compile("^Message to"))).to_be_visible()
+    assert ["open", None] in events(page)
+    page.evaluate("() => CoachTwin.close()")
+    expect(page.locator("iframe[title^='Chat with']")).to_be_hidden()
+
+
 def test_keyboard_only(visitor: BrowserContext, coach: Coach, site: HostSite) -> None:
     page = visitor.new_page()
     page.goto(site.put("/keys.html", host_page(coach, title="Keys")))

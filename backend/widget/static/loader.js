@@ -323,7 +323,7 @@
   // ---- the public API ----
 
   function open() {
-    if (!config || isOpen) return;
+    if (isOpen) return;
     makeFrame();
     isOpen = true;
     panel.hidden = false;
@@ -378,7 +378,6 @@
     epoch += 1; // a session on its way for the previous identity is not this one's
     pendingSession = null;
     if (state.x !== next.external_id) state.t = null; // another member now; the visitor id is merged into them
-    if (!config) return;
     makeFrame();
     sendSession();
   }
@@ -399,13 +398,20 @@
     toFrame({ type: "reset" });
   }
 
+  // Calls made before the launcher is drawn (the script loads async) wait for it.
+  const later =
+    (fn) =>
+    (...args) => {
+      if (launcher) fn(...args);
+      else queued.push(() => fn(...args));
+    };
   const CoachTwin = {
     version: VERSION,
-    open,
-    close,
-    toggle,
-    identify,
-    reset,
+    open: later(open),
+    close: later(close),
+    toggle: later(toggle),
+    identify: later(identify),
+    reset: later(reset),
     on(name, fn) {
       (listeners[name] = listeners[name] || []).push(fn);
       return CoachTwin;
@@ -447,8 +453,10 @@
     const ready = () => {
       draw();
       if (settings.user) identify(settings.user);
-      queued.forEach((call) => {
-        if (Array.isArray(call) && typeof CoachTwin[call[0]] === "function") CoachTwin[call[0]](...call.slice(1));
+      // Calls queued before the script loaded (window.CoachTwin = [["open"], ...]) or before the launcher.
+      queued.splice(0).forEach((call) => {
+        if (typeof call === "function") call();
+        else if (Array.isArray(call) && typeof CoachTwin[call[0]] === "function") CoachTwin[call[0]](...call.slice(1));
       });
       // A returning visitor (or a member the host identified): connect now, for live messages and unread counts.
       if (consent && !identity) {
