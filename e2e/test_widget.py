@@ -62,6 +62,8 @@ def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
     expect(frame.get_by_text("Welcome! Ask me about anger or time.")).to_be_visible()
     expect(frame.get_by_text(re.compile("You are chatting with an AI"))).to_be_visible()
     assert page.evaluate("() => Object.keys(localStorage)") == []
+    inside = next(f for f in page.frames if "/widget/frame" in f.url)
+    assert inside.evaluate("() => Object.keys(localStorage).length + Object.keys(sessionStorage).length") == 0
     assert page.context.cookies() == []
 
     # A starter prompt is a first message; the reply streams in, then shows its sources.
