@@ -29,6 +29,8 @@ def test_companion_page_on_a_phone(phone: BrowserContext, coach: Coach, servers:
     # Nothing on the device, no service worker, before the member interacts.
     assert page.evaluate("() => Object.keys(localStorage)") == []
     assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    assert page.evaluate("async () => (await caches.keys()).length") == 0
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
 
     box = page.get_by_role("textbox", name=re.compile("^Message to"))
     assert box.evaluate("e => getComputedStyle(e).fontSize") == "16px"
@@ -64,6 +66,14 @@ def test_companion_page_on_a_phone(phone: BrowserContext, coach: Coach, servers:
     # Reopened later (the installed app): the same member, the same history.
     page.reload()
     expect(page.locator("#log .msg--member").first).to_contain_text("What is the best remedy for anger?")
+    # A shared phone: "forget me" leaves nothing of this member on it.
+    page.locator("#progress summary").tap()
+    page.get_by_role("button", name="Forget me on this device").tap()
+    expect(page.get_by_role("heading", name="Your progress")).to_be_visible()
+    expect(page.locator("#log .msg")).to_have_count(0)
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    assert page.evaluate("async () => (await caches.keys()).length") == 0
 
 
 def widget_frame(page: Page) -> Frame:

@@ -71,12 +71,21 @@ export function start(ctx) {
         el("button", {
           type: "button",
           text: "Forget me on this device",
-          onclick: () => {
+          onclick: async () => {
             sessions.reset();
             try {
-              localStorage.removeItem(`coachtwin:seen:${config.key}:${sessions.state.m || "anon"}`);
+              // This origin's storage is the chat's alone: everything of ours goes (identity, token, seen marks).
+              for (const k of Object.keys(localStorage)) if (k.startsWith("coachtwin:")) localStorage.removeItem(k);
             } catch {
               /* nothing stored */
+            }
+            try {
+              const workers = (await navigator.serviceWorker?.getRegistrations()) || [];
+              await Promise.all(workers.map((r) => r.unregister()));
+              const shells = (await caches.keys()).filter((k) => k.startsWith("coachtwin-"));
+              await Promise.all(shells.map((k) => caches.delete(k)));
+            } catch {
+              /* no service worker or cache here */
             }
             location.reload();
           },
