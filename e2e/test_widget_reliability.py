@@ -153,3 +153,22 @@ def test_a_reply_lost_in_flight_is_replayed_never_answered_twice(
         cid = conversation_of(api, stored(page, coach)["m"])
         messages = api.get(f"/api/v1/conversations/{cid}").json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+
+
+def test_an_expired_session_is_renewed_without_the_member_noticing(
+    wired: tuple[BrowserContext, Wire], coach: Coach, site: HostSite
+) -> None:
+    context, wire = wired
+    sessions: list[str] = []
+    context.on("request", lambda r: sessions.append(r.url) if r.url.endswith("/api/v1/widget/sessions") else None)
+    page, frame, member_id = a_member(context, site, coach, "Expiry")
+    asked = len(sessions)
+    # The server refuses the token on the socket (what it does when the token expired): 4401.
+    wire.routes[-1].close(code=4401, reason="token expired")
+    deadline = time.monotonic() + 15
+    while len(sessions) == asked:
+        assert time.monotonic() < deadline, "no new session after the socket refused the token"
+        page.wait_for_timeout(100)
+    ask(frame, "What is the best remedy for anger?")
+    expect(frame.locator(DONE)).to_have_count(2, timeout=30_000)
+    assert stored(page, coach)["m"] == member_id  # the same member, a new token

@@ -250,11 +250,12 @@ export class ChatLink {
       token = null;
     }
     if (this.stopped) return;
-    if (token) {
+    if (!token) {
+      this._setStatus("offline");
+    } else if (token !== this.token || !this.ws) {
+      // (setToken may already have reconnected with it, when the new session came from the host page)
       this.token = token;
       this._connect();
-    } else {
-      this._setStatus("offline");
     }
   }
 
