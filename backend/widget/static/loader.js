@@ -48,6 +48,11 @@
     w.dispatchEvent(new CustomEvent(`coachtwin:${name}`, { detail }));
   }
 
+  // Timings a site (and our bench) can read: launcher drawn, chat asked for, chat ready.
+  function mark(name) {
+    if (w.performance && performance.mark) performance.mark(name);
+  }
+
   function fail(error, detail) {
     emit("error", { error, detail });
   }
@@ -170,6 +175,7 @@
     switch (msg.type) {
       case "ready":
         frameReady = true;
+        mark("coachtwin:chat-ready");
         outbox.splice(0).forEach(toFrame);
         break;
       case "consent": // the visitor's first interaction: from now on we may remember them
@@ -295,7 +301,7 @@
     root.append(box);
     label();
     d.body.append(host);
-    performance.mark && performance.mark("coachtwin:launcher");
+    mark("coachtwin:launcher");
   }
 
   function label() {
@@ -324,6 +330,7 @@
 
   function open() {
     if (isOpen) return;
+    mark("coachtwin:open");
     makeFrame();
     isOpen = true;
     panel.hidden = false;
