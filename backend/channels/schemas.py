@@ -10,6 +10,14 @@ import msgspec
 MAX_ORIGINS = 50
 MAX_STARTERS = 6
 
+_OCTET = r"(25[0-5]|2[0-4]\d|1?\d?\d)"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})"
+# What backend/channels/origins.py accepts, as the OpenAPI says it (so a schema-valid list is a valid list).
+ORIGIN = rf"^https?://(\*\.)?(localhost|{_OCTET}(\.{_OCTET}){{3}}|{_LABEL}(\.{_LABEL})+)(:{_PORT})?/?$"
+# https://host[:port]; https://*.host for subdomains. (No description here: the schema plugin that carries a
+# list item's bounds into the OpenAPI reads plain string constraints only.)
+Origin = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=ORIGIN)]
 Color = Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$", description="#RRGGBB")]
 Prompt = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -40,12 +48,7 @@ class WebChannelOut(msgspec.Struct, kw_only=True):
 class WebChannelIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Any of the settings; a field left out keeps its value. `public_key` cannot be changed."""
 
-    allowed_origins: (
-        Annotated[
-            list[Annotated[str, msgspec.Meta(min_length=1, max_length=255)]], msgspec.Meta(max_length=MAX_ORIGINS)
-        ]
-        | None
-    ) = None
+    allowed_origins: Annotated[list[Origin], msgspec.Meta(max_length=MAX_ORIGINS)] | None = None
     require_identity: bool | None = None
     theme: Theme | None = None
     welcome_message: Annotated[str, msgspec.Meta(max_length=1000)] | None = None

@@ -140,6 +140,15 @@ async def any_principal(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
         raise NotAuthenticated("Sign in first")
 
 
+async def member_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A Litestar guard: the caller holds a member token (the member's own side, `/api/v1/me`)."""
+    if _preflight(connection):
+        return
+    principal = connection.user
+    if not isinstance(principal, Principal) or principal.kind is not PrincipalKind.member:
+        raise Forbidden("This needs a member token (from POST /api/v1/widget/sessions)")
+
+
 def _preflight(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """OPTIONS is answered without a caller (browsers send preflights without credentials); the guards of
     the route's other methods used to read the missing user and answer 500."""

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, QueryParameter
 
 from backend.lib.deps import Caller, Db, Plat
-from backend.lib.errors import Forbidden
 from backend.lib.openapi import errors
-from backend.lib.principal import Principal
+from backend.lib.principal import member_only
 from backend.me import service, view
 from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffIn, HandoffOut, MemberView, MessagesOut
 from backend.widget.service import twin_name
-from common.enums import PrincipalKind
-
-
-async def member_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    principal = connection.user
-    if not isinstance(principal, Principal) or principal.kind is not PrincipalKind.member:
-        raise Forbidden("This needs a member token (from POST /api/v1/widget/sessions)")
 
 
 class MeController(Controller):
