@@ -15,16 +15,16 @@ from typing import Any
 from backend.delivery.jobs import Delivery
 from backend.delivery.live import LiveHub
 from backend.knowledge.chunking import LazyChunker
-from backend.knowledge.ingest import ingest_document
+from backend.knowledge.jobs import ingest_document
 from backend.lib.embeddings import Embedder
 from backend.lib.jobs import Jobs
 from backend.lib.llm import LLM
 from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
-from backend.programs.timers import advance_program_timers, kick
+from backend.programs.jobs import advance_program_timers, kick
 from backend.twin.consistency import Scorer
-from backend.twin.persona_store import synthesize_persona
+from backend.twin.jobs import synthesize_persona
 
 JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [ingest_document, synthesize_persona, advance_program_timers]
 

@@ -34,6 +34,107 @@ class DocumentStatus(StrEnum):
     failed = "failed"
 
 
+# ---- twin ----------------------------------------------------------------------------------------------
+
+
+class PersonaStatus(StrEnum):
+    draft = "draft"
+    approved = "approved"  # exactly one version per workspace: the one members hear
+    archived = "archived"
+
+
+class PersonaSource(StrEnum):
+    synthesized = "synthesized"
+    edited = "edited"
+
+
+class SynthesisStatus(StrEnum):
+    """Progress of the persona synthesis job, as `GET /api/v1/twin/persona` reports it."""
+
+    idle = "idle"
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ConversationKind(StrEnum):
+    member = "member"
+    playground = "playground"  # staff trying the twin
+
+
+class MessageRole(StrEnum):
+    user = "user"
+    assistant = "assistant"
+
+
+class ReplyMode(StrEnum):
+    llm = "llm"
+    extractive = "extractive"  # built from the best passages when the model is unreachable
+    program = "program"  # a coaching program's message, or its receipt of a member's answer
+    handoff = "handoff"  # the twin's acknowledgement of a member's request for a person
+    human = "human"  # a creator holds the conversation: the twin did not answer
+
+
+# ---- programs ------------------------------------------------------------------------------------------
+
+
+class EnrollmentStatus(StrEnum):
+    active = "active"
+    paused = "paused"
+    completed = "completed"
+    unenrolled = "unenrolled"
+
+
+class StepOutcome(StrEnum):
+    """What one event or timer did to an enrollment (the engine answers applied, stale, invalid or error;
+    the runtime adds duplicate and inactive). Stored on `program_events.outcome`."""
+
+    applied = "applied"
+    duplicate = "duplicate"
+    stale = "stale"
+    invalid = "invalid"
+    inactive = "inactive"
+    error = "error"
+
+
+class WaitingFor(StrEnum):
+    """What an enrollment waits for at its current node."""
+
+    answer = "answer"  # a check-in's answer
+    timer = "timer"  # a wait node's timer
+    twin = "twin"  # the member's turns with the twin
+
+
+class ProgramEventType(StrEnum):
+    answer = "answer"
+    event = "event"  # a named behaviour event
+    message = "message"  # a turn with the twin
+    timer = "timer"
+
+
+class TimerKind(StrEnum):
+    wait = "wait"  # a wait node ending
+    window = "window"  # a check-in's or twin exchange's window closing
+
+
+class TimerOutcome(StrEnum):
+    fired = "fired"
+    cancelled = "cancelled"
+    stale = "stale"
+
+
+class SimulationStatus(StrEnum):
+    running = "running"
+    completed = "completed"
+    waiting = "waiting"  # stopped at a check-in with no scripted answer
+    error = "error"
+    limit = "limit"  # max_steps reached
+
+
+# ---- members and channels ------------------------------------------------------------------------------
+
+
 class Channel(StrEnum):
     """Where a message was said or sent. `hub`: the creator's playground."""
 

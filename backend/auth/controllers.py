@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import select
 
 from backend.auth import invitations, service
 from backend.auth.schemas import (
@@ -24,11 +23,9 @@ from backend.auth.schemas import (
 )
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
-from backend.lib.errors import NotAuthenticated
 from backend.lib.openapi import errors
 from backend.lib.principal import staff
 from common.enums import Role
-from common.models import Creator, Membership, User
 
 PUBLIC = {EXCLUDE_FROM_AUTH: True}
 
@@ -75,14 +72,7 @@ class AuthController(Controller):
 
     @get("/me", responses=errors(403))
     async def me(self, request: Request[Any, Any, Any], db: Db) -> MeOut:
-        principal = staff(request)
-        user = await db.get(User, principal.subject_id)
-        creator = await db.get(Creator, principal.creator_id)
-        membership = (
-            await db.execute(select(Membership).where(Membership.user_id == principal.subject_id))  # type: ignore[arg-type]
-        ).scalar_one_or_none()
-        if user is None or creator is None or membership is None:
-            raise NotAuthenticated("This account no longer exists in this workspace")
+        user, creator, membership = await service.me(db, staff(request))
         return MeOut(
             user=UserOut(id=user.id, email=user.email, full_name=user.full_name),
             workspace=WorkspaceRef(id=creator.id, name=creator.name, role=membership.role),

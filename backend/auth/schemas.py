@@ -41,25 +41,25 @@ class AcceptInvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     full_name: Name | None = None
 
 
-class UserOut(msgspec.Struct):
+class UserOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str
     full_name: str
 
 
-class WorkspaceRef(msgspec.Struct):
+class WorkspaceRef(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     role: str
 
 
-class RegisterOut(msgspec.Struct):
+class RegisterOut(msgspec.Struct, kw_only=True):
     user: UserOut
     workspace_id: uuid.UUID
     workspace: WorkspaceRef
 
 
-class TokenPair(msgspec.Struct):
+class TokenPair(msgspec.Struct, kw_only=True):
     access_token: str
     refresh_token: str
     expires_in: int
@@ -67,6 +67,6 @@ class TokenPair(msgspec.Struct):
     token_type: str = "bearer"
 
 
-class MeOut(msgspec.Struct):
+class MeOut(msgspec.Struct, kw_only=True):
     user: UserOut
     workspace: WorkspaceRef

@@ -57,6 +57,18 @@ async def verify_password(platform: Platform, password_hash: str | None, passwor
     return await asyncio.to_thread(platform.passwords.verify, password_hash, password)
 
 
+async def me(db: AsyncSession, principal: Principal) -> tuple[User, Creator, Membership]:
+    """The signed-in staff user, their workspace and their membership in it."""
+    user = await db.get(User, principal.subject_id)
+    creator = await db.get(Creator, principal.creator_id)
+    membership = (
+        await db.execute(select(Membership).where(col(Membership.user_id) == principal.subject_id))
+    ).scalar_one_or_none()
+    if user is None or creator is None or membership is None:
+        raise NotAuthenticated("This account no longer exists in this workspace")
+    return user, creator, membership
+
+
 async def register(platform: Platform, db: AsyncSession, data: RegisterIn) -> tuple[User, Creator]:
     email = data.email.lower()
     check_password_policy(data.password, email)

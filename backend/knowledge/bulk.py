@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from backend.knowledge import documents
-from backend.knowledge.ingest import ingest_document
+from backend.knowledge import service
+from backend.knowledge.jobs import ingest_document
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -36,19 +36,19 @@ async def _ingest(platform: Platform, workspace: uuid.UUID, folder: Path, tags: 
             started = time.perf_counter()
             data = await asyncio.to_thread(path.read_bytes)
             try:
-                kind = documents.check_upload(data, path.name, platform.settings.max_upload_bytes)
+                kind = service.check_upload(data, path.name, platform.settings.max_upload_bytes)
             except DomainError as exc:
                 print(f"skip  {path.name}: {exc.detail}")
                 failures += 1
                 continue
             async with platform.db.session(tenant) as db:
-                doc = await documents.create(db, workspace, data, path.name, kind, None, tags)
+                doc = await service.create(db, workspace, data, path.name, kind, None, tags)
                 await db.commit()
             outcome = await ingest_document(
                 {"platform": platform}, creator_id=str(workspace), document_id=str(doc.id), version=doc.version
             )
             async with platform.db.session(tenant) as db:
-                final = await documents.get(db, doc.id)
+                final = await service.get(db, doc.id)
             failures += outcome != "ready"
             print(
                 f"{outcome:<6} {path.name}: {final.chunk_count} passages in {time.perf_counter() - started:.1f}s"
@@ -67,6 +67,6 @@ def ingest_folder(open_platform: Callable[[], Platform], workspace_id: str, fold
         return 2
 
     async def run() -> int:
-        return await _ingest(open_platform(), uuid.UUID(workspace_id), path, documents.clean_tags(tags))
+        return await _ingest(open_platform(), uuid.UUID(workspace_id), path, service.clean_tags(tags))
 
     return asyncio.run(run())

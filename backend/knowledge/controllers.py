@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.knowledge import documents
-from backend.knowledge.lexical import refresh_stats
-from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult
+from backend.knowledge import service
+from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult, document_out
 from backend.knowledge.search import Mode, search
 from backend.lib.bounds import OffsetParam
 from backend.lib.deps import Caller, Db, Plat
@@ -22,8 +20,7 @@ from backend.lib.errors import InvalidInput
 from backend.lib.openapi import errors
 from backend.lib.platform import Platform
 from backend.lib.principal import min_role
-from common.enums import Role
-from common.models import Document
+from common.enums import DocumentStatus, Role
 from common.settings import get_settings
 
 # Multipart bodies may be as large as an upload plus its form fields; JSON bodies keep the small limit.
@@ -40,24 +37,12 @@ class UploadForm:
 Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-def _ingest_later(platform: Platform, doc: Document) -> BackgroundTask:
-    """Queued after the response, i.e. after the commit, so the worker always finds the row."""
-    return BackgroundTask(
-        platform.services.jobs.enqueue,
-        "ingest_document",
-        key=f"ingest:{doc.id}:{doc.version}",
-        creator_id=str(doc.creator_id),
-        document_id=str(doc.id),
-        version=doc.version,
-    )
-
-
 async def _read(form: UploadForm, platform: Platform) -> tuple[bytes, str, str]:
     if not isinstance(form.file, UploadFile):
         raise InvalidInput("file: attach the document as a multipart field named 'file'")
     data = await form.file.read()
     filename = form.file.filename or "upload"
-    return data, filename, documents.check_upload(data, filename, platform.settings.max_upload_bytes)
+    return data, filename, service.check_upload(data, filename, platform.settings.max_upload_bytes)
 
 
 class KnowledgeController(Controller):
@@ -75,14 +60,11 @@ class KnowledgeController(Controller):
     async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
         """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background."""
         raw, filename, kind = await _read(data, platform)
-        doc = await documents.create(
-            db, principal.creator_id, raw, filename, kind, data.title, documents.clean_tags(data.tags)
+        doc = await service.create(
+            db, principal.creator_id, raw, filename, kind, data.title, service.clean_tags(data.tags)
         )
-        return Response(
-            AcceptedOut(id=doc.id, status=str(doc.status)),
-            status_code=202,
-            background=_ingest_later(platform, doc),
-        )
+        service.index_after_commit(platform, db, doc)
+        return Response(AcceptedOut(id=doc.id, status=DocumentStatus(doc.status)), status_code=202)
 
     @get("/documents")
     async def list_documents(
@@ -93,19 +75,17 @@ class KnowledgeController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
         offset: OffsetParam = 0,
     ) -> list[DocumentOut]:
-        return [documents.to_out(d) for d in await documents.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
+        return [document_out(d) for d in await service.listing(db, tag=tag, q=q, limit=limit, offset=offset)]
 
     @get("/documents/{document_id:uuid}")
     async def get_document(self, document_id: FromPath[uuid.UUID], db: Db) -> DocumentOut:
-        return documents.to_out(await documents.get(db, document_id))
+        return document_out(await service.get(db, document_id))
 
     @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
     async def edit_document(
         self, document_id: FromPath[uuid.UUID], data: JSONBody[DocumentPatch], db: Db
     ) -> DocumentOut:
-        doc = documents.patch(await documents.get(db, document_id, lock=True), data)
-        await db.flush()
-        return documents.to_out(doc)
+        return document_out(await service.edit(db, document_id, data))
 
     @put(
         "/documents/{document_id:uuid}",
@@ -118,18 +98,15 @@ class KnowledgeController(Controller):
         self, document_id: FromPath[uuid.UUID], data: Multipart, platform: Plat, db: Db
     ) -> Response[AcceptedOut]:
         """Upload a new version of a document: same id and tags, re-indexed from the new file."""
-        doc = await documents.get(db, document_id, lock=True)
+        doc = await service.get(db, document_id, lock=True)
         raw, filename, kind = await _read(data, platform)
-        doc = await documents.replace(db, doc, raw, filename, kind)
-        return Response(
-            AcceptedOut(id=doc.id, status=str(doc.status)), status_code=202, background=_ingest_later(platform, doc)
-        )
+        doc = await service.replace(db, doc, raw, filename, kind)
+        service.index_after_commit(platform, db, doc)
+        return Response(AcceptedOut(id=doc.id, status=DocumentStatus(doc.status)), status_code=202)
 
     @delete("/documents/{document_id:uuid}", guards=[min_role(Role.editor)], status_code=204)
     async def delete_document(self, document_id: FromPath[uuid.UUID], platform: Plat, db: Db) -> None:
-        doc = await documents.get(db, document_id, lock=True)
-        await documents.remove(db, platform.services.vectors, doc)
-        await refresh_stats(db, doc.creator_id)
+        await service.delete_document(platform, db, document_id)
 
     @get("/search")
     async def search_knowledge(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
 import time
 import uuid
@@ -61,6 +62,18 @@ class _Clock:
             self.stop(name)
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """Search's knobs, for the twin-quality harness to compare variants side by side (the defaults ship)."""
+
+    candidates: int = CANDIDATES  # from each leg
+    passage_weight: float = 0.0  # > 0 blends the passage cosine into the closest-sentence score
+    interleave: bool = True  # alternate the closest-sentence ranking with the passage-cosine ranking
+
+
+SHIPPED = Tuning()
+
+
 @dataclass
 class Hit:
     chunk_id: uuid.UUID
@@ -71,6 +84,17 @@ class Hit:
     location: dict[str, Any]
     similarity: float = 0.0  # cosine similarity to the query (0 when only full text found it)
     sources: list[str] = field(default_factory=list)
+    focus: tuple[int, int] | None = None  # character range of the sentence closest to the query
+
+
+def closest_sentence(query: np.ndarray, text: str, packed: bytes | None) -> tuple[int, int] | None:
+    """The character range of the passage's sentence closest to the query (its stored sentence vectors
+    follow `spans.sentence_ranges(text)` one for one); None for a passage stored without them."""
+    vectors = spans.unpack(packed)
+    ranges = spans.sentence_ranges(text)
+    if not len(vectors) or len(vectors) != len(ranges):
+        return None
+    return ranges[int(np.argmax(vectors @ query))]
 
 
 def span_score(query: np.ndarray, sentence_vectors: np.ndarray, fallback: float) -> float:
@@ -114,6 +138,22 @@ def diversify(hits: Iterable[Hit], k: int, max_overlap: float = 0.6) -> list[Hit
     return chosen
 
 
+def _order(scores: dict[uuid.UUID, float], passage: dict[uuid.UUID, float] | None) -> Iterator[uuid.UUID]:
+    """Passage ids best first: by score, or (with `passage`) alternating the score ranking with the passage-
+    cosine ranking, each id once (round robin: no weight to fit)."""
+    by_score = sorted(scores, key=lambda i: scores[i], reverse=True)
+    if passage is None:
+        yield from by_score
+        return
+    by_passage = sorted((i for i in passage if i in scores), key=lambda i: passage[i], reverse=True)
+    seen: set[uuid.UUID] = set()
+    for pair in itertools.zip_longest(by_score, by_passage):
+        for i in pair:
+            if i is not None and i not in seen:
+                seen.add(i)
+                yield i
+
+
 async def vector_leg(
     platform: Platform, creator_id: uuid.UUID, query: np.ndarray, n: int
 ) -> list[tuple[uuid.UUID, float]]:
@@ -129,6 +169,7 @@ async def search(
     mode: Mode = "hybrid",
     query_vector: np.ndarray | Awaitable[np.ndarray] | None = None,
     stages: dict[str, float] | None = None,
+    tuning: Tuning = SHIPPED,
 ) -> list[Hit]:
     """The k best passages for `q`. `query_vector`: `q`'s embedding when the caller already has it or has it
     under way (a chat turn starts it before it takes a database connection; the full-text leg runs while it
@@ -143,10 +184,10 @@ async def search(
             with clock("embed"):
                 qvec = await (pending if pending is not None else platform.services.embedder.encode_one(q))
         with clock("chroma"):
-            return dict(await vector_leg(platform, creator_id, qvec, CANDIDATES))
+            return dict(await vector_leg(platform, creator_id, qvec, tuning.candidates))
 
     async def fulltext() -> dict[uuid.UUID, float]:
-        found = await lexical_leg(db, q, CANDIDATES, stages)
+        found = await lexical_leg(db, q, tuning.candidates, stages)
         rows.update((r.chunk_id, r) for r in found)  # the statement brings its passages' rows along
         return {r.chunk_id: r.score for r in found}
 
@@ -168,7 +209,10 @@ async def search(
     similarity = legs.get("vector", {})
     found = [i for i in candidates if i in rows]  # a row deleted meanwhile is skipped
     if mode == "hybrid" and qvec is not None:
-        ranked = span_scores(qvec, [rows[i].spans for i in found], [similarity.get(i, 0.0) for i in found])
+        passage = [similarity.get(i, 0.0) for i in found]
+        ranked = span_scores(qvec, [rows[i].spans for i in found], passage)
+        if tuning.passage_weight:
+            ranked = (1 - tuning.passage_weight) * ranked + tuning.passage_weight * np.asarray(passage)
         scores = dict(zip(found, ranked.tolist(), strict=True))
     else:
         scores = {i: legs[mode][i] for i in found}
@@ -183,8 +227,11 @@ async def search(
             similarity=round(similarity.get(i, 0.0), 4),
             sources=[name for name, leg in legs.items() if i in leg],
         )
-        for i in sorted(scores, key=lambda i: scores[i], reverse=True)
+        for i in _order(scores, similarity if mode == "hybrid" and tuning.interleave else None)
     )
     chosen = diversify(hits, k)
+    if qvec is not None:
+        for hit in chosen:
+            hit.focus = closest_sentence(qvec, hit.text, rows[hit.chunk_id].spans)
     clock.stop("rerank")
     return chosen

@@ -22,8 +22,8 @@ from backend.lib.errors import InvalidInput, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.me.schemas import FeedbackIn, FeedbackOut, HandoffOut, MessagesOut
-from backend.twin.conversations import latest_member_conversation
-from common.enums import Channel, MessageSender, Rating
+from backend.twin.repository import latest_member_conversation
+from common.enums import Channel, ConversationKind, MessageRole, MessageSender, Rating, ReplyMode
 from common.models import Conversation, Creator, Message, MessageFeedback
 
 FEEDBACK_PER_MINUTE = 60
@@ -37,7 +37,7 @@ def utcnow() -> datetime:
 def _mine(principal: Principal):  # type: ignore[no-untyped-def]
     """The caller's member conversations, as a subquery."""
     return select(col(Conversation.id)).where(
-        col(Conversation.member_id) == principal.subject_id, col(Conversation.kind) == "member"
+        col(Conversation.member_id) == principal.subject_id, col(Conversation.kind) == ConversationKind.member
     )
 
 
@@ -158,7 +158,10 @@ async def handoff(
     conv = await latest_member_conversation(db, principal.subject_id, lock=True)
     if conv is None:
         conv = Conversation(
-            creator_id=principal.creator_id, member_id=principal.subject_id, kind="member", title="Talk to a person"
+            creator_id=principal.creator_id,
+            member_id=principal.subject_id,
+            kind=ConversationKind.member,
+            title="Talk to a person",
         )
         db.add(conv)
         await db.flush()
@@ -167,11 +170,11 @@ async def handoff(
     ack = Message(
         creator_id=principal.creator_id,
         conversation_id=conv.id,
-        role="assistant",
-        sender=MessageSender.twin.value,
-        channel=Channel.web.value,
+        role=MessageRole.assistant,
+        sender=MessageSender.twin,
+        channel=Channel.web,
         content=handoff_text(coach),
-        mode="handoff",
+        mode=ReplyMode.handoff,
         grounded=True,
         meta={"author_name": twin_name},
     )

@@ -33,12 +33,12 @@ from backend.me.schemas import (
 )
 from backend.me.service import utcnow
 from backend.programs.graph import Node
-from backend.programs.runtime import version_graph
+from backend.programs.runtime import RUNNING, version_graph
 from backend.takeover.service import staff_name
-from backend.twin.conversations import latest_member_conversation
+from backend.twin.repository import latest_member_conversation
 from backend.widget.schemas import AI_DISCLOSURE
 from backend.widget.service import twin_name
-from common.enums import MessageSender
+from common.enums import EnrollmentStatus, MessageSender, ProgramEventType, StepOutcome, WaitingFor
 from common.models import (
     Achievement,
     Conversation,
@@ -69,7 +69,7 @@ async def _program(db: AsyncSession, principal: Principal) -> tuple[ProgramView 
         await db.execute(
             select(Enrollment, col(Program.name))
             .join(Program, col(Program.id) == col(Enrollment.program_id))
-            .where(col(Enrollment.member_id) == principal.subject_id, col(Enrollment.status).in_(("active", "paused")))
+            .where(col(Enrollment.member_id) == principal.subject_id, col(Enrollment.status).in_(RUNNING))
             .order_by(col(Enrollment.updated_at).desc())
             .limit(1)
         )
@@ -83,7 +83,8 @@ async def _program(db: AsyncSession, principal: Principal) -> tuple[ProgramView 
     waiting = state.get("waiting")
     step = ProgramStepView(node_id=node.id, type=node.type, label=_label(node), waiting=waiting) if node else None
     check_in = None
-    if node is not None and node.type == "checkin" and waiting == "answer" and e.status == "active":
+    open_check_in = waiting == WaitingFor.answer and e.status == EnrollmentStatus.active
+    if node is not None and node.type == "checkin" and open_check_in:
         meta = check_in_meta({**node.data, "id": node.id}, e.id)
         check_in = CheckIn(**meta)
     view = ProgramView(
@@ -118,8 +119,8 @@ async def _streak(db: AsyncSession, principal: Principal, tz: str) -> Streak:
         .join(Enrollment, col(Enrollment.id) == col(ProgramEvent.enrollment_id))
         .where(
             col(Enrollment.member_id) == principal.subject_id,
-            col(ProgramEvent.type) == "answer",
-            col(ProgramEvent.outcome) == "applied",
+            col(ProgramEvent.type) == ProgramEventType.answer,
+            col(ProgramEvent.outcome) == StepOutcome.applied,
             col(ProgramEvent.received_at) >= since,
         )
     )

@@ -30,6 +30,7 @@ from sqlmodel import col
 from backend.lib.db import after_commit
 from backend.lib.platform import Platform
 from backend.lib.principal import revoked_subject_key
+from backend.programs.runtime import RUNNING
 from common.enums import Channel, IdentityKind
 from common.models import (
     Achievement,
@@ -41,8 +42,6 @@ from common.models import (
     MessageFeedback,
     OutboxMessage,
 )
-
-RUNNING = ("active", "paused")
 
 
 def utcnow() -> datetime:

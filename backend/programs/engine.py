@@ -3,9 +3,7 @@
 No I/O here. The runtime applies the effects inside one database transaction; the simulator applies them
 to an in-memory transcript with a fast-forward clock. Both therefore walk a program identically.
 
-State (a JSON dict kept on the enrollment): node, waiting (answer|timer|twin|None), timer {node, kind,
-due_at}, answers {node: value}, last_answer {node, value}, streaks {checkin: n}, events {name: n},
-visits {node: n}, goals {node: n}, turns, path (last PATH_KEEP node ids), enrolled_at.
+State: `EngineState` (backend/programs/state.py), a JSON dict kept on the enrollment.
 """
 
 from __future__ import annotations
@@ -18,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.programs.graph import ELSE, TIMEOUT, Graph
+from backend.programs.state import EngineState
+from common.enums import ProgramEventType, StepOutcome, TimerKind, WaitingFor
 
 PATH_KEEP = 500
 MAX_VISITS_PER_STEP = 500
@@ -27,17 +27,17 @@ _VAR = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 @dataclass(frozen=True)
 class TimerSpec:
     node: str
-    kind: str  # wait | window
+    kind: TimerKind
     due_at: datetime
 
 
 @dataclass(frozen=True)
 class Event:
-    type: str  # answer | timer | event | message
+    type: ProgramEventType
     node: str | None = None
     value: Any = None
     name: str | None = None  # behaviour event name
-    kind: str | None = None  # timer kind
+    kind: TimerKind | None = None  # timer kind
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class Context:
 
 @dataclass
 class Outcome:
-    status: str = "applied"  # applied | stale | invalid | error
+    state: EngineState
+    status: StepOutcome = StepOutcome.applied  # applied | stale | invalid | error
     detail: str = ""
     messages: list[tuple[str, str]] = field(default_factory=list)  # (node id, text)
     timer: TimerSpec | None = None
@@ -56,7 +57,6 @@ class Outcome:
     goals: list[tuple[str, str, int]] = field(default_factory=list)  # (node id, name, occurrence)
     visited: list[str] = field(default_factory=list)
     completed: bool = False
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 # ---- time ---------------------------------------------------------------------------------------------
@@ -179,21 +179,9 @@ def compare(op: str, value: Any, target: Any) -> bool:
 # ---- the interpreter ------------------------------------------------------------------------------------
 
 
-def initial_state(enrolled_at: datetime) -> dict[str, Any]:
-    return {
-        "node": None,
-        "waiting": None,
-        "timer": None,
-        "answers": {},
-        "last_answer": None,
-        "streaks": {},
-        "events": {},
-        "visits": {},
-        "goals": {},
-        "turns": 0,
-        "path": [],
-        "enrolled_at": enrolled_at.isoformat(),
-    }
+def _last_value(state: EngineState) -> Any:
+    last = state.get("last_answer")
+    return last["value"] if last else None
 
 
 class Engine:
@@ -202,7 +190,7 @@ class Engine:
 
     # variables and attributes
 
-    def attribute(self, name: str, state: dict[str, Any], ctx: Context) -> Any:
+    def attribute(self, name: str, state: EngineState, ctx: Context) -> Any:
         m = ctx.member
         tz = m.get("timezone") or "UTC"
         local = ctx.now.astimezone(zone(tz))
@@ -216,17 +204,16 @@ class Engine:
             "day": program_day(datetime.fromisoformat(state["enrolled_at"]), ctx.now, tz),
             "weekday": local.strftime("%A").lower(),
             "local_hour": local.hour,
-            "last_answer": (state.get("last_answer") or {}).get("value"),
+            "last_answer": _last_value(state),
         }
         if not rest:
             return simple.get(name)
-        bucket = {"answer": "answers", "streak": "streaks", "visits": "visits", "events": "events"}.get(head)
-        if bucket is None:
-            return None
-        default = None if bucket == "answers" else 0
-        return state[bucket].get(rest, default)
+        if head == "answer":
+            return state["answers"].get(rest)
+        counts = {"streak": state["streaks"], "visits": state["visits"], "events": state["events"]}.get(head)
+        return None if counts is None else counts.get(rest, 0)
 
-    def render(self, text: str, state: dict[str, Any], ctx: Context) -> str:
+    def render(self, text: str, state: EngineState, ctx: Context) -> str:
         def sub(match: re.Match[str]) -> str:
             value = self.attribute(match.group(1), state, ctx)
             if isinstance(value, bool):
@@ -237,7 +224,7 @@ class Engine:
 
     # entry points
 
-    def start(self, state: dict[str, Any], ctx: Context) -> Outcome:
+    def start(self, state: EngineState, ctx: Context) -> Outcome:
         out = Outcome(state=copy.deepcopy(state))
         start = self.graph.start
         if start is None:
@@ -245,18 +232,18 @@ class Engine:
         self._run(out, start, ctx)
         return out
 
-    def handle(self, state: dict[str, Any], event: Event, ctx: Context) -> Outcome:
+    def handle(self, state: EngineState, event: Event, ctx: Context) -> Outcome:
         out = Outcome(state=copy.deepcopy(state))
         s = out.state
         node_id = s.get("node")
         node = self.graph.nodes.get(node_id) if node_id else None
-        if event.type == "event":
+        if event.type == ProgramEventType.event:
             name = (event.name or "").strip()
             if not name:
-                out.status, out.detail = "invalid", "a behaviour event needs a name"
+                out.status, out.detail = StepOutcome.invalid, "a behaviour event needs a name"
                 return out
             s["events"][name] = s["events"].get(name, 0) + 1
-            waiting_here = node is not None and s.get("waiting") == "timer" and node.type == "wait"
+            waiting_here = node is not None and s.get("waiting") == WaitingFor.timer and node.type == "wait"
             if waiting_here and node is not None and node.data.get("or_event") == name:
                 out.cancel_timer = True
                 s["timer"] = None
@@ -266,12 +253,12 @@ class Engine:
             return out
         if node is None or s.get("waiting") is None:
             return self._stale(out, event, "the enrollment is not waiting for anything")
-        if event.type == "answer":
-            if s["waiting"] != "answer" or (event.node is not None and event.node != node.id):
+        if event.type == ProgramEventType.answer:
+            if s["waiting"] != WaitingFor.answer or (event.node is not None and event.node != node.id):
                 return self._stale(out, event, f"the member is at {node.id}")
             value, error = coerce_answer(node.data, event.value)
             if error:
-                out.status, out.detail = "invalid", f"answer to {node.id}: {error}"
+                out.status, out.detail = StepOutcome.invalid, f"answer to {node.id}: {error}"
                 return out
             s["answers"][node.id] = value
             s["last_answer"] = {"node": node.id, "value": value}
@@ -280,8 +267,8 @@ class Engine:
             s["timer"] = None
             self._follow(out, node.id, "", ctx)
             return out
-        if event.type == "message":
-            if s["waiting"] != "twin" or (event.node is not None and event.node != node.id):
+        if event.type == ProgramEventType.message:
+            if s["waiting"] != WaitingFor.twin or (event.node is not None and event.node != node.id):
                 return self._stale(out, event, f"the member is at {node.id}, not in a twin exchange")
             s["turns"] = s.get("turns", 0) + 1
             if s["turns"] >= int(node.data.get("max_turns", 1)):
@@ -291,12 +278,17 @@ class Engine:
             else:
                 out.detail = f"turn {s['turns']} of {node.data.get('max_turns')}"
             return out
-        if event.type == "timer":
-            expected = s.get("timer") or {}
-            if expected.get("node") != event.node or expected.get("kind") != event.kind or event.node != node.id:
+        if event.type == ProgramEventType.timer:
+            expected = s.get("timer")
+            if (
+                expected is None
+                or expected["node"] != event.node
+                or expected["kind"] != event.kind
+                or event.node != node.id
+            ):
                 return self._stale(out, event, f"no {event.kind} timer pending at {event.node}")
             s["timer"] = None
-            if event.kind == "wait":
+            if event.kind == TimerKind.wait:
                 self._follow(out, node.id, "", ctx)
                 return out
             # a window closed without an answer (check-in) or with fewer turns (twin)
@@ -306,18 +298,18 @@ class Engine:
             branch = TIMEOUT if self.graph.next_of(node.id, TIMEOUT) else ""
             self._follow(out, node.id, branch, ctx)
             return out
-        out.status, out.detail = "invalid", f"unknown event type {event.type!r}"
+        out.status, out.detail = StepOutcome.invalid, f"unknown event type {event.type!r}"
         return out
 
     # internals
 
     def _stale(self, out: Outcome, event: Event, why: str) -> Outcome:
-        out.status = "stale"
+        out.status = StepOutcome.stale
         out.detail = f"ignored {event.type}" + (f" for {event.node}" if event.node else "") + f": {why}"
         return out
 
     def _error(self, out: Outcome, why: str) -> Outcome:
-        out.status, out.detail = "error", why
+        out.status, out.detail = StepOutcome.error, why
         return out
 
     def _follow(self, out: Outcome, node_id: str, branch: str, ctx: Context) -> None:
@@ -348,17 +340,17 @@ class Engine:
                 out.messages.append((node.id, self.render(text, s, ctx)))
             elif node.type == "checkin":
                 out.messages.append((node.id, self.render(self._question(d), s, ctx)))
-                s["waiting"] = "answer"
+                s["waiting"] = WaitingFor.answer
                 if d.get("window_minutes"):
-                    self._timer(out, node.id, "window", ctx.now + timedelta(minutes=float(d["window_minutes"])))
+                    self._timer(out, node.id, TimerKind.window, ctx.now + timedelta(minutes=float(d["window_minutes"])))
                 return
             elif node.type == "wait":
                 if d.get("until"):
                     due = next_time_of_day(ctx.now, d["until"], ctx.member.get("timezone") or "UTC")
                 else:
                     due = ctx.now + timedelta(minutes=float(d["duration_minutes"]))
-                s["waiting"] = "timer"
-                self._timer(out, node.id, "wait", due)
+                s["waiting"] = WaitingFor.timer
+                self._timer(out, node.id, TimerKind.wait, due)
                 return
             elif node.type == "condition":
                 branch = self._branch(node.id, d, s, ctx)
@@ -368,9 +360,9 @@ class Engine:
                 topic = d.get("topic", "")
                 prompt = d.get("prompt") or opener(str(topic))
                 out.messages.append((node.id, self.render(prompt, s, ctx)))
-                s["waiting"], s["turns"] = "twin", 0
+                s["waiting"], s["turns"] = WaitingFor.twin, 0
                 if d.get("window_minutes"):
-                    self._timer(out, node.id, "window", ctx.now + timedelta(minutes=float(d["window_minutes"])))
+                    self._timer(out, node.id, TimerKind.window, ctx.now + timedelta(minutes=float(d["window_minutes"])))
                 return
             elif node.type == "end":
                 out.completed = True
@@ -386,7 +378,7 @@ class Engine:
             node_id = target
         self._error(out, f"more than {MAX_VISITS_PER_STEP} nodes in one step (a loop without a wait?)")
 
-    def _timer(self, out: Outcome, node_id: str, kind: str, due: datetime) -> None:
+    def _timer(self, out: Outcome, node_id: str, kind: TimerKind, due: datetime) -> None:
         out.timer = TimerSpec(node_id, kind, due)
         out.state["timer"] = {"node": node_id, "kind": kind, "due_at": due.isoformat()}
 
@@ -400,11 +392,11 @@ class Engine:
             return f"{q} (yes/no)"
         return str(q)
 
-    def _branch(self, node_id: str, d: dict[str, Any], s: dict[str, Any], ctx: Context) -> str:
+    def _branch(self, node_id: str, d: dict[str, Any], s: EngineState, ctx: Context) -> str:
         source = d.get("source")
         if source == "answer":
             ref = d.get("node")
-            value = s["answers"].get(ref) if ref else (s.get("last_answer") or {}).get("value")
+            value = s["answers"].get(ref) if ref else _last_value(s)
         elif source == "attribute":
             value = self.attribute(str(d.get("attribute")), s, ctx)
         else:

@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from backend.lib.errors import InvalidInput
 from backend.programs import runtime
+from common.enums import EnrollmentStatus, ProgramEventType, StepOutcome, WaitingFor
 from common.models import Enrollment, Program, ProgramVersion
 
 RECEIPT = "Thank you, noted."
@@ -30,7 +31,7 @@ _WORD = re.compile(r"^\s*([A-Za-z]+)\s*[.!]*\s*$")  # "Yes!", "no."
 @dataclass(frozen=True)
 class Waiting:
     enrollment_id: uuid.UUID
-    kind: str  # answer (a check-in) | twin (an open exchange)
+    kind: WaitingFor  # answer (a check-in) | twin (an open exchange)
     node_id: str
     program: str = ""  # the program's name
     topic: str = ""  # a twin exchange's topic, which the twin's reply keeps to
@@ -38,7 +39,7 @@ class Waiting:
     @property
     def focus(self) -> tuple[str, str] | None:
         """(program, topic) when this is a twin exchange with a topic: what the model's reply keeps to."""
-        return (self.program, self.topic) if self.kind == "twin" and self.topic else None
+        return (self.program, self.topic) if self.kind == WaitingFor.twin and self.topic else None
 
 
 async def waiting_on(db: AsyncSession, member_id: uuid.UUID, conversation_id: uuid.UUID) -> Waiting | None:
@@ -58,9 +59,9 @@ async def waiting_on(db: AsyncSession, member_id: uuid.UUID, conversation_id: uu
             .join(Program, col(Program.id) == col(Enrollment.program_id))
             .where(
                 col(Enrollment.member_id) == member_id,
-                col(Enrollment.status) == "active",
+                col(Enrollment.status) == EnrollmentStatus.active,
                 state["conversation_id"].astext == str(conversation_id),
-                state["waiting"].astext.in_(("answer", "twin")),
+                state["waiting"].astext.in_((WaitingFor.answer, WaitingFor.twin)),
             )
             .order_by(col(Enrollment.updated_at).desc())
             .limit(1)
@@ -68,7 +69,8 @@ async def waiting_on(db: AsyncSession, member_id: uuid.UUID, conversation_id: uu
     ).first()
     if row is None:
         return None
-    return Waiting(row[0], str(row[1]), str(row[2]), row[3], row[4] if isinstance(row[4], str) else "")
+    focus = row[4] if isinstance(row[4], str) else ""
+    return Waiting(enrollment_id=row[0], kind=WaitingFor(row[1]), node_id=str(row[2]), program=row[3], topic=focus)
 
 
 def answer_value(text: str) -> str:
@@ -82,16 +84,16 @@ def answer_value(text: str) -> str:
 
 async def deliver(db: AsyncSession, waiting: Waiting, text: str, key: str) -> runtime.StepResult | None:
     """Hand the message to the runtime (in a savepoint); the step, or None when the program did not take it."""
-    if waiting.kind == "answer":
-        type_, payload = "answer", {"value": answer_value(text), "node_id": waiting.node_id}
+    if waiting.kind == WaitingFor.answer:
+        type_, payload = ProgramEventType.answer, {"value": answer_value(text), "node_id": waiting.node_id}
     else:
-        type_, payload = "message", {"text": text, "node_id": waiting.node_id}
+        type_, payload = ProgramEventType.message, {"text": text, "node_id": waiting.node_id}
     try:
         async with db.begin_nested():
             step = await runtime.handle_event(db, waiting.enrollment_id, type_, key, payload)
     except InvalidInput:
         return None
-    return step if step.outcome == "applied" else None
+    return step if step.outcome == StepOutcome.applied else None
 
 
 def step_out(step: runtime.StepResult) -> dict[str, Any]:

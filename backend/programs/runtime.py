@@ -9,7 +9,7 @@ enrollment, the batch's effects written set-based), and is idempotent:
   that expired under a slow worker) still advances once;
 - the enrollment row is locked (FOR UPDATE) for the step, so concurrent events serialise;
 - messages carry a client id derived from the step number (UNIQUE (conversation_id, client_id)).
-Events for a node the member already left are recorded with outcome "stale" and change nothing.
+Events for a node the member already left are recorded with outcome `stale` and change nothing.
 """
 
 from __future__ import annotations
@@ -19,35 +19,45 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.delivery import outbox
 from backend.delivery.frames import check_in_meta
 from backend.lib.errors import Conflict, InvalidInput, NotFound
-from backend.programs.engine import Context, Engine, Event, Outcome, initial_state, next_time_of_day
+from backend.lib.memo import BoundedMemo
+from backend.programs import repository
+from backend.programs.engine import Context, Engine, Event, Outcome, next_time_of_day
 from backend.programs.graph import Graph, parse
-from common.enums import MessageSender
+from backend.programs.state import EngineState, PausedTimer, as_state, initial_state
+from common.enums import (
+    EnrollmentStatus,
+    MessageRole,
+    MessageSender,
+    ProgramEventType,
+    ReplyMode,
+    StepOutcome,
+    TimerKind,
+    TimerOutcome,
+)
 from common.models import (
     Achievement,
-    Conversation,
     Enrollment,
     Member,
     Message,
     Program,
     ProgramEvent,
     ProgramTimer,
-    ProgramVersion,
 )
 
-RUNNING = ("active", "paused")
+RUNNING = (EnrollmentStatus.active, EnrollmentStatus.paused)
 
 
 @dataclass
 class StepResult:
-    outcome: str  # applied | duplicate | stale | inactive | error
+    outcome: StepOutcome  # applied | duplicate | stale | inactive | error
     detail: str = ""
     enrollment: Enrollment | None = None
     messages: list[str] = field(default_factory=list)
@@ -58,8 +68,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_GRAPHS: dict[tuple[uuid.UUID, uuid.UUID], Graph] = {}
-_GRAPHS_MAX = 512
+_GRAPHS: BoundedMemo[tuple[uuid.UUID, uuid.UUID], Graph] = BoundedMemo(512)
 
 
 async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uuid.UUID) -> Graph:
@@ -70,13 +79,7 @@ async def version_graph(db: AsyncSession, creator_id: uuid.UUID, version_id: uui
     key = (creator_id, version_id)
     graph = _GRAPHS.get(key)
     if graph is None:
-        raw = (
-            await db.execute(select(col(ProgramVersion.graph)).where(col(ProgramVersion.id) == version_id))
-        ).scalar_one()
-        graph = parse(raw)[0]
-        if len(_GRAPHS) >= _GRAPHS_MAX:
-            _GRAPHS.clear()
-        _GRAPHS[key] = graph
+        graph = _GRAPHS.put(key, parse(await repository.version_graph_by_id(db, version_id))[0])
     return graph
 
 
@@ -89,75 +92,30 @@ def _view(m: Member) -> dict[str, Any]:
     return member_view(m.display_name, m.external_id, m.timezone)
 
 
-def _ids(values: list[uuid.UUID]) -> Any:
-    """`= ANY(...)` of a uuid array: one statement text whatever the number of ids."""
-    return any_(bindparam(None, values, type_=ARRAY(Uuid())))
-
-
-async def _conversations(db: AsyncSession, talking: list[Enrollment], now: datetime) -> list[uuid.UUID]:
-    """The member conversation each enrollment's messages go to: the one it used before, else the member's
-    latest, else a new one (one per member); all of them touched at `now`."""
-    chosen = {e.id: uuid.UUID(e.state["conversation_id"]) for e in talking if e.state.get("conversation_id")}
-    members = list({e.member_id for e in talking if e.id not in chosen})
-    latest: dict[uuid.UUID, uuid.UUID] = {}
-    if members:
-        rows = await db.execute(
-            select(col(Conversation.member_id), col(Conversation.id))
-            .where(col(Conversation.member_id) == _ids(members), col(Conversation.kind) == "member")
-            .order_by(col(Conversation.member_id), col(Conversation.updated_at).desc())
-            .ext(distinct_on(col(Conversation.member_id)))
-        )
-        latest = {m: c for m, c in rows if m is not None}
-    created: dict[uuid.UUID, dict[str, Any]] = {}
-    for e in talking:
-        if e.id not in chosen and e.member_id not in latest and e.member_id not in created:
-            created[e.member_id] = {
-                "id": uuid.uuid4(),
-                "creator_id": e.creator_id,
-                "member_id": e.member_id,
-                "kind": "member",
-                "title": "Coaching program",
-                "flagged": False,
-                "created_at": utcnow(),
-                "updated_at": now,
-            }
-    if created:
-        await db.execute(insert(Conversation), list(created.values()))
-    touched = {*chosen.values(), *latest.values()}
-    if touched:
-        await db.execute(
-            update(Conversation)
-            .where(col(Conversation.id) == _ids(list(touched)))
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return [chosen.get(e.id) or latest.get(e.member_id) or created[e.member_id]["id"] for e in talking]
-
-
 async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now: datetime) -> list[StepResult]:
     """Write the effects of one step each for several enrollments, set-based (one statement per kind of
     effect, whatever the number of steps). Runs inside the caller's transaction, the enrollment rows locked."""
-    results = [StepResult("applied", out.detail, e) for e, out in steps]
+    results = [StepResult(StepOutcome.applied, out.detail, e) for e, out in steps]
     cancel = [e.id for e, out in steps if out.cancel_timer or out.timer is not None]
     if cancel:
         await db.execute(
             update(ProgramTimer)
-            .where(col(ProgramTimer.enrollment_id) == _ids(cancel), col(ProgramTimer.fired_at).is_(None))
-            .values(fired_at=now, outcome="cancelled")
+            .where(col(ProgramTimer.enrollment_id) == repository.ids(cancel), col(ProgramTimer.fired_at).is_(None))
+            .values(fired_at=now, outcome=TimerOutcome.cancelled)
             .execution_options(synchronize_session=False)
         )
     talking = [e for e, out in steps if out.messages]
-    conversations = iter(await _conversations(db, talking, now))
+    conversations = iter(await repository.conversations_for(db, talking, now))
     reach = await outbox.channels_of(db, [e.member_id for e in talking]) if talking else {}
     messages: list[dict[str, Any]] = []
     members: dict[str, uuid.UUID] = {}  # message client id -> member, for the outbox
     timers: list[dict[str, Any]] = []
     goals: list[dict[str, Any]] = []
     for (e, out), result in zip(steps, results, strict=True):
-        if out.status == "error":
-            e.status = "paused"
+        if out.status == StepOutcome.error:
+            e.status = EnrollmentStatus.paused
             out.state["error"] = out.detail
-            result.outcome = "error"
+            result.outcome = StepOutcome.error
         step = e.steps + 1
         if out.messages:
             conversation_id = next(conversations)
@@ -168,12 +126,12 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
                     "id": uuid.uuid4(),
                     "creator_id": e.creator_id,
                     "conversation_id": conversation_id,
-                    "role": "assistant",
-                    "sender": MessageSender.program.value,
-                    "channel": reach[e.member_id].value,
+                    "role": MessageRole.assistant,
+                    "sender": MessageSender.program,
+                    "channel": reach[e.member_id],
                     "content": content,
                     "client_id": f"prg:{e.id.hex[:24]}:{step}:{i}",
-                    "mode": "program",
+                    "mode": ReplyMode.program,
                     "citations": [],
                     "meta": _message_meta(graph, node_id, e.id),
                     "created_at": now + timedelta(microseconds=i),
@@ -207,12 +165,12 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
             }
             for node, name, n in out.goals
         ]
-        e.state = out.state
+        e.state = dict(out.state)
         e.current_node = out.state.get("node")
         e.steps = step
         e.updated_at = now
         if out.completed:
-            e.status, e.completed_at = "completed", now
+            e.status, e.completed_at = EnrollmentStatus.completed, now
     if messages:
         # Program messages are the platform speaking first: each also goes to the outbox (delivery follows
         # the commit). A step replayed after a crash inserts neither again (the client ids are unique).
@@ -242,27 +200,6 @@ def _message_meta(graph: Graph, node_id: str, enrollment_id: uuid.UUID) -> dict[
     return {"check_in": check_in_meta({**node.data, "id": node.id}, enrollment_id)}
 
 
-async def _locked(db: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment:
-    e = (
-        await db.execute(
-            select(Enrollment)
-            .where(col(Enrollment.id) == enrollment_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if e is None:
-        raise NotFound("Enrollment not found")
-    return e
-
-
-async def _member(db: AsyncSession, member_id: uuid.UUID) -> Member:
-    m = await db.get(Member, member_id)
-    if m is None:
-        raise NotFound("Member not found")
-    return m
-
-
 async def enroll(
     db: AsyncSession, creator_id: uuid.UUID, program_id: uuid.UUID, member_id: uuid.UUID, now: datetime | None = None
 ) -> StepResult:
@@ -273,23 +210,9 @@ async def enroll(
         raise NotFound("Program not found")
     if program.published_version is None:
         raise Conflict("Publish the program before enrolling members")
-    member = await _member(db, member_id)
-    version_id = (
-        await db.execute(
-            select(col(ProgramVersion.id)).where(
-                col(ProgramVersion.program_id) == program_id, col(ProgramVersion.version) == program.published_version
-            )
-        )
-    ).scalar_one()
-    running = (
-        await db.execute(
-            select(col(Enrollment.id)).where(
-                col(Enrollment.program_id) == program_id,
-                col(Enrollment.member_id) == member_id,
-                col(Enrollment.status).in_(RUNNING),
-            )
-        )
-    ).scalar_one_or_none()
+    member = await repository.member(db, member_id)
+    version_id = await repository.published_version_id(db, program_id, program.published_version)
+    running = await repository.running_enrollment(db, program_id, member_id)
     if running is not None:
         raise Conflict("This member is already enrolled in this program", extra={"enrollment_id": str(running)})
     e = Enrollment(
@@ -297,20 +220,20 @@ async def enroll(
         program_id=program_id,
         version_id=version_id,
         member_id=member_id,
-        status="active",
-        state=initial_state(now),
+        status=EnrollmentStatus.active,
+        state=dict(initial_state(now)),
         enrolled_at=now,
         updated_at=now,
     )
     db.add(e)
     await db.flush()
     graph = await version_graph(db, creator_id, version_id)
-    out = Engine(graph).start(e.state, Context(now, _view(member)))
+    out = Engine(graph).start(as_state(e.state), Context(now, _view(member)))
     return (await _apply(db, [(e, out)], now))[0]
 
 
 async def _record(
-    db: AsyncSession, e: Enrollment, key: str, type_: str, node: str | None, payload: dict[str, Any]
+    db: AsyncSession, e: Enrollment, key: str, type_: ProgramEventType, node: str | None, payload: dict[str, Any]
 ) -> uuid.UUID | None:
     stmt = (
         insert(ProgramEvent)
@@ -322,7 +245,7 @@ async def _record(
             type=type_,
             node_id=node,
             payload=payload,
-            outcome="applied",
+            outcome=StepOutcome.applied,
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "key"])
         .returning(col(ProgramEvent.id))
@@ -330,7 +253,7 @@ async def _record(
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def _set_outcome(db: AsyncSession, event_id: uuid.UUID, outcome: str, detail: str) -> None:
+async def _set_outcome(db: AsyncSession, event_id: uuid.UUID, outcome: StepOutcome, detail: str) -> None:
     await db.execute(
         update(ProgramEvent).where(col(ProgramEvent.id) == event_id).values(outcome=outcome, detail=detail[:2000])
     )
@@ -339,35 +262,37 @@ async def _set_outcome(db: AsyncSession, event_id: uuid.UUID, outcome: str, deta
 async def handle_event(
     db: AsyncSession,
     enrollment_id: uuid.UUID,
-    type_: str,
+    type_: ProgramEventType,
     key: str,
     payload: dict[str, Any],
     now: datetime | None = None,
 ) -> StepResult:
     """An answer, a behaviour event or a member's twin turn. Duplicates (same key) do nothing."""
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)  # lock first: a concurrent duplicate waits, then sees the key
+    e = await repository.locked_enrollment(
+        db, enrollment_id
+    )  # lock first: a concurrent duplicate waits, then sees the key
     node = payload.get("node_id")
     node = str(node) if node is not None else None
     event_id = await _record(db, e, key, type_, node, payload)
     if event_id is None:
-        return StepResult("duplicate", f"event {key!r} was already received", e)
-    if e.status != "active":
-        await _set_outcome(db, event_id, "inactive", f"enrollment is {e.status}")
-        return StepResult("inactive", f"enrollment is {e.status}", e)
-    value = payload.get("value") if type_ == "answer" else payload.get("text")
-    event = Event(type_, node, value, name=payload.get("name") if type_ == "event" else None)
-    member = await _member(db, e.member_id)
+        return StepResult(StepOutcome.duplicate, f"event {key!r} was already received", e)
+    if e.status != EnrollmentStatus.active:
+        await _set_outcome(db, event_id, StepOutcome.inactive, f"enrollment is {e.status}")
+        return StepResult(StepOutcome.inactive, f"enrollment is {e.status}", e)
+    value = payload.get("value") if type_ == ProgramEventType.answer else payload.get("text")
+    event = Event(type_, node, value, name=payload.get("name") if type_ == ProgramEventType.event else None)
+    member = await repository.member(db, e.member_id)
     out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
-        e.state, event, Context(now, _view(member))
+        as_state(e.state), event, Context(now, _view(member))
     )
-    if out.status == "invalid":
+    if out.status == StepOutcome.invalid:
         raise InvalidInput(out.detail)  # rolls back: the key stays free for a corrected retry
-    if out.status == "stale":
-        await _set_outcome(db, event_id, "stale", out.detail)
-        return StepResult("stale", out.detail, e)
+    if out.status == StepOutcome.stale:
+        await _set_outcome(db, event_id, StepOutcome.stale, out.detail)
+        return StepResult(StepOutcome.stale, out.detail, e)
     result = (await _apply(db, [(e, out)], now))[0]
-    if result.outcome != "applied":
+    if result.outcome != StepOutcome.applied:
         await _set_outcome(db, event_id, result.outcome, out.detail)
     return result
 
@@ -396,27 +321,27 @@ async def fire_timers(
             )
             .join(ProgramTimer, col(ProgramTimer.enrollment_id) == col(Enrollment.id))
             .join(Member, col(Member.id) == col(Enrollment.member_id))
-            .where(col(ProgramTimer.id) == _ids(timer_ids))
+            .where(col(ProgramTimer.id) == repository.ids(timer_ids))
             .order_by(col(Enrollment.id), col(ProgramTimer.due_at))
             .with_for_update(of=Enrollment)
             .execution_options(populate_existing=True)
         )
     ).all()
-    results = {t: StepResult("stale", "timer not found") for t in timer_ids}
-    first: dict[uuid.UUID, tuple[Enrollment, uuid.UUID, str, str, dict[str, Any]]] = {}
+    results = {t: StepResult(StepOutcome.stale, "timer not found") for t in timer_ids}
+    first: dict[uuid.UUID, tuple[Enrollment, uuid.UUID, str, TimerKind, dict[str, Any]]] = {}
     later: list[uuid.UUID] = []
     for e, timer_id, node, kind, name, external_id, tz in rows:
         if e.id in first:
             later.append(timer_id)
         else:
-            first[e.id] = (e, timer_id, node, kind, member_view(name, external_id, tz))
+            first[e.id] = (e, timer_id, node, TimerKind(kind), member_view(name, external_id, tz))
     fired = set(
         (
             await db.execute(
                 update(ProgramTimer)
-                .where(col(ProgramTimer.id) == _ids([t for _, t, *_ in first.values()]))
+                .where(col(ProgramTimer.id) == repository.ids([t for _, t, *_ in first.values()]))
                 .where(col(ProgramTimer.fired_at).is_(None))
-                .values(fired_at=now, outcome="fired")
+                .values(fired_at=now, outcome=TimerOutcome.fired)
                 .returning(col(ProgramTimer.id))
                 .execution_options(synchronize_session=False)
             )
@@ -426,24 +351,24 @@ async def fire_timers(
     steps: list[tuple[uuid.UUID, Enrollment, Outcome]] = []
     for e, timer_id, node, kind, member in first.values():
         if timer_id not in fired:
-            results[timer_id] = StepResult("duplicate", "timer already fired or cancelled", e)
-        elif e.status != "active":
+            results[timer_id] = StepResult(StepOutcome.duplicate, "timer already fired or cancelled", e)
+        elif e.status != EnrollmentStatus.active:
             stale.append(timer_id)
-            results[timer_id] = StepResult("inactive", f"enrollment is {e.status}", e)
+            results[timer_id] = StepResult(StepOutcome.inactive, f"enrollment is {e.status}", e)
         else:
             out = Engine(await version_graph(db, e.creator_id, e.version_id)).handle(
-                e.state, Event("timer", node, kind=kind), Context(now, member)
+                as_state(e.state), Event(ProgramEventType.timer, node, kind=kind), Context(now, member)
             )
-            if out.status in ("stale", "invalid"):
+            if out.status in (StepOutcome.stale, StepOutcome.invalid):
                 stale.append(timer_id)
-                results[timer_id] = StepResult("stale", out.detail, e)
+                results[timer_id] = StepResult(StepOutcome.stale, out.detail, e)
             else:
                 steps.append((timer_id, e, out))
     if stale:
         await db.execute(
             update(ProgramTimer)
-            .where(col(ProgramTimer.id) == _ids(stale))
-            .values(outcome="stale")
+            .where(col(ProgramTimer.id) == repository.ids(stale))
+            .values(outcome=TimerOutcome.stale)
             .execution_options(synchronize_session=False)
         )
     if steps:
@@ -462,20 +387,20 @@ async def fire_timer(db: AsyncSession, timer_id: uuid.UUID, now: datetime | None
 async def pause(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> Enrollment:
     """Stop the clock: the pending timer is cancelled and what was left of it remembered."""
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)
-    if e.status != "active":
+    e = await repository.locked_enrollment(db, enrollment_id)
+    if e.status != EnrollmentStatus.active:
         raise Conflict(f"Only an active enrollment can be paused (this one is {e.status})")
-    state = dict(e.state)
+    state: EngineState = {**as_state(e.state)}
     timer = state.get("timer")
     if timer:
         remaining = (datetime.fromisoformat(timer["due_at"]) - now).total_seconds()
-        state["paused_timer"] = {**timer, "remaining_seconds": max(0.0, remaining)}
+        state["paused_timer"] = PausedTimer(**timer, remaining_seconds=max(0.0, remaining))
     await db.execute(
         update(ProgramTimer)
         .where(col(ProgramTimer.enrollment_id) == e.id, col(ProgramTimer.fired_at).is_(None))
-        .values(fired_at=now, outcome="cancelled")
+        .values(fired_at=now, outcome=TimerOutcome.cancelled)
     )
-    e.state, e.status, e.updated_at = state, "paused", now
+    e.state, e.status, e.updated_at = dict(state), EnrollmentStatus.paused, now
     await db.flush()
     return e
 
@@ -483,17 +408,17 @@ async def pause(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None
 async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> StepResult:
     """Restart the clock: a wait until a time of day aims at its next occurrence; others get their rest."""
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)
-    if e.status != "paused":
+    e = await repository.locked_enrollment(db, enrollment_id)
+    if e.status != EnrollmentStatus.paused:
         raise Conflict(f"Only a paused enrollment can be resumed (this one is {e.status})")
-    state = dict(e.state)
+    state: EngineState = {**as_state(e.state)}
     state.pop("error", None)
     paused = state.pop("paused_timer", None)
     due: list[datetime] = []
     if paused:
         graph = await version_graph(db, e.creator_id, e.version_id)
         node = graph.nodes.get(paused["node"])
-        member = await _member(db, e.member_id)
+        member = await repository.member(db, e.member_id)
         if node is not None and node.type == "wait" and node.data.get("until"):
             when = next_time_of_day(now, node.data["until"], member.timezone)
         else:
@@ -510,30 +435,21 @@ async def resume(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | Non
             )
         )
         due.append(when)
-    e.state, e.status, e.updated_at = state, "active", now
+    e.state, e.status, e.updated_at = dict(state), EnrollmentStatus.active, now
     await db.flush()
-    return StepResult("applied", "resumed", e, timers=due)
+    return StepResult(StepOutcome.applied, "resumed", e, timers=due)
 
 
 async def unenroll(db: AsyncSession, enrollment_id: uuid.UUID, now: datetime | None = None) -> Enrollment:
     now = now or utcnow()
-    e = await _locked(db, enrollment_id)
+    e = await repository.locked_enrollment(db, enrollment_id)
     if e.status not in RUNNING:
         raise Conflict(f"This enrollment has already ended ({e.status})")
     await db.execute(
         update(ProgramTimer)
         .where(col(ProgramTimer.enrollment_id) == e.id, col(ProgramTimer.fired_at).is_(None))
-        .values(fired_at=now, outcome="cancelled")
+        .values(fired_at=now, outcome=TimerOutcome.cancelled)
     )
-    e.status, e.updated_at, e.completed_at = "unenrolled", now, now
+    e.status, e.updated_at, e.completed_at = EnrollmentStatus.unenrolled, now, now
     await db.flush()
     return e
-
-
-async def claim_due(db: AsyncSession, limit: int, lease_seconds: int = 300) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Claim due timers across tenants through the narrow SECURITY DEFINER path: (timer id, creator id)."""
-    rows = await db.execute(
-        text("SELECT timer_id, creator_id FROM claim_program_timers(:limit, :lease)"),
-        {"limit": limit, "lease": lease_seconds},
-    )
-    return [(r[0], r[1]) for r in rows]

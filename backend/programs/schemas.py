@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from backend.lib.bounds import Int32, Moment, TimeZone, check_moment
+from common.enums import EnrollmentStatus, SimulationStatus, StepOutcome, WaitingFor
+from common.models import Enrollment, Program
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
@@ -43,7 +45,7 @@ class GraphJSON(msgspec.Struct, omit_defaults=True):
     viewport: dict[str, float] | None = None
 
 
-class IssueOut(msgspec.Struct):
+class IssueOut(msgspec.Struct, kw_only=True):
     code: str
     message: str
     node_ids: list[str]
@@ -63,12 +65,12 @@ class ProgramUpdate(msgspec.Struct, forbid_unknown_fields=True):
     revision: Int32 | None = None  # the revision the editor loaded: a stale save is refused (409)
 
 
-class VersionRef(msgspec.Struct):
+class VersionRef(msgspec.Struct, kw_only=True):
     version: int
     published_at: datetime
 
 
-class ProgramOut(msgspec.Struct):
+class ProgramOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     description: str
@@ -81,7 +83,7 @@ class ProgramOut(msgspec.Struct):
     updated_at: datetime
 
 
-class ProgramSummary(msgspec.Struct):
+class ProgramSummary(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     description: str
@@ -91,12 +93,12 @@ class ProgramSummary(msgspec.Struct):
     updated_at: datetime
 
 
-class ValidationOut(msgspec.Struct):
+class ValidationOut(msgspec.Struct, kw_only=True):
     valid: bool
     issues: list[IssueOut]
 
 
-class PublishOut(msgspec.Struct):
+class PublishOut(msgspec.Struct, kw_only=True):
     program_id: uuid.UUID
     version: int
     published_at: datetime
@@ -106,14 +108,14 @@ class EnrollIn(msgspec.Struct, forbid_unknown_fields=True):
     member_id: uuid.UUID
 
 
-class EnrollmentOut(msgspec.Struct):
+class EnrollmentOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     program_id: uuid.UUID
     version: int | None
     member_id: uuid.UUID
-    status: str
+    status: EnrollmentStatus
     current_node: str | None
-    waiting: str | None
+    waiting: WaitingFor | None
     next_due_at: str | None
     steps: int
     path: list[str]
@@ -129,8 +131,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class EventOut(msgspec.Struct):
-    outcome: str  # applied | duplicate | stale | inactive | error
+class EventOut(msgspec.Struct, kw_only=True):
+    outcome: StepOutcome
     detail: str
     messages: list[str]
     enrollment: EnrollmentOut
@@ -157,7 +159,7 @@ class SimulateIn(msgspec.Struct, forbid_unknown_fields=True):
         check_moment(self.start_at, "start_at")
 
 
-class TranscriptLine(msgspec.Struct):
+class TranscriptLine(msgspec.Struct, kw_only=True):
     at: str
     local: str
     role: str  # assistant | member | system | event
@@ -165,8 +167,8 @@ class TranscriptLine(msgspec.Struct):
     text: str
 
 
-class SimulateOut(msgspec.Struct):
-    status: str  # completed | waiting | error | limit
+class SimulateOut(msgspec.Struct, kw_only=True):
+    status: SimulationStatus
     detail: str
     path: list[str]
     transcript: list[TranscriptLine]
@@ -176,7 +178,7 @@ class SimulateOut(msgspec.Struct):
     issues: list[IssueOut]
 
 
-class TemplateOut(msgspec.Struct):
+class TemplateOut(msgspec.Struct, kw_only=True):
     key: str
     name: str
     description: str
@@ -193,8 +195,56 @@ class ImportIn(msgspec.Struct, forbid_unknown_fields=True):
     graph: GraphJSON | None = None
 
 
-class ExportOut(msgspec.Struct):
+class ExportOut(msgspec.Struct, kw_only=True):
     format: str
     name: str
     description: str
     graph: dict[str, Any]
+
+
+def program_out(p: Program, versions: list[tuple[int, datetime]], issues: list[IssueOut]) -> ProgramOut:
+    return ProgramOut(
+        id=p.id,
+        name=p.name,
+        description=p.description,
+        graph=p.draft,
+        revision=p.revision,
+        published_version=p.published_version,
+        versions=[VersionRef(version=v, published_at=at) for v, at in versions],
+        issues=issues,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+def program_summary(p: Program, active_enrollments: int) -> ProgramSummary:
+    return ProgramSummary(
+        id=p.id,
+        name=p.name,
+        description=p.description,
+        revision=p.revision,
+        published_version=p.published_version,
+        active_enrollments=active_enrollments,
+        updated_at=p.updated_at,
+    )
+
+
+def enrollment_out(e: Enrollment, version: int | None = None) -> EnrollmentOut:
+    s = e.state or {}
+    timer = s.get("timer") or {}
+    return EnrollmentOut(
+        id=e.id,
+        program_id=e.program_id,
+        version=version,
+        member_id=e.member_id,
+        status=e.status,
+        current_node=e.current_node,
+        waiting=s.get("waiting"),
+        next_due_at=timer.get("due_at") if e.status == EnrollmentStatus.active else None,
+        steps=e.steps,
+        path=list(s.get("path") or [])[-100:],
+        enrolled_at=e.enrolled_at,
+        updated_at=e.updated_at,
+        completed_at=e.completed_at,
+        error=s.get("error"),
+    )

@@ -26,8 +26,8 @@ from backend.lib.errors import Conflict, InvalidInput, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.takeover.schemas import ConversationState, CreatorMessageOut, FeedbackItem, Holder
-from backend.twin import conversations
-from common.enums import MessageSender
+from backend.twin import repository as conversations
+from common.enums import ConversationKind, MessageRole, MessageSender
 from common.models import Conversation, Member, Message, MessageFeedback, User
 
 log = structlog.get_logger()
@@ -56,7 +56,7 @@ async def _locked(db: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
     ).scalar_one_or_none()
     if conv is None:
         raise NotFound("Conversation not found")
-    if conv.kind != "member" or conv.member_id is None:
+    if conv.kind != ConversationKind.member or conv.member_id is None:
         raise Conflict("Only a member's conversation can be taken over (this one is a playground)")
     return conv
 
@@ -133,9 +133,9 @@ async def reply(
     message = Message(
         creator_id=conv.creator_id,
         conversation_id=conv.id,
-        role="assistant",  # the model reads the creator's words as the coach's side of the conversation
-        sender=MessageSender.creator.value,
-        channel=channel.value,
+        role=MessageRole.assistant,  # the model reads the creator's words as the coach's side of the conversation
+        sender=MessageSender.creator,
+        channel=channel,
         content=body,
         author_id=principal.subject_id,
         meta={"author_name": await staff_name(db, principal.subject_id)},

@@ -10,11 +10,8 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import select
 
 from backend.auth import invitations
-from backend.lib.cache import TenantReadCache
-from backend.lib.db import after_commit
 from backend.lib.deps import Caller, Db, Plat, provide_platform, read_through
 from backend.lib.errors import NotFound
 from backend.lib.openapi import errors
@@ -29,29 +26,13 @@ from backend.team.schemas import (
     WorkspaceIn,
     WorkspaceOut,
     WorkspaceRow,
+    invitation_out,
+    team_member_out,
 )
-from backend.twin import persona_store
 from common.enums import Role
-from common.models import Creator, Invitation
 
-READ_WORKSPACE = "SELECT name, created_at FROM creators WHERE id = $1"
-# GET /workspace's copy per tenant. What it holds (name, created_at) changes only by a rename (PATCH below);
-# the role in the answer is the caller's own, from the token, and a membership change (role change,
-# removal) revokes the member's tokens, which the same MGET checks before any copy is served.
-WORKSPACE_READ = TenantReadCache("workspace")
 _ROW_ENCODER = _OUT_ENCODER = msgspec.json.Encoder()
 _ROW_DECODER = msgspec.json.Decoder(WorkspaceRow)
-
-
-def _invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
-    return InvitationOut(
-        id=inv.id,
-        email=inv.email,
-        role=Role(inv.role),
-        expires_at=inv.expires_at,
-        accepted_at=inv.accepted_at,
-        token=token,
-    )
 
 
 class WorkspaceController(Controller):
@@ -60,7 +41,7 @@ class WorkspaceController(Controller):
 
     @get(
         "/",
-        opt={READ_CACHE: WORKSPACE_READ},
+        opt={READ_CACHE: service.WORKSPACE_READ},
         responses={
             200: ResponseSpec(data_container=WorkspaceOut, description="The caller's workspace"),
             **errors(403, 404),
@@ -74,8 +55,10 @@ class WorkspaceController(Controller):
         platform, principal = provide_platform(request), require_role(request, Role.viewer)
 
         async def load() -> str | None:
-            row = await platform.db.read_row(principal.tenant, READ_WORKSPACE, principal.creator_id)
-            return None if row is None else _ROW_ENCODER.encode(WorkspaceRow(row["name"], row["created_at"])).decode()
+            row = await platform.db.read_row(principal.tenant, service.READ_WORKSPACE, principal.creator_id)
+            if row is None:
+                return None
+            return _ROW_ENCODER.encode(WorkspaceRow(name=row["name"], created_at=row["created_at"])).decode()
 
         payload = await read_through(request, platform, principal, load)
         if payload is None:
@@ -89,13 +72,7 @@ class WorkspaceController(Controller):
 
     @patch("/", guards=[min_role(Role.admin)], responses=errors(404))
     async def rename(self, data: JSONBody[WorkspaceIn], db: Db, platform: Plat, principal: Caller) -> WorkspaceOut:
-        creator = await db.get(Creator, principal.creator_id)
-        if creator is None:
-            raise NotFound("Workspace not found")
-        creator.name = data.name
-        await db.flush()
-        after_commit(db, lambda: WORKSPACE_READ.changed(platform.redis, principal.creator_id))
-        after_commit(db, lambda: persona_store.changed(platform, principal.creator_id))  # it speaks as the workspace
+        creator = await service.rename_workspace(platform, db, principal.creator_id, data.name)
         role = principal.role.value if principal.role else ""
         return WorkspaceOut(id=creator.id, name=creator.name, created_at=creator.created_at, role=role)
 
@@ -107,10 +84,7 @@ class TeamController(Controller):
 
     @get("/members")
     async def members(self, db: Db) -> list[TeamMemberOut]:
-        return [
-            TeamMemberOut(user_id=u.id, email=u.email, full_name=u.full_name, role=Role(m.role), joined_at=m.created_at)
-            for m, u in await service.list_members(db)
-        ]
+        return [team_member_out(m, u) for m, u in await service.list_members(db)]
 
     @patch("/members/{user_id:uuid}", guards=[min_role(Role.admin)], responses=errors(409))
     async def change_role(
@@ -127,22 +101,13 @@ class TeamController(Controller):
 
     @get("/invitations", guards=[min_role(Role.admin)])
     async def list_invitations(self, db: Db) -> list[InvitationOut]:
-        rows = await db.execute(
-            select(Invitation)
-            .where(Invitation.accepted_at.is_(None))  # type: ignore[union-attr]
-            .order_by(Invitation.created_at.desc())  # type: ignore[attr-defined]
-        )
-        return [_invitation_out(i) for i in rows.scalars()]
+        return [invitation_out(i) for i in await service.pending_invitations(db)]
 
     @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED, responses=errors(409))
     async def invite(self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller) -> InvitationOut:
         invitation, token = await invitations.create(platform, db, principal, data.email, data.role)
-        return _invitation_out(invitation, token)
+        return invitation_out(invitation, token)
 
     @delete("/invitations/{invitation_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
     async def revoke(self, invitation_id: FromPath[uuid.UUID], db: Db) -> None:
-        invitation = await db.get(Invitation, invitation_id)
-        if invitation is None:
-            raise NotFound("Invitation not found")
-        await db.delete(invitation)
-        await db.flush()
+        await service.revoke_invitation(db, invitation_id)

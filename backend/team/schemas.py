@@ -8,16 +8,17 @@ import msgspec
 
 from backend.auth.schemas import Email, Name
 from common.enums import Role
+from common.models import Invitation, Membership, User
 
 
-class WorkspaceOut(msgspec.Struct):
+class WorkspaceOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
     created_at: datetime
     role: str
 
 
-class WorkspaceRow(msgspec.Struct):
+class WorkspaceRow(msgspec.Struct, kw_only=True):
     """What `GET /workspace` reads from PostgreSQL (and keeps in the tenant's read cache); the role is the caller's."""
 
     name: str
@@ -28,7 +29,7 @@ class WorkspaceIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
 
 
-class TeamMemberOut(msgspec.Struct):
+class TeamMemberOut(msgspec.Struct, kw_only=True):
     user_id: uuid.UUID
     email: str
     full_name: str
@@ -41,7 +42,7 @@ class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     role: Role
 
 
-class InvitationOut(msgspec.Struct):
+class InvitationOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str
     role: Role
@@ -52,3 +53,18 @@ class InvitationOut(msgspec.Struct):
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
     role: Role
+
+
+def team_member_out(m: Membership, u: User) -> TeamMemberOut:
+    return TeamMemberOut(user_id=u.id, email=u.email, full_name=u.full_name, role=Role(m.role), joined_at=m.created_at)
+
+
+def invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
+    return InvitationOut(
+        id=inv.id,
+        email=inv.email,
+        role=Role(inv.role),
+        expires_at=inv.expires_at,
+        accepted_at=inv.accepted_at,
+        token=token,
+    )

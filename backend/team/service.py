@@ -1,4 +1,4 @@
-"""Who works in a workspace and with which role."""
+"""The workspace and who works in it: renaming it, members and their roles, pending invitations."""
 
 from __future__ import annotations
 
@@ -9,12 +9,31 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.invitations import may_grant
+from backend.lib.cache import TenantReadCache
 from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, Forbidden, NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, revoked_subject_key
+from backend.twin import service as twin_service
 from common.enums import Role
-from common.models import Membership, User
+from common.models import Creator, Invitation, Membership, User
+
+# GET /workspace's copy per tenant. What it holds (name, created_at) changes only by a rename (below); the
+# role in the answer is the caller's own, from the token, and a membership change (role change, removal)
+# revokes the member's tokens, which the same MGET checks before any copy is served.
+WORKSPACE_READ = TenantReadCache("workspace")
+READ_WORKSPACE = "SELECT name, created_at FROM creators WHERE id = $1"
+
+
+async def rename_workspace(platform: Platform, db: AsyncSession, creator_id: uuid.UUID, name: str) -> Creator:
+    creator = await db.get(Creator, creator_id)
+    if creator is None:
+        raise NotFound("Workspace not found")
+    creator.name = name
+    await db.flush()
+    after_commit(db, lambda: WORKSPACE_READ.changed(platform.redis, creator_id))
+    after_commit(db, lambda: twin_service.changed(platform, creator_id))  # the default persona speaks as it
+    return creator
 
 
 async def list_members(db: AsyncSession) -> list[tuple[Membership, User]]:
@@ -86,3 +105,20 @@ async def remove(platform: Platform, db: AsyncSession, principal: Principal, use
     await db.delete(member)
     await db.flush()
     await _cut_off_now_and_after_commit(platform, db, principal, user_id)
+
+
+async def pending_invitations(db: AsyncSession) -> list[Invitation]:
+    rows = await db.execute(
+        select(Invitation)
+        .where(Invitation.accepted_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Invitation.created_at.desc())  # type: ignore[attr-defined]
+    )
+    return list(rows.scalars())
+
+
+async def revoke_invitation(db: AsyncSession, invitation_id: uuid.UUID) -> None:
+    invitation = await db.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound("Invitation not found")
+    await db.delete(invitation)
+    await db.flush()

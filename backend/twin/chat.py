@@ -27,15 +27,17 @@ from backend.lib.llm import LLM, LLMUnavailable
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.programs import inbox
+from backend.programs.jobs import kick
 from backend.programs.runtime import StepResult
-from backend.programs.timers import kick
-from backend.twin import conversations, persona_store
+from backend.twin import calibration, repository, service
 from backend.twin.consistency import Reply
-from backend.twin.extractive import Passage, compose_extractive, is_grounded
+from backend.twin.extractive import Passage, compose_extractive
+from backend.twin.grounding import Decision, Screen, best_score, decide, screen
+from backend.twin.intents import out_of_scope_reply, smalltalk_reply
 from backend.twin.memory import extract_facts
 from backend.twin.prompt import Source, assemble, format_location
-from backend.twin.safety import assess, safe_reply
-from common.enums import Channel, MessageSender, PrincipalKind
+from backend.twin.safety import acknowledge, nothing_written, safe_reply
+from common.enums import Channel, MessageRole, MessageSender, PrincipalKind, ReplyMode, WaitingFor
 from common.models import Conversation, MemberFact, Message
 
 log = structlog.get_logger()
@@ -57,7 +59,7 @@ class TurnResult:
     message_id: uuid.UUID
     user_message_id: uuid.UUID
     reply: str
-    mode: str
+    mode: ReplyMode
     grounded: bool
     citations: list[dict[str, Any]]
     consistency: float | None
@@ -96,13 +98,42 @@ def _passages(hits: list[Hit]) -> list[Passage]:
         Passage(
             id=f"S{i}",
             text=h.text,
-            score=h.similarity,
+            score=h.score,
             document_id=str(h.document_id),
             document_title=h.document_title,
             location=h.location,
+            focus=h.focus,
         )
         for i, h in enumerate(hits, 1)
     ]
+
+
+async def _calibration(platform: Platform, db: AsyncSession, creator_id: uuid.UUID) -> calibration.Calibration:
+    """The workspace's grounding calibration (measured once per corpus state, then cached)."""
+
+    async def top(question: str) -> float:
+        return best_score(await search(platform, db, creator_id, question, TOP_K))
+
+    return await calibration.get(platform, db, creator_id, top)
+
+
+def _topics(persona: service.Speaking) -> list[str]:
+    profile = persona.profile_obj
+    return [t.label for t in profile.themes][:3] if profile else []
+
+
+def _plain_reply(s: Screen, decision: Decision, persona: service.Speaking, address: str) -> str:
+    """Every reply that quotes nothing: safety, small talk, out of scope, nothing found."""
+    if decision.reply == "safety":
+        return safe_reply(s.verdict, address)
+    lead = acknowledge(s.moment, address) if s.moment else ""
+    if decision.reply == "smalltalk" and s.intent is not None:
+        return smalltalk_reply(s.intent, persona.name, _topics(persona), address)
+    if decision.reply == "out_of_scope" and s.intent is not None:
+        body = out_of_scope_reply(s.intent, address)
+    else:  # not found: a hard moment still gets warmth and a kind pointer, never a bare refusal
+        body = nothing_written(s.moment, address) if s.moment else persona.not_found_reply()
+    return f"{lead}\n\n{body}" if lead else body
 
 
 async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) -> TurnResult | Message | None:
@@ -118,22 +149,22 @@ async def _replay(db: AsyncSession, conversation_id: uuid.UUID, client_id: str) 
     reply = (
         await db.execute(
             select(Message)
-            .where(col(Message.conversation_id) == conversation_id, col(Message.role) == "assistant")
+            .where(col(Message.conversation_id) == conversation_id, col(Message.role) == MessageRole.assistant)
             .where(col(Message.created_at) >= user.created_at, col(Message.client_id) == f"re:{client_id}")
         )
     ).scalar_one_or_none()
     if reply is None:
         return user
     return TurnResult(
-        conversation_id,
-        reply.id,
-        user.id,
-        reply.content,
-        reply.mode or "extractive",
-        bool(reply.grounded),
-        list(reply.citations),
-        reply.consistency,
-        reply.safety,
+        conversation_id=conversation_id,
+        message_id=reply.id,
+        user_message_id=user.id,
+        reply=reply.content,
+        mode=ReplyMode(reply.mode or ReplyMode.extractive),
+        grounded=bool(reply.grounded),
+        citations=list(reply.citations),
+        consistency=reply.consistency,
+        safety=reply.safety,
     )
 
 
@@ -155,50 +186,57 @@ async def run_turn(
 ) -> TurnResult:
     """One turn. `channel`: where the member wrote from (the widget unless a channel adapter says)."""
     cid = principal.creator_id
-    verdict = assess(text)
+    s = screen(text)
+    verdict = s.verdict
     # The query's embedding starts now, before the turn takes a database connection: it overlaps the first
     # round trips, and concurrent turns' queries reach the embedder together (one micro-batched model call)
     # instead of each waiting for a pooled connection first.
-    query_vector = None if verdict.flagged else asyncio.ensure_future(platform.services.embedder.encode_one(text))
+    query_vector = asyncio.ensure_future(platform.services.embedder.encode_one(text)) if s.retrieve else None
     try:
         # Phase 1: conversation, idempotency, the user's message, context and retrieval.
         async with platform.db.session(principal.tenant) as db:
-            conv, new = await conversations.open_for_chat(db, principal, conversation_id, text)
+            conv, new = await repository.open_for_chat(db, principal, conversation_id, text)
             # A conversation opened by this message has no earlier message to replay and no history.
             stored = await _replay(db, conv.id, client_id) if not new and client_id else None
             if isinstance(stored, TurnResult):
                 await _stream_words(stored.reply, on_token)
                 return stored
-            history = [] if new else await conversations.recent_history(platform, db, cid, conv.id)
+            history = [] if new else await repository.recent_history(platform, db, cid, conv.id)
             channel = _channel(principal, channel)
             user_msg = stored or Message(
                 creator_id=cid,
                 conversation_id=conv.id,
-                role="user",
-                sender=MessageSender.member.value,
-                channel=channel.value,
+                role=MessageRole.user,
+                sender=MessageSender.member,
+                channel=channel,
                 content=text,
                 client_id=client_id,
             )
             db.add(user_msg)
             waiting = await _program_waiting(db, principal, conv.id, verdict.flagged)
-            if waiting is not None and waiting.kind == "answer":
+            if waiting is not None and waiting.kind == WaitingFor.answer:
                 answered = await _answer_program(platform, db, principal, user_msg, waiting, client_id, on_token)
                 if answered is not None:
                     return answered
             if conv.taken_over_by is not None and principal.kind is PrincipalKind.member:
                 # A creator holds the conversation: the twin stays silent; the message waits for them.
                 return await _held(platform, db, conv, user_msg, verdict)
-            persona = await persona_store.speaking(platform, db, principal)
+            persona = await service.speaking(platform, db, principal)
             llm = None if verdict.flagged else await _llm(platform)
             # Only the model's prompt uses the facts; read while the query's embedding is still running.
             facts = await _facts(db, principal) if llm is not None else []
             # The embedding still under way: search's full-text leg runs in PostgreSQL while it finishes.
             hits = []
+            null, domain = calibration.UNCALIBRATED, 0.0
             if query_vector is not None:
                 hits = await search(platform, db, cid, text, TOP_K, query_vector=query_vector)
+                if hits:
+                    null = await _calibration(platform, db, cid)
+                    model = await calibration.domain_model(platform.services.embedder)
+                    domain = model.score(await query_vector)
             passages = _passages(hits)
-            grounded = bool(hits) and is_grounded(text, passages, min_score=platform.settings.grounding_min_score)
+            decision = decide(s, domain, hits, null)
+            grounded = decision.grounded
             await db.commit()
     finally:
         if query_vector is not None and not query_vector.done():
@@ -209,16 +247,14 @@ async def run_turn(
 
     # Phase 2: the reply, with no database connection held.
     citations: list[dict[str, Any]] = []
-    mode = "extractive"
-    if verdict.flagged:
-        reply = safe_reply(verdict, address)
-        await _stream_words(reply, on_token)
-    elif not grounded:
-        reply = persona.not_found_reply()
+    mode = ReplyMode.extractive
+    if not grounded:
+        reply = _plain_reply(s, decision, persona, address)
         await _stream_words(reply, on_token)
     else:
         focus = waiting.focus if waiting is not None else None
-        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token, focus)
+        lead = acknowledge(s.moment, address) if s.moment else None
+        reply, mode, used = await _generate(llm, persona, facts, history, text, hits, passages, on_token, focus, lead)
         citations = [_citation(hits[i]) for i in used]
 
     # Phase 3: store the reply and what the twin learned (its consistency score follows, off this path).
@@ -226,9 +262,9 @@ async def run_turn(
         answer = Message(
             creator_id=cid,
             conversation_id=conv_id,
-            role="assistant",
-            sender=MessageSender.twin.value,
-            channel=channel.value,
+            role=MessageRole.assistant,
+            sender=MessageSender.twin,
+            channel=channel,
             content=reply,
             mode=mode,
             grounded=grounded,
@@ -243,26 +279,26 @@ async def run_turn(
         await db.execute(insert(Message).values(**answer.model_dump()).add_cte(touch))  # one round trip for both
         if principal.kind is PrincipalKind.member:
             await _learn(db, principal, text, user_id)
-        twin_turn = waiting is not None and waiting.kind == "twin"  # a turn of the program's twin exchange
+        twin_turn = waiting is not None and waiting.kind == WaitingFor.twin  # a turn of the program's twin exchange
         step = await inbox.deliver(db, waiting, text, f"chat:{user_id}") if twin_turn and waiting else None
         await db.commit()
     if step is not None:
         await _kick_timers(platform, step)
-    await conversations.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
+    await repository.remember(platform, cid, conv_id, [("user", text), ("assistant", reply)])
     if not verdict.flagged:
         platform.services.scorer.submit(Reply(cid, answer.id, reply, profile))
     return TurnResult(
-        conv_id,
-        answer.id,
-        user_id,
-        reply,
-        mode,
-        grounded,
-        citations,
-        None,  # scored after the reply (backend/twin/consistency.py)
-        verdict.risk if verdict.flagged else None,
-        verdict.flagged,
-        {"program": inbox.step_out(step)} if step is not None else {},
+        conversation_id=conv_id,
+        message_id=answer.id,
+        user_message_id=user_id,
+        reply=reply,
+        mode=mode,
+        grounded=grounded,
+        citations=citations,
+        consistency=None,  # scored after the reply (backend/twin/consistency.py)
+        safety=verdict.risk if verdict.flagged else None,
+        flagged=verdict.flagged,
+        extra={"program": inbox.step_out(step)} if step is not None else {},
     )
 
 
@@ -281,11 +317,20 @@ async def _held(
         touched.update(flagged=True, flag_reason=f"safety: {verdict.risk} ({verdict.reason})")
     await db.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**touched))
     await db.commit()
-    await conversations.remember(platform, conv.creator_id, conv.id, [("user", user_msg.content)])
+    await repository.remember(platform, conv.creator_id, conv.id, [("user", user_msg.content)])
     return TurnResult(
-        conv.id, user_msg.id, user_msg.id, "", "human", False, [], None,
-        verdict.risk if verdict.flagged else None, verdict.flagged, {"held": True},
-    )  # fmt: skip
+        conversation_id=conv.id,
+        message_id=user_msg.id,
+        user_message_id=user_msg.id,
+        reply="",
+        mode=ReplyMode.human,
+        grounded=False,
+        citations=[],
+        consistency=None,
+        safety=verdict.risk if verdict.flagged else None,
+        flagged=verdict.flagged,
+        extra={"held": True},
+    )
 
 
 async def _program_waiting(
@@ -311,11 +356,11 @@ async def _answer_program(
     receipt = Message(
         creator_id=principal.creator_id,
         conversation_id=user_msg.conversation_id,
-        role="assistant",
-        sender=MessageSender.program.value,
+        role=MessageRole.assistant,
+        sender=MessageSender.program,
         channel=user_msg.channel,
         content=inbox.RECEIPT,
-        mode="program",
+        mode=ReplyMode.program,
         grounded=True,
         client_id=f"re:{client_id}" if client_id else None,
     )  # built before the step, so it sorts before the program's next messages
@@ -327,11 +372,18 @@ async def _answer_program(
     await _kick_timers(platform, step)
     await _stream_words(receipt.content, on_token)
     turn = [("user", user_msg.content), ("assistant", receipt.content), *(("assistant", m) for m in step.messages)]
-    await conversations.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
+    await repository.remember(platform, principal.creator_id, user_msg.conversation_id, turn)
     return TurnResult(
-        user_msg.conversation_id, receipt.id, user_msg.id, receipt.content, "program", True, [], None,
+        conversation_id=user_msg.conversation_id,
+        message_id=receipt.id,
+        user_message_id=user_msg.id,
+        reply=receipt.content,
+        mode=ReplyMode.program,
+        grounded=True,
+        citations=[],
+        consistency=None,
         extra={"program": inbox.step_out(step)},
-    )  # fmt: skip
+    )
 
 
 async def _kick_timers(platform: Platform, step: StepResult) -> None:
@@ -347,7 +399,7 @@ async def _llm(platform: Platform) -> LLM | None:
 
 async def _generate(
     llm: Any,
-    persona: persona_store.Speaking,
+    persona: service.Speaking,
     facts: list[tuple[str, str]],
     history: list[tuple[str, str]],
     question: str,
@@ -355,9 +407,11 @@ async def _generate(
     passages: list[Passage],
     on_token: TokenSink | None,
     focus: tuple[str, str] | None = None,
-) -> tuple[str, str, list[int]]:
+    lead: str | None = None,
+) -> tuple[str, ReplyMode, list[int]]:
     """(reply, mode, indexes of the hits it cites). LLM when it answers, extractive otherwise. `focus`:
-    (program, topic) of the twin exchange the member is in."""
+    (program, topic) of the twin exchange the member is in; `lead`: a warm first line in a hard moment."""
+    sent_lead = False
     if llm is not None:
         sources = [Source(p.id, p.document_title, format_location(p.location), p.text) for p in passages]
         messages = assemble(
@@ -371,6 +425,10 @@ async def _generate(
             focus=focus,
         )
         parts: list[str] = []
+        if lead:  # the acknowledgement goes first, whatever the model says next
+            sent_lead = True
+            if on_token is not None:
+                await on_token(lead + "\n\n")
         try:
             async for delta in llm.stream_chat(messages):
                 parts.append(delta)
@@ -382,11 +440,13 @@ async def _generate(
         if parts:
             reply = "".join(parts).strip()
             cited = sorted({int(n) - 1 for n in _CITE.findall(reply) if 0 < int(n) <= len(hits)})
-            return reply, "llm", cited or [0]
-    reply, used = compose_extractive(question, passages, persona.profile_obj)
+            return (f"{lead}\n\n{reply}" if lead else reply), ReplyMode.llm, cited or [0]
+    reply, used = compose_extractive(question, passages, persona.profile_obj, lead=None if sent_lead else lead)
     await _stream_words(reply, on_token)
+    if sent_lead:  # the model died before its first word, after the acknowledgement was sent
+        reply = f"{lead}\n\n{reply}"
     index = {p.id: i for i, p in enumerate(passages)}
-    return reply, "extractive", [index[p.id] for p in used if p.id in index] or [0]
+    return reply, ReplyMode.extractive, [index[p.id] for p in used if p.id in index] or [0]
 
 
 async def _facts(db: AsyncSession, principal: Principal) -> list[tuple[str, str]]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +17,6 @@ best good better use using like feel think try trying keep able going lot much m
 handle cope manage stop start become find people someone person
 """)
 
-EXTRACTIVE_NOTE = "_(Quoted from my writings: the conversational model is offline right now.)_"
-_FRAMES = {
-    "you": "Here is what I have written that bears on your question:",
-    "thou": "Hear what I have written that bears on thy question:",
-    "friend": "My friend, here is what I have written that bears on your question:",
-}
-_NEUTRAL_FRAME = "Here is what the source material says on your question:"
-
 
 @dataclass
 class Passage:
@@ -37,6 +26,7 @@ class Passage:
     document_id: str = ""
     document_title: str = ""
     location: dict[str, Any] = field(default_factory=dict)
+    focus: tuple[int, int] | None = None  # the sentence closest to the question (character range in `text`)
 
 
 def _stem(w: str) -> str:
@@ -89,61 +79,118 @@ def _usable(phrase: str) -> bool:
     return 1 <= len(ws) <= 8 and phrase.rstrip()[-1:] in ".!" and not any(w[:1].isupper() for w in ws[1:])
 
 
+# ---- choosing what to quote ----------------------------------------------------------------------------------
+
+MAX_QUOTE_WORDS = 60  # a longer sentence is quoted by its clause closest to the question, or not at all
+_MARKS = re.compile(r"\s*(?:\[\d+\]|\[p\. ?\d+\]|<page \d+>)")  # footnote and page marks of the editions
+_END = re.compile(r"[.!?](?:\[\d+\])?[\"'”’)\]]*(?=\s|$)")
+_START = re.compile(r"[\"'“‘(]?[A-Z]")
+
+
+def clean(text: str) -> str:
+    """Quoted text without the editions' footnote and page marks, whitespace collapsed."""
+    return " ".join(_MARKS.sub("", text).split())
+
+
+def whole(sentence: str) -> bool:
+    """A complete thought: starts like a sentence, ends like one, and is short enough to quote."""
+    n = len(words(sentence))
+    return 5 <= n <= MAX_QUOTE_WORDS and bool(_START.match(sentence)) and bool(_END.search(sentence[-3:] + " "))
+
+
+def sentence_around(text: str, focus: tuple[int, int]) -> str:
+    """The whole sentence holding the character range `focus` (the passage's sentence closest to the question,
+    which may be a clause), or "" when that sentence is not whole or too long to quote."""
+    start, end = focus
+    before = [m.end() for m in _END.finditer(text, 0, start + 1)]
+    s = before[-1] if before else 0
+    after = _END.search(text, max(end - 1, s))
+    sentence = clean(text[s : after.end() if after else len(text)])
+    return sentence if whole(sentence) else ""
+
+
+def _lexical_best(question: str, text: str) -> str:
+    """Without a focus (a passage indexed before sentence vectors): the whole sentence sharing most topic words."""
+    q = topic_terms(question)
+    best = max(
+        ((len(q & topic_terms(s)), -i, s) for i, s in enumerate(sentences(clean(text))) if whole(s)),
+        default=(0, 0, ""),
+    )
+    return best[2]
+
+
+def choose(
+    question: str, passages: list[Passage], max_quotes: int = 3, close: float = 0.05
+) -> list[tuple[Passage, str]]:
+    """The sentences to quote, in retrieval order (`passages` best first): each passage's sentence closest to
+    the question, one per passage; the first two passages always (retrieval's two views of the question: the
+    closest sentence and the closest passage), later ones only when they score nearly as well (within `close`
+    of the best)."""
+    best = max((p.score for p in passages), default=0.0)
+    out: list[tuple[Passage, str]] = []
+    seen: set[str] = set()
+    for rank, p in enumerate(passages):
+        if len(out) >= max_quotes:
+            break
+        if rank >= 2 and p.score < best - close:
+            continue
+        quote = (sentence_around(p.text, p.focus) if p.focus else "") or _lexical_best(question, p.text)
+        if quote and quote.lower() not in seen:
+            out.append((p, quote))
+            seen.add(quote.lower())
+    return out
+
+
+def _md(text: str) -> str:
+    """Quoted text is plain: markdown's emphasis marks in it are escaped."""
+    return re.sub(r"([*_`\\])", r"\\\1", text)
+
+
+FRAMES = {
+    "you": "Here is what I have written on this, in my own words:",
+    "thou": "Hear what I have written on this, in my own words:",
+    "friend": "My friend, here is what I have written on this, in my own words:",
+}
+NEUTRAL_FRAME = "Here is what the source material says on this, quoted:"
+MOMENT_FRAMES = {
+    "you": "Here is something I have written that may help:",
+    "thou": "Here is something I have written that may help thee:",
+    "friend": "Here is something I have written that may help:",
+}
+
+
 def compose_extractive(
     question: str,
     passages: list[Passage],
     profile: PersonaProfile | None,
     *,
-    max_sentences: int = 4,
-    max_passages: int = 5,
-    note: str | None = EXTRACTIVE_NOTE,
+    max_quotes: int = 3,
+    lead: str | None = None,
 ) -> tuple[str, list[Passage]]:
-    """Pick the sentences most relevant to the question, quote them with [n] markers, frame in the persona."""
-    top = sorted(passages, key=lambda p: -p.score)[:max_passages]
-    q = topic_terms(question)
-    split = [[s for s in sentences(p.text) if 6 <= len(words(s)) <= 60] for p in top]
-    df = Counter(t for sents in split for s in sents for t in topic_terms(s))
-    n_sents = max(1, sum(len(s) for s in split))
-    cands: list[tuple[float, int, int]] = []
-    for rank, (p, sents) in enumerate(zip(top, split, strict=True)):
-        for pos, s in enumerate(sents):
-            terms = topic_terms(s)
-            lex = sum(math.log(1 + n_sents / df[t]) for t in q & terms)
-            # Lexical match first; retrieval score, passage rank and early position break ties.
-            score = lex + 2.0 * p.score - 0.15 * rank - 0.05 * pos
-            cands.append((score, rank, pos))
-    cands.sort(reverse=True)
-    picked: dict[int, list[int]] = {}
-    for _, rank, pos in cands:
-        if sum(len(v) for v in picked.values()) >= max_sentences:
-            break
-        if len(picked.get(rank, [])) < 2:  # at most two sentences a passage: spread the citations
-            picked.setdefault(rank, []).append(pos)
+    """The offline answer: the single most relevant sentence first, then at most two more from other passages,
+    each a whole sentence quoted verbatim as a markdown blockquote with its [n] citation, framed in the
+    persona's address form. `lead`: a first line (a warm acknowledgement in a hard moment)."""
+    picked = choose(question, passages, max_quotes)
     form = profile.address_form if profile else ""
-    cited: list[Passage] = []
-    quotes: list[str] = []
-    for rank in sorted(picked):
-        positions = sorted(picked[rank])
-        parts = [split[rank][positions[0]]]
-        for prev, pos in itertools.pairwise(positions):
-            parts.append(split[rank][pos] if pos == prev + 1 else "… " + split[rank][pos])
-        cited.append(top[rank])
-        quotes.append(f"“{' '.join(parts)}” [{len(cited)}]")
-    if not quotes:  # nothing quotable: say so rather than stitch an empty answer
-        empty = (
+    if not picked:  # nothing quotable: say so rather than stitch fragments
+        return (
             "I find nothing in my writings that answers thy question."
             if form == "thou"
-            else ("I find nothing in my writings that answers your question.")
-        )
-        return empty, []
+            else "I find nothing in my writings that answers your question."
+        ), []
+    cited: list[Passage] = []
+    quotes: list[str] = []
+    for p, quote in picked:
+        cited.append(p)
+        quotes.append(f"> {_md(quote)} [{len(cited)}]")
+    frames = MOMENT_FRAMES if lead else FRAMES
+    frame = frames.get(form, NEUTRAL_FRAME) if profile else NEUTRAL_FRAME
     opener = next((o for o in (profile.openers if profile else []) if _usable(o)), None)
-    frame = _FRAMES.get(form, _NEUTRAL_FRAME) if profile else _NEUTRAL_FRAME
     closer = next((c for c in (profile.closers if profile else []) if _usable(c)), None)
-    body = [opener + " " + frame if opener else frame, *quotes]
+    head = [lead] if lead else ([opener] if opener else [])
+    body = [" ".join([*head, frame]), *quotes]
     if closer:
         body.append(closer)
-    if note:
-        body.append(note)
     return "\n\n".join(body), cited
 
 

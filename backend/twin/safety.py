@@ -132,3 +132,93 @@ def safe_reply(verdict: SafetyVerdict, address_form: str = "you") -> str:
     greeting = "My friend, " if address_form == "friend" else ""
     closing = "I'm a digital twin, not a person, and I can't help the way a trained person can — please reach out."
     return f"{greeting}{body}\n\n{_RESOURCES}\n\n{closing}"
+
+
+# ---- hard moments: grief, loss, illness, a breakup, burnout (not crises) -------------------------------------
+
+_HARD = (
+    (
+        "grief",
+        _rx(
+            r"(?:died|passed away|passed on|is dead|was killed|funeral|grieving|grief|bereave\w*)",
+            r"miscarriage|stillborn",
+            r"lost (?:my|our) (?:\w+ )?(?:father|mother|dad|mom|mum|wife|husband|partner|son|daughter|child|baby|kid|"
+            r"brother|sister|friend|grandma|grandmother|grandfather|grandpa|granny|uncle|aunt|dog|cat|pet)",
+            r"(?:death|loss) of (?:my|our)",
+        ),
+    ),
+    (
+        "illness",
+        _rx(
+            r"diagnosed with|(?:have|has|got) (?:\w+ )?cancer|chemo\w*|terminal(?:ly ill)?|(?:chronic|long[- ]term) "
+            r"(?:illness|pain|condition|fatigue)",
+            r"(?:i'?m|i am|i've been) (?:really |very |so )?(?:sick|ill)\b|(?:is|was) (?:\w+ )?(?:sick|ill) again",
+            r"in (?:the )?hospital|(?:my|an?) (?:surgery|operation) (?:is|was|next)",
+        ),
+    ),
+    (
+        "breakup",
+        _rx(
+            r"broke up|break ?-?up|dumped me|(?:getting|got) divorced|divorc(?:e|ing) (?:me|my)",
+            r"(?:she|he|they) left me|cheated on me|(?:we|i) separated|my ex\b",
+        ),
+    ),
+    (
+        "burnout",
+        _rx(
+            r"burn(?:ed|t)? ?-?out|so (?:tired|exhausted) of (?:work|everything)",
+            r"(?:completely|totally|so) (?:exhausted|drained|overwhelmed)|running on empty",
+            r"can'?t keep up (?:with|at) (?:work|my job)",
+            r"(?:laid off|got fired|was fired|lost my job)",
+        ),
+    ),
+)
+
+
+def hard_moment(text: str) -> str | None:
+    """The kind of painful moment the message tells of ("grief", "illness", "breakup", "burnout"), or None.
+    A crisis (assess()) is handled before this and takes precedence."""
+    text = re.sub(r"[’`]", "'", text or "")
+    for kind, pattern in _HARD:
+        live, _ = _live_matches(pattern, text)
+        if live:
+            return kind
+    return None
+
+
+_ACK = {
+    "grief": "I am so sorry for your loss. Grief takes the ground from under us, and it is all right not to be able "
+    "to focus right now.",
+    "illness": "I am sorry you are going through this. Being unwell wears on the mind as much as the body.",
+    "breakup": "I am sorry. The end of a relationship hurts, and it takes time to find your footing again.",
+    "burnout": "That sounds exhausting. Running on empty for a long time is hard on anyone.",
+}
+_ACK_THOU = {
+    "grief": "I am sorry for thy loss. Grief takes the ground from under us; be patient with thyself.",
+    "illness": "I am sorry thou art going through this. Sickness wears on the mind as much as the body.",
+    "breakup": "I am sorry. Such an ending hurts, and it takes time to find thy footing again.",
+    "burnout": "Thou soundest weary. Labouring long on empty is hard on anyone.",
+}
+
+
+def acknowledge(kind: str, address_form: str = "you") -> str:
+    """A short, warm first line for a hard moment, in the persona's address form."""
+    if address_form == "thou":
+        return _ACK_THOU[kind]
+    line = _ACK[kind]
+    if address_form != "friend":
+        return line
+    return "My friend, " + (line if line.startswith("I ") else line[0].lower() + line[1:])
+
+
+def nothing_written(kind: str, address_form: str = "you") -> str:
+    """What follows the acknowledgement when the creator's material has nothing on it: honest and kind."""
+    if address_form == "thou":
+        return (
+            "My writings do not speak to this, and I will not pretend they do. Lean on someone close to thee, a "
+            "friend or family, and be gentle with thyself."
+        )
+    return (
+        "My writings don't speak to this directly, and I won't pretend they do. Please lean on someone close to "
+        "you — a friend, family, someone you trust — and be gentle with yourself."
+    )

@@ -27,8 +27,6 @@ from typing import Any
 import structlog
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
-from sqlalchemy import select
-from sqlmodel import col
 
 from backend.channels.origins import origin_allowed
 from backend.channels.service import own_origins
@@ -40,10 +38,9 @@ from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
+from backend.twin import repository
 from backend.twin.chat import TurnResult, check_rate, run_turn
-from backend.twin.conversations import owner_filter
 from common.enums import Channel, MessageSender, PrincipalKind
-from common.models import Conversation, Message
 
 log = structlog.get_logger()
 MAX_FRAME = 16 * 1024
@@ -114,17 +111,10 @@ async def _history(platform: Platform, principal: Principal, frame: dict[str, An
     conv_id = _uuid(frame.get("conversation_id"))
     after = _uuid(frame.get("after"))
     async with platform.db.session(principal.tenant) as db:
-        conv = (
-            await db.execute(select(Conversation).where(col(Conversation.id) == conv_id, owner_filter(principal)))
-        ).scalar_one_or_none()
+        conv = await repository.owned(db, principal, conv_id)
         if conv is None:
             return _error("not_found", "Conversation not found")
-        query = select(Message).where(col(Message.conversation_id) == conv.id).order_by(col(Message.created_at))
-        if after is not None:
-            anchor = await db.get(Message, after)
-            if anchor is not None and anchor.conversation_id == conv.id:
-                query = query.where(col(Message.created_at) > anchor.created_at)
-        messages = list((await db.execute(query)).scalars())
+        messages = await repository.messages(db, conv.id, after)
     return {
         "type": "history",
         "conversation_id": str(conv.id),

@@ -29,7 +29,7 @@ from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext, switch_tenant
 from backend.members import identities
 from backend.widget.schemas import SessionIn, SessionOut, WidgetConfigOut
-from common.enums import Channel, IdentityKind
+from common.enums import Channel, IdentityKind, PersonaStatus
 from common.models import Creator, Persona, WebChannel
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -136,7 +136,7 @@ async def open_session(
 
 async def twin_name(db: AsyncSession, creator_id: uuid.UUID) -> str:
     """The name members see: the approved persona's, else the workspace's."""
-    name = (await db.execute(select(col(Persona.name)).where(col(Persona.status) == "approved"))).scalar()
+    name = (await db.execute(select(col(Persona.name)).where(col(Persona.status) == PersonaStatus.approved))).scalar()
     if name:
         return str(name)
     creator = await db.get(Creator, creator_id)

@@ -15,6 +15,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
+from common.enums import EnrollmentStatus, StepOutcome
 from common.models.base import TenantTable, created_at_field, utcnow
 
 
@@ -61,7 +62,7 @@ class Enrollment(TenantTable, table=True):
     program_id: uuid.UUID = Field(foreign_key="programs.id", index=True, ondelete="CASCADE")
     version_id: uuid.UUID = Field(foreign_key="program_versions.id", index=True, ondelete="CASCADE")
     member_id: uuid.UUID = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
-    status: str = Field(sa_column=Column(String(16), nullable=False))  # active | paused | completed | unenrolled
+    status: EnrollmentStatus = Field(sa_column=Column(String(16), nullable=False))
     current_node: str | None = Field(default=None, max_length=100)
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     steps: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
@@ -77,10 +78,10 @@ class ProgramEvent(TenantTable, table=True):
     __table_args__ = (UniqueConstraint("enrollment_id", "key"),)
     enrollment_id: uuid.UUID = Field(foreign_key="program_enrollments.id", index=True, ondelete="CASCADE")
     key: str = Field(max_length=200)
-    type: str = Field(max_length=16)  # answer | event | message | timer
+    type: str = Field(max_length=16)  # a ProgramEventType
     node_id: str | None = Field(default=None, max_length=100)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    outcome: str = Field(default="applied", max_length=32)  # applied | stale | invalid | inactive
+    outcome: str = Field(default=StepOutcome.applied, max_length=32)  # a StepOutcome
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     received_at: datetime = created_at_field()
 
@@ -91,12 +92,12 @@ class ProgramTimer(TenantTable, table=True):
     __tablename__ = "program_timers"
     enrollment_id: uuid.UUID = Field(foreign_key="program_enrollments.id", index=True, ondelete="CASCADE")
     node_id: str = Field(max_length=100)
-    kind: str = Field(max_length=16)  # wait | window
+    kind: str = Field(max_length=16)  # a TimerKind
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     claimed_at: datetime | None = _ts()
     claims: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     fired_at: datetime | None = _ts()  # set when the step ran, or when cancelled (outcome says which)
-    outcome: str | None = Field(default=None, max_length=16)  # fired | cancelled | stale
+    outcome: str | None = Field(default=None, max_length=16)  # a TimerOutcome
     created_at: datetime = created_at_field()
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
+from common.enums import Channel, ConversationKind, MessageRole, MessageSender, PersonaSource, PersonaStatus
 from common.models.base import TenantTable, created_at_field, utcnow
 
 
@@ -19,8 +20,8 @@ class Persona(TenantTable, table=True):
     __tablename__ = "personas"
     __table_args__ = (UniqueConstraint("creator_id", "version"),)
     version: int = Field(sa_column=Column(Integer, nullable=False))
-    status: str = Field(sa_column=Column(String(16), nullable=False))  # draft | approved | archived
-    source: str = Field(sa_column=Column(String(16), nullable=False))  # synthesized | edited
+    status: PersonaStatus = Field(sa_column=Column(String(16), nullable=False))
+    source: PersonaSource = Field(sa_column=Column(String(16), nullable=False))
     name: str = Field(max_length=200)
     card: str = Field(sa_column=Column(Text, nullable=False))
     principles: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
@@ -49,7 +50,7 @@ class Conversation(TenantTable, table=True):
     __tablename__ = "conversations"
     member_id: uuid.UUID | None = Field(default=None, foreign_key="members.id", index=True, ondelete="CASCADE")
     staff_user_id: uuid.UUID | None = Field(default=None, index=True)  # playground conversations
-    kind: str = Field(sa_column=Column(String(16), nullable=False))  # member | playground
+    kind: ConversationKind = Field(sa_column=Column(String(16), nullable=False))
     title: str = Field(default="", max_length=200)
     flagged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     flag_reason: str | None = Field(default=None, sa_column=Column(Text))
@@ -69,15 +70,17 @@ class Message(TenantTable, table=True):
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
-    role: str = Field(sa_column=Column(String(16), nullable=False))  # user | assistant (the model's view)
+    role: MessageRole = Field(sa_column=Column(String(16), nullable=False))  # the model's view of who spoke
     content: str = Field(sa_column=Column(Text, nullable=False))
     # Who spoke (MessageSender) and where (Channel); a creator's reply names its staff author.
-    sender: str = Field(default="twin", sa_column=Column(String(16), nullable=False, server_default="twin"))
-    channel: str = Field(default="web", sa_column=Column(String(16), nullable=False, server_default="web"))
+    sender: MessageSender = Field(
+        default=MessageSender.twin, sa_column=Column(String(16), nullable=False, server_default="twin")
+    )
+    channel: Channel = Field(default=Channel.web, sa_column=Column(String(16), nullable=False, server_default="web"))
     author_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
     client_id: str | None = Field(default=None, max_length=64)  # the sender's id, for retries
-    mode: str | None = Field(default=None, max_length=16)
+    mode: str | None = Field(default=None, max_length=16)  # a ReplyMode
     grounded: bool | None = None
     citations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     consistency: float | None = Field(default=None, sa_column=Column(Float))

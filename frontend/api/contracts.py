@@ -12,7 +12,22 @@ from typing import Any, Literal
 
 import msgspec
 
-from common.enums import Rating, Role
+from common.enums import (
+    Channel,
+    ConversationKind,
+    DocumentStatus,
+    EnrollmentStatus,
+    MessageRole,
+    MessageSender,
+    PersonaSource,
+    PersonaStatus,
+    Rating,
+    ReplyMode,
+    Role,
+    SimulationStatus,
+    StepOutcome,
+    WaitingFor,
+)
 
 
 class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -23,7 +38,7 @@ class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    status: str
+    status: DocumentStatus
 
 
 class ChatIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -36,7 +51,7 @@ class ChatOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversation_id: str
     message_id: str
     reply: str
-    mode: str
+    mode: ReplyMode
     grounded: bool
     citations: list[Citation]
     consistency: float | None
@@ -63,7 +78,7 @@ class Citation(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    kind: str
+    kind: ConversationKind
     title: str
     member_id: uuid.UUID | None
     flagged: bool
@@ -104,7 +119,7 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     title: str
     filename: str
     kind: str
-    status: str
+    status: DocumentStatus
     progress: float
     chunk_count: int
     error: str | None
@@ -138,9 +153,9 @@ class EnrollmentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     program_id: uuid.UUID
     version: int | None
     member_id: uuid.UUID
-    status: str
+    status: EnrollmentStatus
     current_node: str | None
-    waiting: str | None
+    waiting: WaitingFor | None
     next_due_at: str | None
     steps: int
     path: list[str]
@@ -162,7 +177,7 @@ class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class EventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    outcome: str
+    outcome: StepOutcome
     detail: str
     messages: list[str]
     enrollment: EnrollmentOut
@@ -337,16 +352,16 @@ class MemberView(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class MessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
-    role: str
+    role: MessageRole
     content: str
-    mode: str | None
+    mode: ReplyMode | None
     grounded: bool | None
     citations: list[dict[str, Any]]
     consistency: float | None
     safety: str | None
     created_at: datetime
-    sender: str = "twin"
-    channel: str = "web"
+    sender: MessageSender
+    channel: Channel
     author: str | None = None
 
 
@@ -371,8 +386,8 @@ class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class PersonaOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     version: int
-    status: str
-    source: str
+    status: PersonaStatus
+    source: PersonaSource
     name: str
     card: str
     principles: list[str]
@@ -391,8 +406,8 @@ class PersonaState(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class PersonaVersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     version: int
-    status: str
-    source: str
+    status: PersonaStatus
+    source: PersonaSource
     created_at: datetime
 
 
@@ -423,7 +438,7 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
     enrollment_id: str | None
     current_node: str | None
-    status: str | None
+    status: EnrollmentStatus | None
     messages: list[str]
 
 
@@ -538,7 +553,7 @@ class SimulateIn(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class SimulateOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    status: str
+    status: SimulationStatus
     detail: str
     path: list[str]
     transcript: list[TranscriptLine]
@@ -632,7 +647,7 @@ class WeakReply(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversation_id: uuid.UUID
     content: str
     consistency: float
-    mode: str | None
+    mode: ReplyMode | None
     created_at: datetime
 
 

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 from litestar.testing import AsyncTestClient
 
-from backend.team.controllers import WORKSPACE_READ
+from backend.team.service import WORKSPACE_READ
 from common.settings import get_settings
 from tests.auth.test_team import join
 from tests.conftest import register_and_login

@@ -28,9 +28,11 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.bench.retrieval.harness import is_hit
 from tests.corpora import CORPORA
 
 NAME = "knowledge"
@@ -47,17 +49,6 @@ AUTHORS = {
     "moral_letters_to_Lucilius": "Seneca",
 }
 _WORDS = re.compile(r"[a-z0-9]+")
-
-
-def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    words = _WORDS.findall(text.lower())
-    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
-
-
-def is_hit(passage: str, quote: str) -> bool:
-    """The passage holds most of the answering quote (a quote may straddle two chunks)."""
-    want = _grams(quote)
-    return len(want & _grams(passage)) >= 0.5 * len(want)
 
 
 def _setup_env(data_dir: str | None = None) -> None:
@@ -85,20 +76,20 @@ async def _workspace(platform: Any, name: str) -> uuid.UUID:
 
 
 async def _ingest(platform: Any, cid: uuid.UUID, path: Path) -> tuple[float, int]:
-    from backend.knowledge import documents
-    from backend.knowledge.ingest import ingest_document
+    from backend.knowledge import service
+    from backend.knowledge.jobs import ingest_document
     from backend.lib.tenancy import TenantContext
 
     data = path.read_bytes()
-    kind = documents.check_upload(data, path.name, platform.settings.max_upload_bytes)
+    kind = service.check_upload(data, path.name, platform.settings.max_upload_bytes)
     started = time.perf_counter()
     async with platform.db.session(TenantContext(cid)) as db:
-        doc = await documents.create(db, cid, data, path.name, kind, path.stem, [])
+        doc = await service.create(db, cid, data, path.name, kind, path.stem, [])
         await db.commit()
     outcome = await ingest_document({"platform": platform}, creator_id=str(cid), document_id=str(doc.id), version=1)
     assert outcome == "ready", outcome
     async with platform.db.session(TenantContext(cid)) as db:
-        final = await documents.get(db, doc.id)
+        final = await service.get(db, doc.id)
     return time.perf_counter() - started, final.chunk_count
 
 
@@ -367,30 +358,37 @@ async def _phases(phase: str, rounds: int, rebuild: bool) -> dict[str, Any]:
         await platform.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """One phase against the kept data (built on the first run or with --rebuild)."""
+def use_kept(kept_dir: Path, db_name: str, rebuild: bool, setup_env: Callable[[str], None]) -> bool:
+    """Point this process at a kept bench database and data folder (built again when asked or missing), migrated
+    to head. Returns whether the data must be built."""
     import shutil
 
     from tests.fixtures import database
 
-    parser = argparse.ArgumentParser(description="knowledge bench phases on kept data")
-    parser.add_argument("phase", choices=["search", "retrieval"])
-    parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--rebuild", action="store_true")
-    args = parser.parse_args(argv)
-    rebuild = args.rebuild or not (KEPT_DIR / "state.json").exists()
+    rebuild = rebuild or not (kept_dir / "state.json").exists()
     if rebuild:
-        shutil.rmtree(KEPT_DIR, ignore_errors=True)
-        KEPT_DIR.mkdir(parents=True)
-    _setup_env(str(KEPT_DIR / "data"))
-    admin, app = database.urls_for(KEPT_DB)
+        shutil.rmtree(kept_dir, ignore_errors=True)
+        kept_dir.mkdir(parents=True)
+    setup_env(str(kept_dir / "data"))
+    admin, app = database.urls_for(db_name)
     os.environ.update({"DATABASE_URL": app, "DATABASE_ADMIN_URL": admin, "APP_ENV": "test"})
     from common.settings import get_settings
 
     get_settings.cache_clear()
     if rebuild:
-        asyncio.run(database.recreate_database(KEPT_DB))
+        asyncio.run(database.recreate_database(db_name))
     database.migrate(admin)
+    return rebuild
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One phase against the kept data (built on the first run or with --rebuild)."""
+    parser = argparse.ArgumentParser(description="knowledge bench phases on kept data")
+    parser.add_argument("phase", choices=["search", "retrieval"])
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args(argv)
+    rebuild = use_kept(KEPT_DIR, KEPT_DB, args.rebuild, _setup_env)
     print(json.dumps(asyncio.run(_phases(args.phase, args.rounds, rebuild)), indent=2))
     return 0
 

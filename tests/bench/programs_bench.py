@@ -169,7 +169,7 @@ async def _work(index: int, knobs: dict[str, int], barrier: Any, results: Any) -
     import cProfile
 
     from backend.lib.platform import Platform
-    from backend.programs.timers import run_due
+    from backend.programs.jobs import run_due
     from common.settings import get_settings
 
     platform = Platform.open(get_settings())
@@ -319,9 +319,9 @@ async def _verify(workspaces: list[str]) -> dict[str, int]:
 def knobs() -> dict[str, int]:
     """What `run_due` is called with: its defaults (what the worker job uses), each overridable from the
     environment for experiments (BENCH_PROGRAMS_BATCH, _CONCURRENCY, _PER_TRANSACTION)."""
-    from backend.programs import timers
+    from backend.programs import jobs
 
-    defaults = {"batch": timers.BATCH, "concurrency": timers.CONCURRENCY, "per_transaction": timers.PER_TRANSACTION}
+    defaults = {"batch": jobs.BATCH, "concurrency": jobs.CONCURRENCY, "per_transaction": jobs.PER_TRANSACTION}
     return {k: int(os.environ.get(f"BENCH_PROGRAMS_{k.upper()}", v)) for k, v in defaults.items()}
 
 

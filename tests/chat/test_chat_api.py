@@ -137,3 +137,26 @@ async def test_bad_chat_input(client: AsyncTestClient[Any], seneca: dict[str, An
     # A member token cannot reach staff endpoints.
     assert (await client.get("/api/v1/knowledge/documents", headers=h)).status_code == 403
     assert (await client.get("/api/v1/twin/persona", headers=h)).status_code == 403
+
+
+async def test_hard_moment_opens_warmly_in_llm_mode_too(
+    client: AsyncTestClient[Any], seneca: dict[str, Any], fake_llm: FakeOllama
+) -> None:
+    """The acknowledgement comes first whichever mode speaks, and the reply is never a bare refusal."""
+    body = await chat(client, seneca["member"]["headers"], "My mother died last month and I feel I wasted our time.")
+    assert body["reply"].startswith("I am so sorry for your loss."), body["reply"]
+    assert body["safety"] is None
+    if body["grounded"]:
+        assert body["mode"] == "llm" and body["citations"]
+        assert "You asked:" in body["reply"]  # the fake model's words follow the acknowledgement
+    else:
+        assert "someone close" in body["reply"]
+
+
+async def test_small_talk_and_out_of_scope_get_no_quotes(client: AsyncTestClient[Any], seneca: dict[str, Any]) -> None:
+    member = seneca["member"]["headers"]
+    hello = await chat(client, member, "Hello there!")
+    assert (hello["grounded"], hello["citations"], hello["mode"]) == (False, [], "extractive")
+    assert hello["reply"].startswith("Hello!")
+    dose = await chat(client, member, "How many mg of melatonin should I take to sleep?")
+    assert dose["grounded"] is False and "pharmacist" in dose["reply"]

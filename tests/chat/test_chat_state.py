@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.lib.platform import Platform
 from backend.lib.principal import authenticate
-from backend.twin import conversations, persona_store
+from backend.twin import repository, service
 from tests.chat.conftest import member_token
 from tests.conftest import register_and_login
 from tests.programs.conftest import platform  # noqa: F401 - fixture: a platform of this test's event loop
@@ -72,16 +72,16 @@ async def test_speaking_persona_is_cached_per_tenant(
     pa = await authenticate(platform, a["member"]["token"])
     pb = await authenticate(platform, b["member"]["token"])
 
-    async def speaking(principal: Any) -> persona_store.Speaking:
+    async def speaking(principal: Any) -> service.Speaking:
         async with platform.db.session(principal.tenant) as db:
-            return await persona_store.speaking(platform, db, principal)
+            return await service.speaking(platform, db, principal)
 
     first = await speaking(pa)
     assert first.card == "Alpha's card." and first.version == 1
     assert await speaking(pa) is first  # the second turn reads the cache
     # B's turn, right after A's persona was cached: B's own default, never A's.
     other = await speaking(pb)
-    assert other.version is None and other.card == persona_store.DEFAULT_CARD and "cache-b" in other.name
+    assert other.version is None and other.card == service.DEFAULT_CARD and "cache-b" in other.name
 
     # Approving a new version (through the API: committed, then the caches told) is heard at once.
     r = await client.put("/api/v1/twin/persona", headers=a["headers"], json={"card": "Alpha, v2.", "approve": True})
@@ -106,8 +106,8 @@ async def test_history_cache_is_per_tenant(client: AsyncTestClient[Any], platfor
     r = await client.post("/api/v1/chat", headers=a["member"]["headers"], json={"message": "My goal is to rest."})
     conv = uuid.UUID(r.json()["conversation_id"])
     async with platform.db.session(pa.tenant) as db:
-        own = await conversations.recent_history(platform, db, pa.creator_id, conv)
+        own = await repository.recent_history(platform, db, pa.creator_id, conv)
     assert own and own[0] == ("user", "My goal is to rest.")
     # B names A's conversation: B's key is not A's, and B's database session cannot see A's rows.
     async with platform.db.session(pb.tenant) as db:
-        assert await conversations.recent_history(platform, db, pb.creator_id, conv) == []
+        assert await repository.recent_history(platform, db, pb.creator_id, conv) == []

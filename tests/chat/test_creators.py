@@ -6,8 +6,10 @@ CI-sized: a prefix of each book (whole paragraphs, as published, unedited) keeps
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,7 @@ from tests.knowledge.helpers import upload, wait_done
 pytestmark = pytest.mark.slow
 
 PREFIX_BYTES = 70_000
-QUOTE_RE = re.compile(r"“(.+?)” \[(\d+)\]", re.S)
+QUOTE_RE = re.compile(r"^> (.+) \[(\d+)\]$", re.M)  # markdown blockquotes, one quoted sentence each
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,9 @@ async def test_twin_answers_in_the_creators_voice_with_true_citations(
     book = " ".join((CORPORA / creator.file).read_text(encoding="utf-8", errors="replace").split())
     for quote, n in quotes:
         assert 1 <= int(n) <= len(body["citations"])
-        for piece in quote.split(" … "):
-            assert " ".join(piece.split()) in book, piece
-    frame = "thy question" if creator.address_form == "thou" else "your question"
-    assert frame in body["reply"]
+        assert " ".join(quote.replace("\\", "").split()) in book, quote
+    frame = "Hear what I have written" if creator.address_form == "thou" else "what I have written on this"
+    assert frame in body["reply"] and "offline" not in body["reply"]
 
     # LLM mode: the model hears this creator's approved card and principles and only this creator's passages.
     platform = app.state.platform
@@ -167,3 +168,55 @@ def test_the_three_voices_differ(twins: dict[str, dict[str, Any]]) -> None:
         for b in slugs[i + 1 :]:
             shared = phrases[a] & phrases[b]
             assert len(shared) <= len(phrases[a]) // 4, (a, b, shared)
+
+
+# ---- grounding regression (issue 18): a subset of the harness, through the real chat API --------------------
+
+HARNESS = Path(__file__).resolve().parents[1] / "bench" / "retrieval"
+CORPUS_OF = {"marcus": "meditations", "epictetus": "discourses", "seneca": "on_the_shortness_of_life"}
+
+
+def harness_subset(slug: str, n: int = 10) -> tuple[list[str], list[str]]:
+    """The first `n` on-topic questions about this creator's book and every seventh off-topic question."""
+    on = [q["question"] for q in json.loads((HARNESS / "questions.json").read_text()) if q["corpus"] == CORPUS_OF[slug]]
+    off = [q["question"] for q in json.loads((HARNESS / "offtopic.json").read_text())]
+    return on[:n], off[::7]
+
+
+@pytest.mark.parametrize("creator", CREATORS, ids=[c.slug for c in CREATORS])
+async def test_grounding_answers_real_questions_and_refuses_the_rest(
+    client: AsyncTestClient[Any], twins: dict[str, dict[str, Any]], creator: Creator
+) -> None:
+    """Fails if the gate regresses: harness targets are >= 85% answered and >= 95% refused (README)."""
+    member = twins[creator.slug]["member"]["headers"]
+    on, off = harness_subset(creator.slug)
+    answered, refused = [], []
+    for question in on:
+        body = (await client.post("/api/v1/chat", headers=member, json={"message": question})).json()
+        answered.append(body["grounded"] and bool(body["citations"]))
+    for question in off:
+        body = (await client.post("/api/v1/chat", headers=member, json={"message": question})).json()
+        refused.append(not body["grounded"] and not body["citations"])
+    assert sum(answered) >= 0.8 * len(on), list(zip(on, answered, strict=True))
+    assert all(refused), list(zip(off, refused, strict=True))
+
+
+async def test_hard_moments_and_small_talk_get_a_human_reply(
+    client: AsyncTestClient[Any], twins: dict[str, dict[str, Any]]
+) -> None:
+    member = twins["epictetus"]["member"]["headers"]
+    body = (
+        await client.post("/api/v1/chat", headers=member, json={"message": "My father just died and I can't focus"})
+    ).json()
+    assert body["reply"].startswith("I am so sorry for your loss."), body["reply"]
+    assert body["safety"] is None
+    assert body["grounded"] is (bool(body["citations"]))  # cited material, or a kind pointer: never a bare refusal
+    if not body["grounded"]:
+        assert "someone close" in body["reply"]
+    hello = (await client.post("/api/v1/chat", headers=member, json={"message": "hi"})).json()
+    assert hello["grounded"] is False and hello["citations"] == [] and "Ask me" in hello["reply"]
+    assert "have not written" not in hello["reply"]
+    dose = (
+        await client.post("/api/v1/chat", headers=member, json={"message": "What dose of melatonin should I take?"})
+    ).json()
+    assert dose["grounded"] is False and "pharmacist" in dose["reply"]

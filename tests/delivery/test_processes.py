@@ -23,7 +23,7 @@ import pytest
 import websockets
 
 from backend.lib.jobs import Jobs
-from backend.programs.timers import JOB
+from backend.programs.jobs import JOB
 from common.settings import get_settings
 from tests.bench import serving
 from tests.conftest import STRONG_PASSWORD, unique_email

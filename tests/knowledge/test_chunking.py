@@ -142,12 +142,13 @@ def _timed(chunker: Chunker, doc: ParsedDocument) -> float:
 def test_question_set(corpora: dict) -> None:
     """Every answer is verbatim in its corpus (whitespace collapsed) and survives parsing whole in some chunk."""
     items = json.loads(QUESTIONS.read_text())
-    assert len({q["id"] for q in items}) == len(items) >= 48
+    assert len({q["id"] for q in items}) == len(items) >= 150
+    assert {q["difficulty"] for q in items} == {"easy", "medium", "hard"}
     assert min(Counter(q["corpus"] for q in items).values()) >= 12
     for q in items:
         raw = re.sub(r"\s+", " ", (CORPORA / f"{q['corpus']}.txt").read_text(encoding="utf-8"))
         quote = re.sub(r"\s+", " ", q["answer_quote"])
-        assert 8 <= len(quote.split()) <= 30 and quote in raw, q["id"]
+        assert 8 <= len(quote.split()) <= 40 and quote in raw, q["id"]
         assert quote.lower() not in q["question"].lower()
         _, chunks = corpora[q["corpus"]]
         assert any(quote in re.sub(r"\s+", " ", c.text) for c in chunks), q["id"]

@@ -14,8 +14,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.features import open_services
-from backend.knowledge import documents, ingest
-from backend.knowledge.ingest import INTERRUPTED, ingest_document
+from backend.knowledge import jobs, service
+from backend.knowledge.jobs import INTERRUPTED, ingest_document
 from backend.lib.cache import tenant_key
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -108,7 +108,7 @@ async def _document(platform: Platform, data: bytes, name: str) -> tuple[uuid.UU
     async with platform.db.session(TenantContext(cid)) as db:
         db.add(Creator(id=cid, name="ingest safety"))
         await db.flush()
-        doc = await documents.create(db, cid, data, name, name.rsplit(".", 1)[-1], None, [])
+        doc = await service.create(db, cid, data, name, name.rsplit(".", 1)[-1], None, [])
         await db.commit()
     return cid, doc.id
 
@@ -164,13 +164,13 @@ async def test_one_document_per_workspace_at_a_time_and_no_second_parse(
     its worker slot back and is queued again; a final failure is never parsed twice."""
     cid, did = await _document(platform, docx_bomb(), "bomb.docx")
     parses: list[str] = []
-    original = ingest.parse_isolated
+    original = jobs.parse_isolated
 
     async def counting(data: bytes, filename: str | None, limits: Any) -> Any:
         parses.append(filename or "")
         return await original(data, filename, limits)
 
-    monkeypatch.setattr(ingest, "parse_isolated", counting)
+    monkeypatch.setattr(jobs, "parse_isolated", counting)
     queued: list[dict[str, Any]] = []
 
     async def enqueue(function: str, **kwargs: Any) -> None:

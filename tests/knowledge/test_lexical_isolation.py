@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from backend.features import open_services
-from backend.knowledge import documents
-from backend.knowledge.ingest import ingest_document
+from backend.knowledge import service
+from backend.knowledge.jobs import ingest_document
 from backend.knowledge.lexical import bm25, lexical_leg, refresh_stats
 from backend.knowledge.search import search
 from backend.lib.platform import Platform
@@ -53,7 +53,7 @@ async def two_tenants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         async with platform.db.session(TenantContext(cid)) as db:
             db.add(Creator(id=cid, name=name))
             await db.flush()
-            doc = await documents.create(db, cid, data, f"{name}.txt", "txt", name, [])
+            doc = await service.create(db, cid, data, f"{name}.txt", "txt", name, [])
             await db.commit()
         job = {"platform": platform}
         assert await ingest_document(job, creator_id=str(cid), document_id=str(doc.id), version=1) == "ready"

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from backend.features import open_services
-from backend.knowledge import documents, ingest
-from backend.knowledge.ingest import ingest_document
+from backend.knowledge import jobs, service
+from backend.knowledge.jobs import ingest_document
 from backend.lib.cache import tenant_key
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 CHILD = """
 import asyncio, sys
 from backend.features import open_services
-from backend.knowledge.ingest import ingest_document
+from backend.knowledge.jobs import ingest_document
 from backend.lib.platform import Platform
 from common.settings import get_settings
 
@@ -59,7 +59,7 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path, monkeypa
     async with platform.db.session(tenant) as db:
         db.add(Creator(id=cid, name="resume test"))
         await db.flush()
-        doc = await documents.create(db, cid, data, "shortness.txt", "txt", "On the Shortness of Life", [])
+        doc = await service.create(db, cid, data, "shortness.txt", "txt", "On the Shortness of Life", [])
         await db.commit()
 
     env = {**os.environ, "DATA_DIR": str(tmp_path), "INGEST_BATCH": "16"}  # ~7 batches: room to kill mid-way
@@ -87,13 +87,13 @@ async def test_killed_worker_resumes_without_duplicates(tmp_path: Path, monkeypa
     await platform.close()
     platform = await _platform(tmp_path)
     encoded: list[int] = []
-    original = ingest.encode_with_spans
+    original = jobs.encode_with_spans
 
     def counting(embedder: Any, texts: list[str]) -> Any:
         encoded.append(len(texts))
         return original(embedder, texts)
 
-    monkeypatch.setattr(ingest, "encode_with_spans", counting)
+    monkeypatch.setattr(jobs, "encode_with_spans", counting)
     try:
         assert (
             await ingest_document({"platform": platform}, creator_id=str(cid), document_id=str(doc.id), version=1)

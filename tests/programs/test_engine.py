@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.programs.engine import Context, Engine, Event, initial_state, next_time_of_day, program_day
+from backend.programs.engine import Context, Engine, Event, next_time_of_day, program_day
 from backend.programs.graph import parse
 from backend.programs.simulator import simulate
+from backend.programs.state import initial_state
 from backend.programs.templates import stoic_morning
 from tests.programs.test_graph import e, n
 

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from backend.programs import runtime
-from backend.programs.timers import run_due
+from backend.programs.jobs import run_due
 from tests.fixtures.programs import enroll_due, wait_graph
 from tests.programs.conftest import member, messages_of, published, stop_app_worker
 

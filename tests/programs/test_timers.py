@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
-from backend.programs import runtime
-from backend.programs.timers import run_due
+from backend.programs import repository, runtime
+from backend.programs.jobs import run_due
 from common.settings import get_settings
 from tests.conftest import APP_URL
 from tests.fixtures.programs import enroll_due, wait_graph
@@ -91,7 +91,7 @@ async def test_expired_claim_is_retaken_without_double_advance(
     await enroll_due(platform, creator["workspace_id"], pid, [mid])
     # A worker claims and "dies" before the step; after the lease another worker retakes the timer.
     async with platform.db.session(None) as db:
-        claimed = await runtime.claim_due(db, 1000, 60)
+        claimed = await repository.claim_due(db, 1000, 60)
         await db.commit()
     assert any(c == uuid.UUID(creator["workspace_id"]) for _, c in claimed)
     assert (await run_due(platform, lease_seconds=60)).applied == 0  # still leased

@@ -28,7 +28,9 @@ from sqlalchemy import text
 
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
-from backend.programs.runtime import claim_due, fire_timers
+from backend.programs.repository import claim_due
+from backend.programs.runtime import fire_timers
+from common.enums import StepOutcome
 
 log = structlog.get_logger()
 JOB = "advance_program_timers"
@@ -64,7 +66,7 @@ async def _advance(platform: Platform, creator_id: uuid.UUID, timer_ids: list[uu
         log.exception("program_timer_failed", timer_id=str(timer_ids[0]))
         return
     for result in results.values():
-        if result.outcome == "applied":
+        if result.outcome == StepOutcome.applied:
             stats.applied += 1
         else:
             stats.skipped += 1

@@ -1,33 +1,29 @@
-"""Persona versions: which one speaks, edits as new versions, approval, and the synthesis job."""
+"""Persona versions: which one speaks, edits as new versions, approval, and the synthesis job's progress
+(the job itself: `jobs.synthesize_persona`)."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.lib.cache import TenantMemo, tenant_key
-from backend.lib.errors import Conflict, NotFound
+from backend.lib.db import after_commit
+from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
-from backend.lib.tenancy import TenantContext
-from backend.twin.persona import PersonaProfile, llm_card_prompt, synthesize
-from common.enums import PrincipalKind
-from common.models import Chunk, Creator, Document, Persona
+from backend.twin.persona import PersonaProfile
+from common.enums import PersonaSource, PersonaStatus, PrincipalKind, Role, SynthesisStatus
+from common.models import Creator, Persona
 
 log = structlog.get_logger()
-SAMPLE_PASSAGES = 400
 DEFAULT_CARD = (
     "A thoughtful coach who answers from their own published material, quotes it faithfully and "
     "suggests one practical next step."
@@ -67,7 +63,7 @@ async def latest(db: AsyncSession) -> Persona | None:
 
 
 async def approved(db: AsyncSession) -> Persona | None:
-    return (await db.execute(select(Persona).where(col(Persona.status) == "approved"))).scalar_one_or_none()
+    return (await db.execute(select(Persona).where(col(Persona.status) == PersonaStatus.approved))).scalar_one_or_none()
 
 
 # What speaks, per tenant and audience, kept in each process until a version is saved or approved or the
@@ -106,14 +102,14 @@ async def save_version(
     card: str,
     principles: list[str],
     profile: dict[str, Any],
-    source: str,
+    source: PersonaSource,
     created_by: uuid.UUID | None,
     llm_card: str | None = None,
 ) -> Persona:
     row = Persona(
         creator_id=creator_id,
         version=await _next_version(db),
-        status="draft",
+        status=PersonaStatus.draft,
         source=source,
         name=name,
         card=card,
@@ -133,11 +129,13 @@ async def approve(db: AsyncSession, version: int) -> Persona:
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"Persona version {version} not found")
-    if row.status == "approved":
+    if row.status == PersonaStatus.approved:
         return row
-    await db.execute(update(Persona).where(col(Persona.status) == "approved").values(status="archived"))
+    await db.execute(
+        update(Persona).where(col(Persona.status) == PersonaStatus.approved).values(status=PersonaStatus.archived)
+    )
     await db.flush()
-    row.status, row.approved_at = "approved", datetime.now(UTC)
+    row.status, row.approved_at = PersonaStatus.approved, datetime.now(UTC)
     await db.flush()
     return row
 
@@ -155,88 +153,65 @@ async def set_progress(platform: Platform, creator_id: uuid.UUID, **state: Any) 
 
 async def get_progress(platform: Platform, creator_id: uuid.UUID) -> dict[str, Any]:
     raw = await platform.redis.get(progress_key(creator_id))
-    return json.loads(raw) if raw else {"status": "idle", "progress": 0.0}
+    return json.loads(raw) if raw else {"status": SynthesisStatus.idle, "progress": 0.0}
 
 
-async def _sample(db: AsyncSession) -> tuple[list[str], list[str]]:
-    """Up to SAMPLE_PASSAGES passages spread over every ready document (ids and texts)."""
-    rows = (
-        await db.execute(
-            select(Chunk.id, Chunk.text)  # type: ignore[call-overload]
-            .join(Document, col(Document.id) == col(Chunk.document_id))
-            .where(col(Document.status) == "ready")
-            .order_by(col(Chunk.document_id), col(Chunk.ordinal))
-        )
-    ).all()
-    if not rows:
-        raise Conflict("Upload knowledge first: there is nothing ready to learn the persona from")
-    if len(rows) > SAMPLE_PASSAGES:
-        rows = sorted(random.Random(7).sample(rows, SAMPLE_PASSAGES), key=lambda r: str(r[0]))
-    return [str(r[0]) for r in rows], [r[1] for r in rows]
+async def versions(db: AsyncSession) -> list[Persona]:
+    """Every version, newest first."""
+    return list((await db.execute(select(Persona).order_by(col(Persona.version).desc()))).scalars())
 
 
-async def synthesize_persona(ctx: dict[str, Any], *, creator_id: str, requested_by: str | None = None) -> int:
-    platform: Platform = ctx["platform"]
-    cid = uuid.UUID(creator_id)
-    tenant = TenantContext(cid)
-    await set_progress(platform, cid, status="running", progress=0.05, step="Reading your material")
-    try:
-        async with platform.db.session(tenant) as db:
-            ids, texts = await _sample(db)
-            creator = await db.get(Creator, cid)
-            name = creator.name if creator else "the coach"
-        await set_progress(platform, cid, status="running", progress=0.25, step="Measuring your voice")
-        embeddings = await platform.services.vectors.embeddings(cid, ids)
-        if embeddings is None or len(embeddings) != len(texts):
-            embeddings = await platform.services.embedder.encode(texts)
-        profile: PersonaProfile = await asyncio.to_thread(
-            synthesize, texts, np.asarray(embeddings), name=name, background_texts=list(generic_background())
-        )
-        await set_progress(platform, cid, status="running", progress=0.75, step="Writing the persona card")
-        llm_card = await _llm_card(platform, profile, name)
-        async with platform.db.session(tenant) as db:
-            row = await save_version(
-                db,
-                cid,
-                name=name,
-                card=llm_card or profile.card,
-                principles=profile.principles,
-                profile=profile.to_dict(),
-                source="synthesized",
-                created_by=uuid.UUID(requested_by) if requested_by else None,
-                llm_card=llm_card,
-            )
-            version = row.version
-            await db.commit()
-        await changed(platform, cid)
-        await set_progress(platform, cid, status="done", progress=1.0, step="Ready for review", version=version)
-        return version
-    except Conflict as exc:
-        await set_progress(platform, cid, status="failed", progress=0.0, error=exc.detail)
-        return 0
-    except Exception:
-        log.exception("persona_synthesis_failed", creator_id=creator_id)
-        await set_progress(
-            platform, cid, status="failed", progress=0.0, error="Synthesis failed unexpectedly; try again."
-        )
-        raise
+async def version(db: AsyncSession, number: int) -> Persona:
+    row = (await db.execute(select(Persona).where(col(Persona.version) == number))).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"Persona version {number} not found")
+    return row
 
 
-@functools.cache
-def generic_background() -> tuple[str, ...]:
-    """Modern generic English to contrast a creator's phrasing with: the Python reference manual's prose,
-    which ships with every Python. Never another tenant's corpus."""
-    from pydoc_data.topics import topics
-
-    return tuple(topics.values())
+def changed_after_commit(platform: Platform, db: AsyncSession, creator_id: uuid.UUID) -> None:
+    """Once the persona change commits, tell the chat's persona caches (they must not reload the old one)."""
+    after_commit(db, lambda: changed(platform, creator_id))
 
 
-async def _llm_card(platform: Platform, profile: PersonaProfile, name: str) -> str | None:
-    llm = platform.services.llm
-    if (await llm.status()).mode != "llm":
-        return None
-    try:
-        return str(await llm.chat(llm_card_prompt(profile, name))).strip() or None
-    except Exception:  # the deterministic card stands in when the model fails
-        log.warning("llm_card_failed")
-        return None
+async def edit(
+    platform: Platform,
+    db: AsyncSession,
+    principal: Principal,
+    card: str,
+    principles: list[str],
+    name: str | None,
+    approve_it: bool,
+) -> Persona:
+    """Save an edited card and principles as a new version (approved at once only for an admin)."""
+    base = await latest(db)
+    row = await save_version(
+        db,
+        principal.creator_id,
+        name=name or (base.name if base else "Coach"),
+        card=card,
+        principles=principles,
+        profile=dict(base.profile) if base else {},
+        source=PersonaSource.edited,
+        created_by=principal.subject_id,
+    )
+    if approve_it and principal.role is not None and principal.role.at_least(Role.admin):
+        row = await approve(db, row.version)
+    changed_after_commit(platform, db, principal.creator_id)
+    return row
+
+
+async def approve_version(platform: Platform, db: AsyncSession, creator_id: uuid.UUID, number: int) -> Persona:
+    row = await approve(db, number)
+    changed_after_commit(platform, db, creator_id)
+    return row
+
+
+async def request_synthesis(platform: Platform, principal: Principal) -> None:
+    """Learn the persona from the workspace's ready documents, in the background (`jobs.synthesize_persona`)."""
+    await set_progress(platform, principal.creator_id, status=SynthesisStatus.queued, progress=0.0, step="Queued")
+    await platform.services.jobs.enqueue(
+        "synthesize_persona",
+        key=f"persona:{principal.creator_id}",
+        creator_id=str(principal.creator_id),
+        requested_by=str(principal.subject_id),
+    )

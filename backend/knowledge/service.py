@@ -1,4 +1,5 @@
-"""Documents: accept uploads, list and edit them, delete them from both stores."""
+"""Knowledge documents: accept uploads (indexed by `jobs.ingest_document` once committed), list and edit
+them, delete them from both stores. Retrieval is `search.py` (its full-text leg `lexical.py`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from pathlib import PurePath
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.parsing import DocumentError, detect_kind
-from backend.knowledge.schemas import DocumentOut, DocumentPatch
+from backend.knowledge.schemas import DocumentPatch
+from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
 from common.enums import DocumentStatus
 from common.models import Chunk, Document, DocumentFile
@@ -37,24 +41,6 @@ def check_upload(data: bytes, filename: str, max_bytes: int) -> str:
         return detect_kind(data, filename)
     except DocumentError as exc:
         raise UnsupportedMedia(exc.reason) from exc
-
-
-def to_out(doc: Document) -> DocumentOut:
-    return DocumentOut(
-        id=doc.id,
-        title=doc.title,
-        filename=doc.filename,
-        kind=doc.kind,
-        status=str(doc.status),
-        progress=round(doc.progress, 3),
-        chunk_count=doc.chunk_count,
-        error=doc.error,
-        tags=list(doc.tags or []),
-        version=doc.version,
-        size_bytes=doc.size_bytes,
-        created_at=doc.created_at,
-        updated_at=doc.updated_at,
-    )
 
 
 async def create(
@@ -115,11 +101,28 @@ async def replace(db: AsyncSession, doc: Document, data: bytes, filename: str, k
     return doc
 
 
-def patch(doc: Document, data: DocumentPatch) -> Document:
+def index_after_commit(platform: Platform, db: AsyncSession, doc: Document) -> None:
+    """Queue the document's indexing once its row is committed, so the worker always finds it."""
+    job_key, creator_id, document_id, version = f"ingest:{doc.id}:{doc.version}", doc.creator_id, doc.id, doc.version
+    after_commit(
+        db,
+        lambda: platform.services.jobs.enqueue(
+            "ingest_document",
+            key=job_key,
+            creator_id=str(creator_id),
+            document_id=str(document_id),
+            version=version,
+        ),
+    )
+
+
+async def edit(db: AsyncSession, document_id: uuid.UUID, data: DocumentPatch) -> Document:
+    doc = await get(db, document_id, lock=True)
     if data.title is not None:
         doc.title = data.title
     if data.tags is not None:
         doc.tags = clean_tags(data.tags)
+    await db.flush()
     return doc
 
 
@@ -134,3 +137,9 @@ async def remove(db: AsyncSession, vectors: VectorStore, doc: Document) -> None:
     await vectors.delete(doc.creator_id, ids)
     await db.execute(delete(Document).where(Document.id == doc.id))  # type: ignore[arg-type]
     await db.flush()
+
+
+async def delete_document(platform: Platform, db: AsyncSession, document_id: uuid.UUID) -> None:
+    doc = await get(db, document_id, lock=True)
+    await remove(db, platform.services.vectors, doc)
+    await refresh_stats(db, doc.creator_id)
