@@ -60,17 +60,25 @@ class UploadState(KnowledgeState):
 
     @event
     async def handle_upload(self, files: list[rx.UploadFile]) -> Any:
-        """Dropped files reach the hub and go on to the API one by one; the page's polling then shows their
-        indexing. Each file's row says how it went (refused types and sizes are named by the API)."""
+        """Dropped files reach the hub: each waits on the hub's disk while `send_waiting` takes them on to the API.
+        Kept short on purpose: the drop zone takes no other drop until this handler has returned."""
         self.error = self.notice = ""
-        self.uploading = False
-        rows = [{"name": f.name or "document", "id": "", "status": "uploading", "progress": 0, "error": ""}
-                for f in files]  # fmt: skip
+        rows = [{"name": f.name or "document", "id": "", "status": "uploading", "progress": 0, "error": "",
+                 "held": held.hold(await f.read())} for f in files]  # fmt: skip
         self.uploads = rows + [u for u in self.upload_rows if u["status"] != "ready"]
-        yield
+        self.uploading = False
+        return UploadState.send_waiting
 
-        async def send_one(row: dict[str, Any], content: bytes) -> Redirect:
-            def failed(exc: api.ApiError) -> None:
+    @event
+    async def send_waiting(self) -> Any:
+        """Each waiting file goes on to the API in turn; its row says how it went (the API names a refused type
+        or size; the same content or name asks what to do)."""
+        for row in [u for u in self.uploads if u["status"] == "uploading" and u.get("held")]:
+            content = held.take(row["held"])
+            if content is None:
+                continue
+
+            def failed(exc: api.ApiError, row: dict[str, Any] = row, content: bytes = content) -> None:
                 if exc.status == 409 and exc.extra.get("existing_id"):
                     row.update(
                         status="asks",
@@ -80,18 +88,14 @@ class UploadState(KnowledgeState):
                         held=held.hold(content),
                     )
                 else:
-                    row.update(status="failed", error=exc.detail)
+                    row.update(status="failed", error=exc.detail, held="")
 
-            async def work() -> Redirect:
+            async def work(row: dict[str, Any] = row, content: bytes = content) -> Redirect:
                 accepted = await self._call(api.knowledge.upload_document, row["name"], content, "", self.upload_tags)
-                row.update(id=str(accepted.id), status=accepted.status, progress=0)
+                row.update(id=str(accepted.id), status=accepted.status, progress=0, held="")
                 return None
 
-            return await self._attempt(work, failed)
-
-        for row, f in zip(rows, files, strict=True):
-            redirect = await send_one(row, await f.read())
-            self.uploads = [*rows, *self.uploads[len(rows) :]]
+            redirect = await self._attempt(work, failed)  # the row is the state's own: updated in place
             if redirect is not None:
                 yield redirect
                 return
