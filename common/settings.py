@@ -68,6 +68,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 25 * 1024 * 1024
+    # The hub's public address (its Channels page previews the widget from this origin).
+    public_hub_url: str = "http://127.0.0.1:3000"
     # Parsing an upload (a child process per file): its CPU time, memory and wall clock, and the most text
     # a file may expand to. A file past any of them fails with a reason; the API never stalls on it.
     parse_cpu_seconds: int = 30
@@ -144,6 +146,7 @@ def load_settings() -> Settings:
         api_workers=_int("API_WORKERS", 1),
         hub_port=_int("HUB_PORT", 3000),
         public_api_url=_env("PUBLIC_API_URL") or f"http://127.0.0.1:{_int('API_PORT', 8000)}",
+        public_hub_url=(_env("PUBLIC_HUB_URL") or f"http://127.0.0.1:{_int('HUB_PORT', 3000)}").rstrip("/"),
         cors_origins=tuple(o for o in _env("CORS_ORIGINS", "*").split(",") if o),
         max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),

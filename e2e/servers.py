@@ -139,6 +139,7 @@ def running_servers() -> Iterator[Servers]:
         # Every widget page load of the suites comes from 127.0.0.1.
         WIDGET_LIMIT_PER_IP="100000",
         WIDGET_LIMIT_PER_KEY="100000",
+        PUBLIC_HUB_URL=hub_url,  # the hub's Channels page previews the widget from this origin
         OLLAMA_URL="http://127.0.0.1:9",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",

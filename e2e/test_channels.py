@@ -30,6 +30,15 @@ def test_channels_page_snippet_settings_and_secret(page: Page, api: httpx.Client
     web = api.get("/api/v1/channels/web", headers=headers).json()
     assert web["allowed_origins"] == ["https://www.example.com", "https://*.example.org"]
     assert web["starter_prompts"] == ["Where do I start?", "What is your method?"]
+    # The live preview keeps working with a list of sites: the hub's origin is the platform's own.
+    preview = page.frame_locator("iframe[title='Widget preview']")
+    page.locator("iframe[title='Widget preview']").scroll_into_view_if_needed()
+    preview.get_by_role("button", name=re.compile(r"^Chat: ")).click()
+    chat = preview.frame_locator("iframe[title^='Chat with']")
+    box = chat.get_by_role("textbox", name=re.compile("^Message to"))
+    box.fill("Where do I start?")
+    box.press("Enter")
+    expect(chat.locator("#log .msg--twin:not(.is-streaming)")).to_have_count(1, timeout=30_000)
 
     # The identity secret: shown once, then only "set".
     page.get_by_role("button", name="Create identity secret").click()

@@ -86,6 +86,9 @@ def origin_allowed(origin: str | None, allowed: Sequence[str], own: Sequence[str
     return any(_matches(canonical, pattern) for pattern in allowed)
 
 
-def frame_ancestors(allowed: Sequence[str]) -> str:
-    """The CSP directive for the chat page inside the iframe: the sites that may frame it."""
-    return "frame-ancestors " + (" ".join(["'self'", *allowed]) if allowed else "*")
+def frame_ancestors(allowed: Sequence[str], own: Sequence[str] = ()) -> str:
+    """The CSP directive for the chat page inside the iframe: the sites that may frame it (with a list, also
+    the platform's own origins `own`: the hub's live preview)."""
+    if not allowed:
+        return "frame-ancestors *"
+    return "frame-ancestors " + " ".join(["'self'", *allowed, *[o for o in own if o not in allowed]])

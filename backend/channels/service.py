@@ -60,15 +60,17 @@ def new_identity_secret() -> str:
 
 
 def own_origins(settings: Settings) -> tuple[str, ...]:
-    """The API's own origin: the chat page inside the iframe and the companion page are served from it."""
-    try:
-        return (
-            normalize_origin(
-                f"{urlsplit(settings.public_api_url).scheme}://{urlsplit(settings.public_api_url).netloc}"
-            ),
-        )
-    except ValueError:
-        return ()
+    """The platform's own origins, accepted whatever a workspace lists: the API's (the chat page inside the
+    iframe and the companion page are served from it) and the hub's (its Channels page previews the widget in
+    a document of the hub's origin, which then embeds the chat page and opens the session)."""
+    found: dict[str, None] = {}
+    for url in (settings.public_api_url, settings.public_hub_url):
+        parts = urlsplit(url)
+        try:
+            found.setdefault(normalize_origin(f"{parts.scheme}://{parts.netloc}"), None)
+        except ValueError:
+            continue
+    return tuple(found)
 
 
 async def settings_of(db: AsyncSession, creator_id: uuid.UUID) -> WebChannel:

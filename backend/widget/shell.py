@@ -46,5 +46,5 @@ async def page_settings(platform: Platform, db: AsyncSession, key: str, ip: str)
         welcome_message=row.welcome_message.strip() or f"Hello! I'm the AI twin of {name}. What is on your mind?",
         starter_prompts=list(row.starter_prompts),
         require_identity=row.require_identity,
-        frame_ancestors=frame_ancestors(list(row.allowed_origins)),
+        frame_ancestors=frame_ancestors(list(row.allowed_origins), channels.own_origins(platform.settings)),
     )

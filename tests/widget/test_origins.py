@@ -77,6 +77,10 @@ def test_origin_checks() -> None:
 def test_frame_ancestors() -> None:
     assert frame_ancestors([]) == "frame-ancestors *"
     assert frame_ancestors(["https://a.com", "https://*.b.io"]) == "frame-ancestors 'self' https://a.com https://*.b.io"
+    # The platform's own origins (the hub's live preview) join a list, never replace "any site".
+    hub = "http://127.0.0.1:3000"
+    assert frame_ancestors(["https://a.com"], (hub, "https://a.com")) == f"frame-ancestors 'self' https://a.com {hub}"
+    assert frame_ancestors([], (hub,)) == "frame-ancestors *"
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))

@@ -53,6 +53,8 @@ async def test_frame_page_allows_only_the_workspaces_origins_to_embed_it(
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     csp = r.headers["content-security-policy"]
     assert "frame-ancestors 'self' https://coach.example.com https://*.academy.io" in csp
+    ancestors = csp.split("frame-ancestors ")[1].split(";")[0].split()
+    assert client.app.state.platform.settings.public_hub_url in ancestors  # the hub's live preview
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     # No list: any site may embed it.

@@ -170,8 +170,13 @@ async def test_origins(client: AsyncTestClient[Any], creator: dict[str, Any]) ->
     for origin in ("https://evil.example", "null", None, "https://coach.example.com.evil.io"):
         r = await open_session(client, key, origin=origin)
         assert r.status_code == 403 and r.json()["error"] == "origin_not_allowed", origin
-    # The chat page inside the iframe and the companion page are served from the API's own origin.
-    assert (await open_session(client, key, origin="http://127.0.0.1:8000")).status_code == 201
+    # The chat page inside the iframe and the companion page are served from the API's own origin; the hub's
+    # Channels page previews the widget in a document of the hub's origin.
+    settings = client.app.state.platform.settings
+    assert (await open_session(client, key, origin=settings.public_api_url)).status_code == 201
+    assert (await open_session(client, key, origin=settings.public_hub_url)).status_code == 201
+    r = await client.get("/api/v1/widget/config", params={"key": key}, headers={"Origin": settings.public_hub_url})
+    assert r.status_code == 200
     r = await client.get("/api/v1/widget/config", params={"key": key}, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
     r = await client.get("/api/v1/widget/config", params={"key": key}, headers={"Origin": SITE})

@@ -160,7 +160,9 @@
   function makeFrame() {
     if (frame) return;
     frame = d.createElement("iframe");
-    const q = new URLSearchParams({ key, origin: location.origin, v: VERSION });
+    // The page's own origin: `location.origin` is "null" in an about:srcdoc page (the hub's live preview),
+    // whose origin is its parent's.
+    const q = new URLSearchParams({ key, origin: w.origin || location.origin, v: VERSION });
     frame.src = `${api}/widget/frame?${q}`;
     frame.title = `Chat with ${config.name}`;
     frame.setAttribute("allow", "clipboard-write");
