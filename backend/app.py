@@ -39,6 +39,7 @@ from backend.trainer.controllers import TrainerController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket
 from backend.widget.controllers import WidgetController
+from backend.widget.pages import WidgetPages
 from common.settings import Settings, get_settings
 
 PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebhooksController,
             DeliveriesController,
             WidgetController,
+            WidgetPages,
             MeController,
             TakeoverController,
             FeedbackController,
