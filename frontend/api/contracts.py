@@ -15,7 +15,6 @@ import msgspec
 from common.enums import (
     Channel,
     ConversationKind,
-    DeliveryStatus,
     DocumentStatus,
     EnrollmentStatus,
     EvaluationStatus,
