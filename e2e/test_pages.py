@@ -6,8 +6,9 @@ One signed-in browser context is shared by the signed-in pages (one sign-in for 
 from __future__ import annotations
 
 import re
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -38,7 +39,8 @@ def _wait_indexed(api: httpx.Client, headers: dict[str, str], doc_id: str) -> No
 
 @pytest.fixture(scope="module")
 def showcase(servers: Servers) -> dict[str, Any]:
-    """A workspace with something on every page: a document, an approved persona, a program, a conversation."""
+    """A workspace with something on every page: a document, an approved persona, a program, a playground
+    conversation and a member's conversation asking for a person (the takeover controls)."""
     creator = new_creator("showcase")
     with httpx.Client(base_url=servers.api_url, timeout=60) as api:
         register(api, creator)
@@ -55,7 +57,13 @@ def showcase(servers: Servers) -> dict[str, Any]:
         conversation_id = str(r.json()["conversation_id"])
         colleague = {"email": f"colleague-{creator.email}", "role": "editor"}
         assert api.post("/api/v1/team/invitations", headers=headers, json=colleague).status_code == 201
-    return {"creator": creator, "doc": doc_id, "program": program_id, "conversation": conversation_id}
+        key = api.get("/api/v1/channels/web", headers=headers).json()["public_key"]
+        visitor = {"key": key, "visitor_id": secrets.token_urlsafe(18)}
+        member = {"Authorization": f"Bearer {api.post('/api/v1/widget/sessions', json=visitor).json()['token']}"}
+        r = api.post("/api/v1/me/handoff", headers=member, json={"reason": "I would like to talk to you"})
+        member_conversation = str(r.json()["conversation_id"])
+    return {"creator": creator, "doc": doc_id, "program": program_id, "conversation": conversation_id,
+            "member_conversation": member_conversation}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +84,9 @@ def signed_out(browser: Browser, browser_context_args: dict[str, Any]) -> Iterat
     context.close()
 
 
-def sweep(page: Page, path: str, name: str) -> None:
-    """Open `path` in each theme, wait until it has loaded, then shoot and check it at each width."""
+def sweep(page: Page, path: str, name: str, then: Callable[[Page], None] | None = None) -> None:
+    """Open `path` in each theme, wait until it has loaded (and do `then`, e.g. open a tab), then shoot and check
+    it at each width."""
     problems: list[str] = []
     for theme in THEMES:
         page.set_viewport_size({"width": WIDTHS[0], "height": 900})
@@ -86,6 +95,8 @@ def sweep(page: Page, path: str, name: str) -> None:
         expect(page.locator("html")).to_have_class(re.compile(rf"\b{theme}\b"))
         expect(page.locator("main")).to_be_visible()
         expect(page.get_by_test_id("loading")).to_have_count(0)
+        if then is not None:
+            then(page)
         problems += [f"{name} {theme}: {p}" for p in a11y.landmarks(page)]
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
@@ -105,6 +116,8 @@ SIGNED_IN = [
     ("builder", "/programs/{program}"),
     ("conversations", "/conversations"),
     ("conversation", "/conversations/{conversation}"),
+    ("member-conversation", "/conversations/{member_conversation}"),
+    ("channels", "/channels"),
     ("team", "/team"),
     ("settings", "/settings"),
 ]
@@ -120,6 +133,14 @@ SIGNED_OUT = [
 @pytest.mark.parametrize(("name", "path"), SIGNED_IN, ids=[n for n, _ in SIGNED_IN])
 def test_signed_in_page(signed_in: Page, showcase: dict[str, Any], name: str, path: str) -> None:
     sweep(signed_in, path.format(**showcase), name)
+
+
+def test_trainer_tab(signed_in: Page) -> None:
+    def open_trainer(page: Page) -> None:
+        page.get_by_role("tab", name="Trainer").click()
+        expect(page.get_by_label("Question").first).to_be_visible()
+
+    sweep(signed_in, "/persona", "trainer", open_trainer)
 
 
 @pytest.mark.parametrize(("name", "path"), SIGNED_OUT, ids=[n for n, _ in SIGNED_OUT])

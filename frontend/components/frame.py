@@ -39,6 +39,11 @@ def skip_link() -> rx.Component:
     )
 
 
+def main_region(*children: rx.Component, **props: Any) -> rx.Component:
+    """The page's one `main` landmark, the skip link's target (focusable, without a focus ring)."""
+    return rx.el.main(*children, id=MAIN_ID, tab_index=-1, outline="none", **props)
+
+
 def theme_button(**props: Any) -> rx.Component:
     """Switches between the light and the dark theme; its name says which one it switches to."""
     return rx.color_mode.button(
@@ -183,19 +188,16 @@ def layout(
             sidebar(),
             rx.vstack(
                 topbar(),
-                rx.el.main(
+                main_region(
                     rx.cond(
                         AuthState.signed_in,
                         rx.vstack(header, *children, spacing="5", width="100%"),
                         rx.center(rx.spinner(size="3"), width="100%", height="60vh", data_testid="loading"),
                     ),
-                    id=MAIN_ID,
-                    tab_index=-1,
                     width="100%",
                     max_width=max_width,
                     padding=["16px", "24px", "32px"],
                     margin_x="auto",
-                    outline="none",
                 ),
                 width="100%",
                 min_width="0",
@@ -213,7 +215,7 @@ def auth_frame(*children: rx.Component) -> rx.Component:
     """The centred card of the signed-out pages (sign in, sign up, invitations, password reset)."""
     return rx.fragment(
         skip_link(),
-        rx.el.main(
+        main_region(
             rx.center(
                 rx.vstack(
                     rx.link(brand(), href="/", underline="none", color="inherit", aria_label="CoachTwin home"),
@@ -227,9 +229,6 @@ def auth_frame(*children: rx.Component) -> rx.Component:
                 min_height="100vh",
                 padding="16px",
             ),
-            id=MAIN_ID,
-            tab_index=-1,
             bg=rx.color("gray", 2),
-            outline="none",
         ),
     )
