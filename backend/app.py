@@ -17,6 +17,8 @@ from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
+from backend.channels.webhooks import WebhooksController
+from backend.delivery.controllers import DeliveriesController
 from backend.health.controllers import DiagnosticsController, HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
@@ -37,6 +39,7 @@ from backend.trainer.controllers import TrainerController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket
 from backend.widget.controllers import WidgetController
+from backend.widget.pages import WidgetPages
 from common.settings import Settings, get_settings
 
 PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
@@ -88,7 +91,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProgramsController,
             EnrollmentsController,
             ChannelsController,
+            WebhooksController,
+            DeliveriesController,
             WidgetController,
+            WidgetPages,
             MeController,
             TakeoverController,
             FeedbackController,

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e import a11y
+from e2e import axe
 from e2e.conftest import Creator, new_creator, register, shot, sign_in, token_for
 from e2e.servers import Servers
 
@@ -97,13 +97,13 @@ def sweep(page: Page, path: str, name: str, then: Callable[[Page], None] | None 
         expect(page.get_by_test_id("loading")).to_have_count(0)
         if then is not None:
             then(page)
-        problems += [f"{name} {theme}: {p}" for p in a11y.landmarks(page)]
+        problems += [f"{name} {theme}: {p}" for p in axe.landmarks(page)]
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
             shot(page, f"{name}-{width}-{theme}")
-            found = a11y.violations(page)
+            found = axe.violations(page)
             if found:
-                problems.append(a11y.describe(f"{name} {width}px {theme}", found))
+                problems.append(axe.describe(f"{name} {width}px {theme}", found))
     assert not problems, "\n".join(problems)
 
 
