@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from backend.auth.jobs import password_reset_requested, signup_requested
 from backend.delivery.jobs import Delivery
 from backend.delivery.live import LiveHub
 from backend.knowledge.chunking import LazyChunker
@@ -22,6 +23,7 @@ from backend.lib.llm import LLM
 from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
+from backend.mail.jobs import send_mail
 from backend.programs.jobs import advance_program_timers, kick
 from backend.trainer.jobs import run_evaluation
 from backend.twin.consistency import Scorer
@@ -32,6 +34,9 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     synthesize_persona,
     advance_program_timers,
     run_evaluation,
+    send_mail,
+    signup_requested,
+    password_reset_requested,
 ]
 
 

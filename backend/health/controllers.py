@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
+from backend.health.access import may_see_details
 from backend.lib.cache import redis_info
 from backend.lib.db import ping
 from backend.lib.deps import Plat
@@ -40,7 +41,9 @@ class HealthController(Controller):
             503: ResponseSpec(data_container=dict[str, Any], description="Not ready: `checks` says what failed")
         },
     )
-    async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
+    async def ready(self, request: Request[Any, Any, Any], platform: Plat) -> Response[dict[str, Any]]:
+        """Readiness: `status` and each check's `ok` for anyone; what failed and how (roles, paths, errors)
+        only for monitoring (OPS_TOKEN) and workspace admins."""
         checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
         checks += [_probe(name, svc.health()) for name, svc in platform.service_items() if isinstance(svc, Probed)]
         results = dict(await asyncio.gather(*checks))
@@ -50,4 +53,6 @@ class HealthController(Controller):
         # The LLM is optional: without it the twin answers in extractive mode, still "ready".
         required = [k for k in results if k != "llm"]
         ok = all(results[k]["ok"] for k in required)
+        if not await may_see_details(request):
+            results = {name: {"ok": bool(check.get("ok"))} for name, check in results.items()}
         return Response({"status": "ok" if ok else "degraded", "checks": results}, status_code=200 if ok else 503)
