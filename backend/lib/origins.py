@@ -1,14 +1,13 @@
 """Which web origins may call the API from a browser (CORS) and open its sockets.
 
 `CORS_ORIGINS` (comma separated) is the list; by default the hub's own origin outside dev, any origin in
-dev. `*` and `null` are refused outside dev. The widget adds each workspace's allowed sites: extend
-`socket_origin_allowed` (it receives the caller, so a workspace's own list can be consulted)."""
+dev. `*` and `null` are refused outside dev. These rules are staff's; a member's socket is decided by its
+workspace's widget sites instead (backend/channels/origins.py, checked in backend/twin/ws.py)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from backend.lib.principal import Principal
 from common.settings import Settings
 
 
@@ -30,9 +29,9 @@ def origin_allowed(settings: Settings, origin: str) -> bool:
     return origin != "null" and origin in allowed
 
 
-def socket_origin_allowed(settings: Settings, origin: str | None, principal: Principal | None = None) -> bool:
+def socket_origin_allowed(settings: Settings, origin: str | None) -> bool:
     """A browser always sends `Origin` on a WebSocket handshake; other clients (servers, apps) send none and
-    carry their token like any API client. `principal` is for per-workspace lists (the widget's sites)."""
+    carry their token like any API client."""
     if origin is None:
         return True
     return origin_allowed(settings, origin)

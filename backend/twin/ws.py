@@ -260,7 +260,7 @@ async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
             await _send(socket, _error("origin_not_allowed", "This site is not allowed to open the chat"))
             await socket.close(code=4403, reason="origin not allowed")
             return
-    elif not socket_origin_allowed(platform.settings, origin, principal):
+    elif not socket_origin_allowed(platform.settings, origin):
         await _send(socket, _error("forbidden", "This site may not open a chat with this workspace"))
         await socket.close(code=4403, reason="origin not allowed")
         return
