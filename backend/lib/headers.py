@@ -62,7 +62,7 @@ def install_security_headers(app: Litestar, settings: Settings) -> None:
 
             async def send_api(message: Any) -> None:
                 if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", ()), *api_headers]
+                    message["headers"] = _with_policy(list(message.get("headers", ())), api_headers, fixed)
                 await send(message)
 
             await inner(scope, receive, send_api)
@@ -71,6 +71,18 @@ def install_security_headers(app: Litestar, settings: Settings) -> None:
 
     with_headers.__wrapped__ = inner  # type: ignore[attr-defined]
     app.asgi_handler = with_headers
+
+
+def _with_policy(
+    headers: list[tuple[bytes, bytes]], api_headers: list[tuple[bytes, bytes]], fixed: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """The strict policy, unless the route wrote its own: the widget's pages are framed by the creator's sites
+    (their `frame-ancestors` says which) and load their own scripts, so they keep their policy, get no
+    `X-Frame-Options` and no second copy of a header they set themselves."""
+    own = {n.lower() for n, _ in headers}
+    if b"content-security-policy" not in own:
+        return [*headers, *api_headers]
+    return [*headers, *[(n, v) for n, v in fixed if n not in own and n != b"x-frame-options"]]
 
 
 def _docs_sender(send: Any, fixed: list[tuple[bytes, bytes]]) -> Any:
