@@ -2,7 +2,14 @@
 
 from common.models.accounts import AccountToken, Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
-from common.models.channels import MemberIdentity, MessageFeedback, OutboxMessage, WebChannel
+from common.models.channels import (
+    ChannelEvent,
+    MemberIdentity,
+    MessageFeedback,
+    MessagingChannel,
+    OutboxMessage,
+    WebChannel,
+)
 from common.models.knowledge import Chunk, Document, DocumentFile, KnowledgeStats
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
 from common.models.trainer import Correction, Evaluation, EvaluationResult, GoldQuestion
@@ -11,6 +18,7 @@ from common.models.twin import Conversation, Member, MemberFact, Message, Person
 __all__ = [
     "AccountToken",
     "Achievement",
+    "ChannelEvent",
     "Chunk",
     "Conversation",
     "Correction",
@@ -29,6 +37,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageFeedback",
+    "MessagingChannel",
     "OutboxMessage",
     "Persona",
     "Program",

@@ -6,8 +6,8 @@ NOLOGIN role whose only rights are on this table. `account_token_issue` records 
 email's earlier unused ones of the same purpose: only the newest link works); `account_token_consume` spends
 one atomically and says why it cannot (unknown, used, expired). Nobody can list the table through the app.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -21,8 +21,8 @@ from backend.lib.db import role_of
 from backend.lib.rls import create_nologin_role, quote_ident
 from common.settings import get_settings
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
