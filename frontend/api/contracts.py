@@ -488,6 +488,19 @@ class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     data: dict[str, Any] = {}
 
 
+class PassageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    ordinal: int
+    text: str
+    location: dict[str, Any]
+
+
+class PassagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    total: int
+    offset: int
+    passages: list[PassageOut]
+
+
 class PasswordResetConfirmIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     token: str
     password: str
@@ -553,6 +566,7 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    warnings: list[IssueOut] = []
 
 
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -798,6 +812,7 @@ class UploadForm(msgspec.Struct, kw_only=True, omit_defaults=True):
     file: bytes
     title: str | None = None
     tags: str | None = None
+    if_exists: str | None = None
 
 
 class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -809,6 +824,7 @@ class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ValidationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     valid: bool
     issues: list[IssueOut]
+    warnings: list[IssueOut] = []
 
 
 class VersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):
