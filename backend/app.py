@@ -17,6 +17,7 @@ from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
+from backend.engagement.controllers import EngagementController, EventsController
 from backend.health.controllers import HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MeController,
             TakeoverController,
             FeedbackController,
+            EventsController,
+            EngagementController,
             chat_socket,
         ],
     )

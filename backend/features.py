@@ -14,6 +14,8 @@ from typing import Any
 
 from backend.delivery.jobs import Delivery
 from backend.delivery.live import LiveHub
+from backend.engagement.jobs import evaluate_engagement
+from backend.engagement.jobs import kick as kick_engagement
 from backend.knowledge.chunking import LazyChunker
 from backend.knowledge.jobs import ingest_document
 from backend.lib.embeddings import Embedder
@@ -32,6 +34,7 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     synthesize_persona,
     advance_program_timers,
     run_evaluation,
+    evaluate_engagement,
 ]
 
 
@@ -74,6 +77,7 @@ async def start_features(platform: Platform) -> None:
         await services.jobs.start_worker()
         await services.delivery.start_worker()
         await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
+        await kick_engagement(platform)
 
 
 def open_platform() -> Platform:
@@ -99,6 +103,7 @@ def run_worker() -> int:
         await platform.services.jobs.start_worker(concurrency=2, sweep_seconds=15)
         await platform.services.delivery.start_worker()
         await kick(platform)
+        await kick_engagement(platform)
         await stop.wait()
         await platform.close()
 

@@ -3,6 +3,7 @@
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
 from common.models.channels import MemberIdentity, MessageFeedback, OutboxMessage, WebChannel
+from common.models.engagement import Decision, EventType, Firing, MemberEngagement, MemberEvent, Trigger
 from common.models.knowledge import Chunk, Document, DocumentFile, KnowledgeStats
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
 from common.models.trainer import Correction, Evaluation, EvaluationResult, GoldQuestion
@@ -14,15 +15,20 @@ __all__ = [
     "Conversation",
     "Correction",
     "Creator",
+    "Decision",
     "Document",
     "DocumentFile",
     "Enrollment",
     "Evaluation",
     "EvaluationResult",
+    "EventType",
+    "Firing",
     "GoldQuestion",
     "Invitation",
     "KnowledgeStats",
     "Member",
+    "MemberEngagement",
+    "MemberEvent",
     "MemberFact",
     "MemberIdentity",
     "Membership",
@@ -36,6 +42,7 @@ __all__ = [
     "ProgramVersion",
     "RefreshToken",
     "TenantTable",
+    "Trigger",
     "User",
     "WebChannel",
 ]

@@ -15,6 +15,7 @@ import msgspec
 from common.enums import (
     Channel,
     ConversationKind,
+    DecisionOutcome,
     DocumentStatus,
     EnrollmentStatus,
     EvaluationStatus,
@@ -27,6 +28,7 @@ from common.enums import (
     Role,
     SimulationStatus,
     StepOutcome,
+    TriggerKind,
     WaitingFor,
 )
 
@@ -136,6 +138,20 @@ class CreatorMessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     channel: str
 
 
+class DecisionLog(msgspec.Struct, kw_only=True, omit_defaults=True):
+    decisions: list[DecisionOut]
+
+
+class DecisionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    trigger_id: uuid.UUID
+    member_id: uuid.UUID
+    outcome: DecisionOutcome
+    reason: str
+    at: datetime
+    message_id: uuid.UUID | None = None
+    channel: str | None = None
+
+
 class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     title: str
@@ -201,21 +217,6 @@ class EvaluationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     persona_version: int | None = None
 
 
-class EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: uuid.UUID
-    status: EvaluationStatus
-    progress: float
-    persona_version: int | None
-    evaluated_version: int | None
-    mode: str | None
-    total: int
-    created_at: datetime
-    finished_at: datetime | None
-    summary: Summary
-    error: str | None
-    results: list[ResultOut]
-
-
 class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     status: EvaluationStatus
@@ -229,10 +230,9 @@ class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     summary: Summary
 
 
-class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
-    type: Literal["answer", "event", "message"]
-    key: str
-    payload: dict[str, Any] = {}
+class EventAccepted(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    stored: bool
 
 
 class EventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -240,6 +240,18 @@ class EventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str
     messages: list[str]
     enrollment: EnrollmentOut
+
+
+class EventTypeIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    schema: dict[str, Any] = {}
+
+
+class EventTypeOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    name: str
+    schema: dict[str, Any]
+    created_at: datetime
 
 
 class ExportOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -496,6 +508,23 @@ class Position(msgspec.Struct, kw_only=True, omit_defaults=True):
     y: float = 0.0
 
 
+class PreferencesIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    quiet_hours: QuietHours | None = None
+    paused_until: datetime | None = None
+    opt_out_channels: list[str] | None = None
+
+
+class PreferencesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    quiet_hours: QuietHours | None
+    paused_until: datetime | None
+    opt_out_channels: list[str]
+
+
+class PreviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    would_send: list[uuid.UUID]
+    suppressed: dict[str, list[uuid.UUID]]
+
+
 class ProgramIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     description: str = ""
@@ -561,6 +590,11 @@ class PublishOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     program_id: uuid.UUID
     version: int
     published_at: datetime
+
+
+class QuietHours(msgspec.Struct, kw_only=True, omit_defaults=True):
+    start: str
+    end: str
 
 
 class RefreshIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -716,6 +750,41 @@ class TranscriptLine(msgspec.Struct, kw_only=True, omit_defaults=True):
     text: str
 
 
+class TriggerIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    kind: TriggerKind
+    params: dict[str, Any] = {}
+    action: dict[str, Any]
+    audience: dict[str, Any] = {}
+    quiet_hours: QuietHours | None = None
+    cooldown_hours: int = 24
+    max_per_day: int = 1
+    max_per_week: int = 3
+    holdout_percent: int = 0
+    enabled: bool = False
+
+
+class TriggerList(msgspec.Struct, kw_only=True, omit_defaults=True):
+    triggers: list[TriggerOut]
+
+
+class TriggerOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    name: str
+    kind: TriggerKind
+    params: dict[str, Any]
+    action: dict[str, Any]
+    audience: dict[str, Any]
+    quiet_hours: QuietHours | None
+    cooldown_hours: int
+    max_per_day: int
+    max_per_week: int
+    holdout_percent: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
 class TwinRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     avatar_url: str | None = None
@@ -797,3 +866,37 @@ class WorkspaceRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     name: str
     role: str
+
+
+class engagement_schemas_EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    found: int
+    decided: dict[str, int]
+
+
+class engagement_schemas_EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str | None = None
+    member_id: uuid.UUID | None = None
+    name: str
+    at: datetime | None = None
+    properties: dict[str, Any] = {}
+
+
+class programs_schemas_EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    type: Literal["answer", "event", "message"]
+    key: str
+    payload: dict[str, Any] = {}
+
+
+class trainer_schemas_EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+    progress: float
+    persona_version: int | None
+    evaluated_version: int | None
+    mode: str | None
+    total: int
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+    error: str | None
+    results: list[ResultOut]
