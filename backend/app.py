@@ -38,6 +38,7 @@ from backend.trainer.controllers import TrainerController
 from backend.twin.controllers import ChatController, PersonaController
 from backend.twin.ws import chat_socket
 from backend.widget.controllers import WidgetController
+from backend.widget.pages import WidgetPages
 from common.settings import Settings, get_settings
 
 PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EnrollmentsController,
             ChannelsController,
             WidgetController,
+            WidgetPages,
             MeController,
             TakeoverController,
             FeedbackController,

@@ -16,6 +16,7 @@ are per time bucket, so the running job can schedule its successor and kicks for
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -117,9 +118,11 @@ async def next_due(platform: Platform) -> datetime | None:
 async def kick(platform: Platform, due_at: datetime | None = None) -> None:
     """Make sure a timer job runs at `due_at` (or now). Safe to call often: one job per time bucket."""
     jobs = platform.services.jobs
-    when = max(time.time(), due_at.timestamp() if due_at else 0.0)
+    # Whole seconds, rounded up: a run scheduled before the due time would find nothing due and push the timer
+    # to the next bucket, up to TICK_SECONDS late.
+    when = math.ceil(max(time.time(), due_at.timestamp() if due_at else 0.0))
     bucket = int(when // TICK_SECONDS)
-    await jobs.enqueue(JOB, key=f"{JOB}:{bucket}", scheduled=int(when), timeout=600, retries=1)
+    await jobs.enqueue(JOB, key=f"{JOB}:{bucket}", scheduled=when, timeout=600, retries=1)
 
 
 async def advance_program_timers(ctx: dict[str, Any], *, scheduled: int = 0, **_: Any) -> dict[str, int]:

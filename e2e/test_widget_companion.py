@@ -1,0 +1,112 @@
+"""The companion page on a phone (a member's program, streak and goals beside the chat; installable), and
+axe-core on the chat UI and the companion page at 1366, 768 and 390 px, light and dark."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
+
+from e2e.axe import assert_accessible
+from e2e.conftest import Servers, shot
+from e2e.hostpages import HostSite
+from e2e.widget_setup import Coach, coach, enroll, host_page, phone, program, site, unique
+
+__all__ = ["coach", "phone", "site"]  # fixtures
+WIDTHS = [(1366, 768), (768, 1024), (390, 844)]
+
+
+def test_companion_page_on_a_phone(phone: BrowserContext, coach: Coach, servers: Servers) -> None:
+    page = phone.new_page()
+    page.goto(f"{servers.api_url}/m/{coach.key}")
+    expect(page.get_by_role("heading", name="Your progress")).to_be_visible()
+    manifest = page.locator("link[rel=manifest]").get_attribute("href")
+    assert manifest
+    body = page.evaluate("async (u) => (await fetch(u)).json()", manifest)
+    assert body["display"] == "standalone" and body["start_url"] == f"/m/{coach.key}"
+    assert {i["sizes"] for i in body["icons"]} == {"192x192", "512x512"}
+    # Nothing on the device, no service worker, before the member interacts.
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    assert page.evaluate("async () => (await caches.keys()).length") == 0
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+
+    box = page.get_by_role("textbox", name=re.compile("^Message to"))
+    assert box.evaluate("e => getComputedStyle(e).fontSize") == "16px"
+    box.fill("What is the best remedy for anger?")
+    page.get_by_role("button", name="Send message").tap()
+    reply = page.locator("#log .msg--twin").last
+    expect(reply).to_contain_text(re.compile("delay is the best remedy", re.I), timeout=30_000)
+    page.wait_for_function("async () => (await navigator.serviceWorker.getRegistrations()).length > 0")
+    member_id = page.evaluate("(k) => JSON.parse(localStorage.getItem('coachtwin:' + k)).m", coach.key)
+
+    graph = program(
+        ("ask", "checkin", {"question": "How calm were you today?", "kind": "scale", "min": 1, "max": 5}),
+        ("goal", "goal", {"name": "First calm day"}),
+    )
+    enroll(coach, member_id, "Calm week", graph)
+    expect(page.locator("#log .msg--program").last).to_contain_text("How calm were you today?")
+    # On a phone the progress is one line above the chat, opened on demand.
+    summary = page.locator("#progress summary")
+    expect(summary).to_contain_text("How calm were you today?")
+    summary.tap()
+    expect(page.get_by_role("heading", name="Calm week")).to_be_visible()
+    expect(page.locator("#progress")).to_contain_text("A check-in is waiting")
+    answers = page.get_by_role("group", name="Your answer")
+    expect(answers.get_by_role("button")).to_have_text(["1", "2", "3", "4", "5"])
+    answers.get_by_role("button", name="4").tap()
+    expect(page.locator("#progress").get_by_text(re.compile("First calm day"))).to_be_visible(timeout=30_000)
+    expect(page.locator("#progress .goals .done")).to_contain_text("First calm day")
+    expect(page.locator("#progress")).to_contain_text(re.compile(r"Streak\s*1 day"))
+    shot(page, "companion-phone")
+
+    # Fully on the phone's width, nothing wider than the screen.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # Reopened later (the installed app): the same member, the same history.
+    page.reload()
+    expect(page.locator("#log .msg--member").first).to_contain_text("What is the best remedy for anger?")
+    # A shared phone: "forget me" leaves nothing of this member on it.
+    page.locator("#progress summary").tap()
+    page.get_by_role("button", name="Forget me on this device").tap()
+    expect(page.get_by_role("heading", name="Your progress")).to_be_visible()
+    expect(page.locator("#log .msg")).to_have_count(0)
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    assert page.evaluate("async () => (await caches.keys()).length") == 0
+
+
+def widget_frame(page: Page) -> Frame:
+    page.get_by_role("button", name=re.compile(r"^Chat: ")).click()
+    page.frame_locator("iframe[title^='Chat with']").get_by_role("textbox").wait_for()
+    return next(f for f in page.frames if "/widget/frame" in f.url)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chat_ui_and_companion_pass_axe(
+    browser: Browser, coach: Coach, site: HostSite, servers: Servers, scheme: str
+) -> None:
+    url = site.put(f"/axe-{scheme}.html", host_page(coach, title="Axe"))
+    for width, height in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)  # type: ignore[arg-type]
+        try:
+            page = context.new_page()
+            page.goto(url)
+            frame = widget_frame(page)
+            # With a conversation on screen: a reply with sources and thumbs, a note.
+            box = page.frame_locator("iframe[title^='Chat with']").get_by_role("textbox")
+            box.fill(f"What is the best remedy for anger? {unique('q')}")
+            box.press("Enter")
+            page.frame_locator("iframe[title^='Chat with']").locator("#log .msg--twin .sources").wait_for(
+                timeout=30_000
+            )
+            assert_accessible(frame, f"the chat UI at {width}px ({scheme})")
+            companion = context.new_page()
+            companion.goto(f"{servers.api_url}/m/{coach.key}")
+            companion.get_by_role("heading", name="Your progress").wait_for()
+            assert_accessible(companion, f"the companion page at {width}px ({scheme})")
+            if width == 390:
+                shot(companion, f"companion-{scheme}")
+                shot(page, f"widget-{scheme}")
+        finally:
+            context.close()
