@@ -15,12 +15,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from backend.engagement import jobs, preview, service
 from backend.engagement.scheduler import evaluate
 from backend.engagement.schemas import (
+    BehaviourEventIn,
     DecisionLog,
-    EvaluationOut,
     EventAccepted,
-    EventIn,
     EventTypeIn,
     EventTypeOut,
+    PassOut,
     PreviewOut,
     TriggerIn,
     TriggerList,
@@ -55,7 +55,7 @@ class EventsController(Controller):
         status_code=202,
         responses=errors(404, s404="No such member in this workspace"),
     )
-    async def report(self, data: JSONBody[EventIn], db: Db, principal: Caller) -> Response[EventAccepted]:
+    async def report(self, data: JSONBody[BehaviourEventIn], db: Db, principal: Caller) -> Response[EventAccepted]:
         """Report what a member did (`at` may be up to 30 days back). The same `id` twice is stored once."""
         client_id, stored = await service.record_event(db, principal, data)
         return Response(EventAccepted(id=client_id, stored=stored), status_code=202)
@@ -115,12 +115,12 @@ class EngagementController(Controller):
         status_code=200,
         responses=errors(409, s409="A pass of this workspace is running"),
     )
-    async def evaluate_now(self, db: Db, platform: Plat, principal: Caller) -> EvaluationOut:
+    async def evaluate_now(self, db: Db, platform: Plat, principal: Caller) -> PassOut:
         """Run one evaluation pass of this workspace now (the worker runs them on its own every minute)."""
         stats = await evaluate(platform, db, principal.creator_id)
         if stats.busy:
             raise Conflict("An evaluation of this workspace is running; try again in a moment")
-        return EvaluationOut(found=stats.found, decided=stats.decided)
+        return PassOut(found=stats.found, decided=stats.decided)
 
     @get("/log")
     async def decision_log(

@@ -20,7 +20,7 @@ Cap = Annotated[int, msgspec.Meta(ge=0, le=1000)]
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
-class EventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class BehaviourEventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None  # the client's idempotency id
     member_id: uuid.UUID | None = None  # staff only; a member token reports for itself
     name: EventName
@@ -122,7 +122,7 @@ class PreviewOut(msgspec.Struct, kw_only=True):
     suppressed: dict[str, list[uuid.UUID]]  # a DecisionOutcome -> the members it keeps from this trigger now
 
 
-class EvaluationOut(msgspec.Struct, kw_only=True):
+class PassOut(msgspec.Struct, kw_only=True):
     found: int  # new firings
     decided: dict[str, int]  # decisions by outcome
 

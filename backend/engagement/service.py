@@ -16,7 +16,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.engagement.schemas import EventIn, EventTypeIn, PreferencesIn, PreferencesOut, QuietHours, TriggerIn
+from backend.engagement.schemas import (
+    BehaviourEventIn,
+    EventTypeIn,
+    PreferencesIn,
+    PreferencesOut,
+    QuietHours,
+    TriggerIn,
+)
 from backend.lib.errors import Forbidden, InvalidInput, NotFound
 from backend.lib.principal import Principal
 from common.enums import ActionType, Channel, EventSource, PrincipalKind, TriggerKind
@@ -47,7 +54,7 @@ async def _validate_properties(db: AsyncSession, name: str, properties: dict[str
 
 
 async def record_event(
-    db: AsyncSession, principal: Principal, data: EventIn, now: datetime | None = None
+    db: AsyncSession, principal: Principal, data: BehaviourEventIn, now: datetime | None = None
 ) -> tuple[str, bool]:
     """Store one event (once per client id) and count it as the member's activity: (client id, newly stored)."""
     now = now or utcnow()

@@ -44,6 +44,14 @@ class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: DocumentStatus
 
 
+class BehaviourEventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str | None = None
+    member_id: uuid.UUID | None = None
+    name: str
+    at: datetime | None = None
+    properties: dict[str, Any] = {}
+
+
 class ChatIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     message: str
     conversation_id: uuid.UUID | None = None
@@ -217,6 +225,21 @@ class EvaluationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     persona_version: int | None = None
 
 
+class EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: EvaluationStatus
+    progress: float
+    persona_version: int | None
+    evaluated_version: int | None
+    mode: str | None
+    total: int
+    created_at: datetime
+    finished_at: datetime | None
+    summary: Summary
+    error: str | None
+    results: list[ResultOut]
+
+
 class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     status: EvaluationStatus
@@ -233,6 +256,12 @@ class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
 class EventAccepted(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     stored: bool
+
+
+class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    type: Literal["answer", "event", "message"]
+    key: str
+    payload: dict[str, Any] = {}
 
 
 class EventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -467,6 +496,11 @@ class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str
     position: Position | msgspec.UnsetType = msgspec.UNSET
     data: dict[str, Any] = {}
+
+
+class PassOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    found: int
+    decided: dict[str, int]
 
 
 class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -866,37 +900,3 @@ class WorkspaceRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     name: str
     role: str
-
-
-class engagement_schemas_EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    found: int
-    decided: dict[str, int]
-
-
-class engagement_schemas_EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str | None = None
-    member_id: uuid.UUID | None = None
-    name: str
-    at: datetime | None = None
-    properties: dict[str, Any] = {}
-
-
-class programs_schemas_EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
-    type: Literal["answer", "event", "message"]
-    key: str
-    payload: dict[str, Any] = {}
-
-
-class trainer_schemas_EvaluationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: uuid.UUID
-    status: EvaluationStatus
-    progress: float
-    persona_version: int | None
-    evaluated_version: int | None
-    mode: str | None
-    total: int
-    created_at: datetime
-    finished_at: datetime | None
-    summary: Summary
-    error: str | None
-    results: list[ResultOut]
