@@ -36,18 +36,28 @@ def ids(values: Sequence[uuid.UUID]) -> Any:
     return any_(bindparam(None, list(values), type_=ARRAY(Uuid())))
 
 
-def _last_active() -> Any:
-    return func.coalesce(col(MemberEngagement.last_active_at), col(Member.last_seen_at), col(Member.created_at))
+_INACTIVE = text(
+    """
+SELECT m.id, s.occurrence FROM members m
+LEFT JOIN member_engagement e ON e.member_id = m.id
+CROSS JOIN LATERAL (
+  SELECT 'inactive:' || floor(extract(epoch FROM coalesce(e.last_active_at, m.last_seen_at, m.created_at)))::bigint
+    AS occurrence
+) s
+WHERE coalesce(e.last_active_at, m.last_seen_at, m.created_at) < :cutoff
+  AND NOT EXISTS (
+    SELECT 1 FROM engagement_firings f
+    WHERE f.trigger_id = :trigger AND f.member_id = m.id AND f.occurrence = s.occurrence
+  )
+"""
+)
 
 
-async def _inactive(db: AsyncSession, days: int, now: datetime) -> list[Candidate]:
-    last = _last_active()
-    rows = await db.execute(
-        select(col(Member.id), last)
-        .outerjoin(MemberEngagement, col(MemberEngagement.member_id) == col(Member.id))
-        .where(last < now - timedelta(days=days))
-    )
-    return [(m, f"inactive:{at.isoformat()}") for m, at in rows]
+async def _inactive(db: AsyncSession, trigger_id: uuid.UUID, days: int, now: datetime) -> list[Candidate]:
+    """Members quiet for `days`, their last activity (events, their own messages; else when last seen or
+    created) naming the occurrence; those already fired for it are left out by the firings' unique index."""
+    rows = await db.execute(_INACTIVE, {"cutoff": now - timedelta(days=days), "trigger": trigger_id})
+    return [(m, occurrence) for m, occurrence in rows]
 
 
 _MISSED = text(
@@ -77,6 +87,7 @@ async def _streaks(db: AsyncSession, event: str, grace_days: int, now: datetime)
         .join(Member, col(Member.id) == col(MemberEvent.member_id))
         .where(col(MemberEvent.name) == event, col(MemberEvent.at) >= since)
         .group_by(col(MemberEvent.member_id), col(Member.timezone))
+        .having(func.max(col(MemberEvent.at)) < now - timedelta(days=grace_days + 1))  # broken in any zone needs this
     )
     out: list[Candidate] = []
     for member_id, last, tz_name in rows:
@@ -131,7 +142,7 @@ async def candidates(db: AsyncSession, trigger: Trigger, now: datetime) -> list[
     kind, params = TriggerKind(trigger.kind), trigger.params
     since = max(trigger.created_at, now - RECENT)
     if kind is TriggerKind.inactivity:
-        found = await _inactive(db, int(params["days"]), now)
+        found = await _inactive(db, trigger.id, int(params["days"]), now)
     elif kind is TriggerKind.missed_checkin:
         found = await _missed(db, int(params["count"]), params.get("program_id"), now)
     elif kind is TriggerKind.streak_broken:
@@ -185,6 +196,7 @@ async def member_states(
             opt_out=frozenset(e.opt_out_channels if e is not None else ()),
             sends=[],
             last_sent={},
+            name=m.display_name,
         )
     sent = await db.execute(
         select(col(Decision.member_id), col(Decision.trigger_id), col(Decision.at)).where(

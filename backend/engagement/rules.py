@@ -89,6 +89,7 @@ class MemberState:
     opt_out: frozenset[str]
     sends: list[datetime]  # proactive sends in the last 7 days
     last_sent: dict[uuid.UUID, datetime]  # by trigger
+    name: str = ""  # what `{{name}}` says
 
 
 @dataclass(frozen=True, slots=True)

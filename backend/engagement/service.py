@@ -46,7 +46,10 @@ async def _validate_properties(db: AsyncSession, name: str, properties: dict[str
     ).scalar_one_or_none()
     if declared is None:
         return
-    problems = sorted(Draft202012Validator(declared).iter_errors(properties), key=lambda e: list(e.path))
+    try:
+        problems = sorted(Draft202012Validator(declared).iter_errors(properties), key=lambda e: str(list(e.path)))
+    except Exception as exc:  # a schema that cannot be applied (an unresolvable $ref, a broken pattern)
+        raise InvalidInput(f"the schema of event {name!r} cannot be applied: {type(exc).__name__}") from exc
     if problems:
         first = problems[0]
         where = "/".join(str(p) for p in first.path) or "(properties)"
@@ -116,8 +119,11 @@ async def declare_event_type(db: AsyncSession, creator_id: uuid.UUID, data: Even
     """Declare (or replace the schema of) a custom event name."""
     try:
         Draft202012Validator.check_schema(data.schema)
+        list(Draft202012Validator(data.schema).iter_errors({}))  # it can be applied (no remote $ref)
     except SchemaError as exc:
         raise InvalidInput(f"schema: not a valid JSON Schema: {exc.message}"[:400]) from exc
+    except Exception as exc:
+        raise InvalidInput(f"schema: cannot be applied ({type(exc).__name__})") from exc
     row = (await db.execute(select(EventType).where(col(EventType.name) == data.name))).scalar_one_or_none()
     if row is None:
         row = EventType(creator_id=creator_id, name=data.name, schema_=data.schema)

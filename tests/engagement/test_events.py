@@ -76,6 +76,8 @@ async def test_custom_event_properties_must_match_the_declared_schema(
         "/api/v1/engagement/event-types", headers=h, json={"name": "x", "schema": {"type": "nonsense"}}
     )
     assert broken.status_code == 422
+    remote = {"name": "y", "schema": {"$ref": "http://127.0.0.1:9/schema.json"}}
+    assert (await client.put("/api/v1/engagement/event-types", headers=h, json=remote)).status_code == 422
     m = await add_member(client, workspace, "di")
     r = await client.post("/api/v1/events", headers=m["headers"], json={"name": "run_logged", "properties": {"km": -2}})
     assert r.status_code == 422 and "km" in r.json()["detail"], r.text
