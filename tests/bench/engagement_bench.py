@@ -11,7 +11,8 @@ INSERT ... SELECT (as the superuser); the passes are the scheduler's own `evalua
 
 1. Full pass: every workspace evaluated once (what the worker does on its tick); the time includes finding,
    deciding, logging and queueing every message.
-2. Incremental pass: 1,000 new events (run_logged km 42, so each is a firing), then every workspace again.
+2. The same pass again with nothing changed (finding alone), then an incremental pass: 1,000 new events
+   (run_logged km 42, so each is a firing), then every workspace again.
 3. Burst: a separate workspace where 10,000 members (quick: 2,000) are due at once; two passes started
    together (as two workers would); every decision logged and every message in the outbox, duplicates counted.
 """
@@ -158,6 +159,7 @@ async def _main(quick: bool) -> dict[str, Any]:
         seed_s = round(time.perf_counter() - started, 1)
         events = await admin.fetchval("SELECT count(*) FROM member_events")
         full_s, full = await _pass(platform, workspaces)
+        steady_s, steady = await _pass(platform, workspaces)  # nothing changed: what finding costs alone
         await admin.execute(
             "INSERT INTO member_events (id, creator_id, member_id, client_id, name, at, properties, source)"
             " SELECT gen_random_uuid(), creator_id, id, 'new:' || id, 'run_logged', now(), '{\"km\": 42}', 'member'"
@@ -186,6 +188,8 @@ async def _main(quick: bool) -> dict[str, Any]:
         "seed_s": seed_s,
         "full_s": full_s,
         "full": full,
+        "steady_s": steady_s,
+        "steady": steady,
         "incremental_s": incremental_s,
         "incremental": incremental,
         "burst_members": burst,
@@ -217,6 +221,7 @@ def report(result: dict[str, Any]) -> str:
             "|---|---:|---|---|",
             f"| full | {result['full_s']} | {outcomes(result['full'])} | <= {result['target_full_s']:.0f} s: "
             f"{'meets' if result['meets'] else 'MISSES'} |",
+            f"| again, nothing changed | {result['steady_s']} | {outcomes(result['steady'])} | - |",
             f"| incremental after 1,000 events | {result['incremental_s']} | {outcomes(result['incremental'])} | - |",
             f"| {result['burst_members']:,} members due at once, two passes together | {result['burst_s']} | "
             f"{result['burst_logged']:,} decisions logged, {result['burst_queued']:,} messages queued, "
