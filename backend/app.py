@@ -17,6 +17,8 @@ from litestar.plugins.prometheus import PrometheusController
 
 from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
+from backend.channels.webhooks import WebhooksController
+from backend.delivery.controllers import DeliveriesController
 from backend.engagement.controllers import EngagementController, EventsController
 from backend.health.controllers import HealthController
 from backend.knowledge.controllers import KnowledgeController
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProgramsController,
             EnrollmentsController,
             ChannelsController,
+            WebhooksController,
+            DeliveriesController,
             WidgetController,
             WidgetPages,
             MeController,

@@ -12,8 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
+from backend.channels.jobs import handle_channel_event
+from backend.channels.telegram.sender import TelegramSender
 from backend.delivery.jobs import Delivery
 from backend.delivery.live import LiveHub
+from backend.delivery.senders import SENDERS
 from backend.engagement.jobs import evaluate_engagement
 from backend.engagement.jobs import kick as kick_engagement
 from backend.knowledge.chunking import LazyChunker
@@ -28,6 +33,7 @@ from backend.programs.jobs import advance_program_timers, kick
 from backend.trainer.jobs import run_evaluation
 from backend.twin.consistency import Scorer
 from backend.twin.jobs import synthesize_persona
+from common.enums import Channel
 
 JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     ingest_document,
@@ -35,7 +41,10 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     advance_program_timers,
     run_evaluation,
     evaluate_engagement,
+    handle_channel_event,
 ]
+# The outbox's channels beside the web (each sends one row; backend/delivery/senders.py).
+SENDERS[Channel.telegram] = TelegramSender()
 
 
 @dataclass
@@ -50,6 +59,7 @@ class Services:
     jobs: Jobs  # saq job queue (and this process's worker when it runs one)
     delivery: Delivery  # the outbox's delivery queue (its own saq queue) and the commit listener feeding it
     live: LiveHub  # this process's member sockets, fed by Redis pub/sub (nothing connects until one opens)
+    http: httpx.AsyncClient  # outside HTTP APIs (Telegram, WhatsApp): one pooled client per process
 
 
 def open_services(platform: Platform) -> Services:
@@ -65,6 +75,7 @@ def open_services(platform: Platform) -> Services:
         jobs=Jobs(s.redis_url, JOB_FUNCTIONS, {"platform": platform}, s.job_queue),
         delivery=Delivery(platform),
         live=LiveHub(platform.redis),
+        http=httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)),
     )
     platform.attach(services)
     return services

@@ -161,8 +161,9 @@ class Generator:
         if typing:
             std.append(f"from typing import {', '.join(typing)}")
         lines = ["", *std, "", "import msgspec", ""]
-        if self.shared:
-            lines += [f"from common.enums import {', '.join(sorted(self.shared))}", ""]
+        shared = sorted(n for n in self.shared if re.search(rf"\b{n}\b", body))  # a query's enum may go unused
+        if shared:
+            lines += [f"from common.enums import {', '.join(shared)}", ""]
         return "\n".join(lines)
 
 

@@ -1,14 +1,25 @@
-"""HTTP for the workspace's channels (the web widget now; Telegram and WhatsApp next)."""
+"""HTTP for the workspace's channels: the web widget, a Telegram bot, a WhatsApp number (settings for the
+hub; the messaging webhooks, which need no account, are in `webhooks.py`)."""
 
 from __future__ import annotations
 
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody
 
 from backend.channels import service
-from backend.channels.schemas import IdentitySecretOut, WebChannelIn, WebChannelOut
+from backend.channels.schemas import (
+    IdentitySecretOut,
+    TelegramIn,
+    TelegramLinkIn,
+    TelegramLinkOut,
+    TelegramOut,
+    WebChannelIn,
+    WebChannelOut,
+)
+from backend.channels.telegram import service as telegram
 from backend.lib.crypto import SecretBox
 from backend.lib.deps import Caller, Db, Plat
+from backend.lib.openapi import errors
 from backend.lib.principal import min_role
 from common.enums import Role
 
@@ -38,3 +49,37 @@ class ChannelsController(Controller):
             platform, db, SecretBox(platform.settings.secret_key), principal.creator_id
         )
         return IdentitySecretOut(identity_secret=secret, rotated_at=at)
+
+    @get("/telegram")
+    async def telegram_status(self, db: Db, platform: Plat, principal: Caller) -> TelegramOut:
+        """The workspace's Telegram bot: connected, its name, the webhook, the last update and error."""
+        return await telegram.status(platform, db, principal.creator_id)
+
+    @put(
+        "/telegram",
+        guards=[min_role(Role.admin)],
+        responses=errors(422, 503, s422="Telegram refused the token", s503="Telegram (or `api_base`) did not answer"),
+    )
+    async def connect_telegram(
+        self, data: JSONBody[TelegramIn], db: Db, platform: Plat, principal: Caller
+    ) -> TelegramOut:
+        """Connect a bot: the token is checked (`getMe`), the bot's webhook is set to this workspace with a
+        fresh `secret_token` (`setWebhook`), and the token is stored encrypted (never returned)."""
+        return await telegram.connect(platform, db, principal.creator_id, data)
+
+    @delete("/telegram", guards=[min_role(Role.admin)], status_code=204, responses=errors(404))
+    async def disconnect_telegram(self, db: Db, platform: Plat, principal: Caller) -> None:
+        """Remove the bot's webhook and forget its token."""
+        await telegram.disconnect(platform, db, principal.creator_id)
+
+    @post(
+        "/telegram/links",
+        guards=[min_role(Role.editor)],
+        status_code=201,
+        responses=errors(404, s404="Telegram is not connected, or no such member"),
+    )
+    async def telegram_link(
+        self, data: JSONBody[TelegramLinkIn], db: Db, platform: Plat, principal: Caller
+    ) -> TelegramLinkOut:
+        """A one-time link (24 hours) that joins the Telegram chat opening it to this member."""
+        return await telegram.link(platform, db, principal.creator_id, data.member_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -58,3 +59,58 @@ class WebChannelIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class IdentitySecretOut(msgspec.Struct, kw_only=True):
     identity_secret: str
     rotated_at: datetime
+
+
+ApiBase = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=r"^https?://[^\s\"'<>]+$")]
+Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"^\S+$")]
+
+
+class TelegramIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A bot token from @BotFather; `api_base` points at another Bot API server (defaults to Telegram's)."""
+
+    bot_token: Annotated[str, msgspec.Meta(min_length=3, max_length=200, pattern=r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,150}$")]
+    api_base: ApiBase | None = None
+
+
+class TelegramOut(msgspec.Struct, kw_only=True):
+    connected: bool
+    bot_username: str | None = None
+    webhook_url: str | None = None
+    webhook_set: bool = False
+    last_update_at: datetime | None = None
+    last_error: str | None = None
+
+
+class WhatsAppIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A WhatsApp Cloud API number; the template is what may be sent outside the 24-hour window."""
+
+    phone_number_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[0-9]+$")]
+    access_token: Secret
+    app_secret: Secret
+    verify_token: Annotated[str, msgspec.Meta(min_length=8, max_length=200, pattern=r"^\S+$")]
+    api_base: ApiBase | None = None
+    api_version: Annotated[str, msgspec.Meta(pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$")] | None = None
+    template_name: Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")] | None = None
+    template_language: Annotated[str, msgspec.Meta(min_length=2, max_length=15, pattern=r"^[A-Za-z_]+$")] | None = None
+
+
+class WhatsAppOut(msgspec.Struct, kw_only=True):
+    connected: bool
+    phone_number_id: str | None = None
+    webhook_url: str | None = None
+    template_name: str | None = None
+    template_language: str | None = None
+    last_update_at: datetime | None = None
+    last_error: str | None = None
+
+
+class TelegramLinkIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    member_id: uuid.UUID
+
+
+class TelegramLinkOut(msgspec.Struct, kw_only=True):
+    """`https://t.me/{bot}?start={token}`: opening it in Telegram links the chat to this member (once)."""
+
+    url: str
+    token: str
+    expires_at: datetime

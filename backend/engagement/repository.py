@@ -25,6 +25,7 @@ from common.models import (
     Member,
     MemberEngagement,
     MemberEvent,
+    MemberIdentity,
     Trigger,
 )
 
@@ -198,6 +199,15 @@ async def member_states(
             last_sent={},
             name=m.display_name,
         )
+    stopped = await db.execute(  # /stop on a messaging channel, a blocked bot (backend/channels)
+        select(col(MemberIdentity.member_id), col(MemberIdentity.kind)).where(
+            col(MemberIdentity.member_id) == ids(member_ids), col(MemberIdentity.opted_out_at).is_not(None)
+        )
+    )
+    for member_id, kind in stopped:
+        state = states.get(member_id)
+        if state is not None:
+            state.opt_out = state.opt_out | {kind.split("_", 1)[0]}  # telegram_chat -> telegram
     sent = await db.execute(
         select(col(Decision.member_id), col(Decision.trigger_id), col(Decision.at)).where(
             and_(

@@ -219,3 +219,17 @@ async def seen(
     if timezone:
         member.timezone = timezone
     await db.flush()
+
+
+async def attach(
+    platform: Platform, db: AsyncSession, creator_id: uuid.UUID, kind: IdentityKind, value: str, member: Member
+) -> None:
+    """Point a channel address at `member` (a Telegram chat opened through the member's link). The address's
+    previous member, when anonymous, is merged into `member`, history kept."""
+    await _lock(db, creator_id, f"{kind.value}:{value}")
+    found = await _identity(db, kind, value)
+    if found is not None and found.member_id != member.id:
+        previous = await db.get(Member, found.member_id)
+        if previous is not None and previous.external_id is None:
+            await merge(platform, db, previous, member)
+    await _link(db, creator_id, found, kind, value, member)

@@ -2,7 +2,14 @@
 
 from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
-from common.models.channels import MemberIdentity, MessageFeedback, OutboxMessage, WebChannel
+from common.models.channels import (
+    ChannelEvent,
+    MemberIdentity,
+    MessageFeedback,
+    MessagingChannel,
+    OutboxMessage,
+    WebChannel,
+)
 from common.models.engagement import Decision, EventType, Firing, MemberEngagement, MemberEvent, Trigger
 from common.models.knowledge import Chunk, Document, DocumentFile, KnowledgeStats
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
@@ -11,6 +18,7 @@ from common.models.twin import Conversation, Member, MemberFact, Message, Person
 
 __all__ = [
     "Achievement",
+    "ChannelEvent",
     "Chunk",
     "Conversation",
     "Correction",
@@ -34,6 +42,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageFeedback",
+    "MessagingChannel",
     "OutboxMessage",
     "Persona",
     "Program",

@@ -54,6 +54,7 @@ class MemberIdentity(TenantTable, table=True):
     value: str = Field(max_length=200)
     created_at: datetime = created_at_field()
     last_seen_at: datetime = _now()
+    opted_out_at: datetime | None = _ts()  # /stop or a blocked bot: nothing more is sent to this address
 
 
 class MessageFeedback(TenantTable, table=True):
@@ -86,6 +87,8 @@ class OutboxMessage(TenantTable, table=True):
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     error: str | None = Field(default=None, sa_column=Column(Text))
     provider_message_id: str | None = Field(default=None, max_length=200)
+    # WhatsApp refused free text (131047, the 24-hour window closed): only the creator's template may go.
+    template_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     next_attempt_at: datetime = _now()
     claimed_at: datetime | None = _ts()
     created_at: datetime = created_at_field()
@@ -93,3 +96,30 @@ class OutboxMessage(TenantTable, table=True):
     sent_at: datetime | None = _ts()
     delivered_at: datetime | None = _ts()
     read_at: datetime | None = _ts()
+
+
+class MessagingChannel(TenantTable, table=True):
+    """A workspace's Telegram bot or WhatsApp number: readable settings, sealed secrets, status."""
+
+    __tablename__ = "messaging_channels"
+    __table_args__ = (UniqueConstraint("creator_id", "channel"),)
+    channel: str = Field(max_length=16)  # Channel.telegram | Channel.whatsapp
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
+    secrets: str = Field(sa_column=Column(Text, nullable=False))  # JSON sealed by backend/lib/crypto.py
+    webhook_set: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
+    last_update_at: datetime | None = _ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = created_at_field()
+    updated_at: datetime = _now()
+
+
+class ChannelEvent(TenantTable, table=True):
+    """One inbound webhook event, once per provider id (a Telegram update_id, a WhatsApp message id)."""
+
+    __tablename__ = "channel_events"
+    __table_args__ = (UniqueConstraint("creator_id", "channel", "event_id"),)
+    channel: str = Field(max_length=16)
+    event_id: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
+    received_at: datetime = _now()
+    processed_at: datetime | None = _ts()

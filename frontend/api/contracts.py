@@ -160,6 +160,23 @@ class DecisionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     channel: str | None = None
 
 
+class DeliveriesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    deliveries: list[DeliveryOut]
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    channel: str
+    status: str
+    idempotency_key: str
+    attempts: int
+    error: str | None
+    created_at: datetime
+    member_id: uuid.UUID
+    message_id: uuid.UUID
+    updated_at: datetime
+
+
 class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     title: str
@@ -751,6 +768,30 @@ class TeamMemberOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     full_name: str
     role: Role
     joined_at: datetime
+
+
+class TelegramIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    bot_token: str
+    api_base: str | None = None
+
+
+class TelegramLinkIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    member_id: uuid.UUID
+
+
+class TelegramLinkOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    url: str
+    token: str
+    expires_at: datetime
+
+
+class TelegramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    connected: bool
+    bot_username: str | None = None
+    webhook_url: str | None = None
+    webhook_set: bool = False
+    last_update_at: datetime | None = None
+    last_error: str | None = None
 
 
 class TemplateOut(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -22,7 +22,14 @@ from tests.conftest import register_and_login
 from tests.fixtures.widget import web_channel, widget_member
 
 
-async def a_message(platform: Platform, creator_id: uuid.UUID, member_id: uuid.UUID, text: str) -> uuid.UUID:
+async def a_message(
+    platform: Platform,
+    creator_id: uuid.UUID,
+    member_id: uuid.UUID,
+    text: str,
+    channel: Channel = Channel.web,
+    meta: dict[str, Any] | None = None,
+) -> uuid.UUID:
     async with platform.db.session(TenantContext(creator_id)) as db:
         conv = Conversation(creator_id=creator_id, member_id=member_id, kind="member")
         db.add(conv)
@@ -32,7 +39,9 @@ async def a_message(platform: Platform, creator_id: uuid.UUID, member_id: uuid.U
             conversation_id=conv.id,
             role="assistant",
             sender=MessageSender.proactive.value,
+            channel=channel.value,
             content=text,
+            meta=meta or {},
         )
         db.add(message)
         await db.commit()
@@ -93,6 +102,7 @@ async def test_a_failing_channel_retries_with_backoff_then_fails(
     cid, mid = someone["creator_id"], someone["member_id"]
     message = await a_message(platform, cid, mid, "Checking in")
     ids = await staged(platform, cid, [Outgoing(mid, message, "flaky:1", Channel.telegram)])
+    real = SENDERS.get(Channel.telegram)
     SENDERS[Channel.telegram] = Flaky()
     try:
         counts, retry = await outbox.deliver(platform, cid, ids)
@@ -110,7 +120,9 @@ async def test_a_failing_channel_retries_with_backoff_then_fails(
         assert stored["status"] == "failed" and stored["attempts"] == outbox.MAX_ATTEMPTS
         assert calls == list(range(1, outbox.MAX_ATTEMPTS + 1))  # each try sees itself counted
     finally:
-        del SENDERS[Channel.telegram]
+        SENDERS.pop(Channel.telegram)
+        if real is not None:
+            SENDERS[Channel.telegram] = real
 
 
 async def test_lost_jobs_are_swept(
@@ -149,11 +161,14 @@ async def test_status_reports_move_forward_only(
     cid, mid = someone["creator_id"], someone["member_id"]
     message = await a_message(platform, cid, mid, "Your weekly plan")
     ids = await staged(platform, cid, [Outgoing(mid, message, "plan:1", Channel.whatsapp)])
+    real = SENDERS.get(Channel.whatsapp)
     SENDERS[Channel.whatsapp] = Provider()
     try:
         assert (await outbox.deliver(platform, cid, ids))[0] == {"sent": 1}
     finally:
-        del SENDERS[Channel.whatsapp]
+        SENDERS.pop(Channel.whatsapp)
+        if real is not None:
+            SENDERS[Channel.whatsapp] = real
     provider_id = f"wamid.{ids[0].hex}"
     async with platform.db.session(TenantContext(cid)) as db:
         assert await outbox.record_status(db, Channel.whatsapp, provider_id, DeliveryStatus.read)
