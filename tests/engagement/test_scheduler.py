@@ -240,3 +240,21 @@ async def test_preview_and_evaluation_stay_in_their_workspace(
     ran = await client.post("/api/v1/engagement/evaluate", headers=workspace["headers"])
     assert ran.status_code == 200 and ran.json() == {"found": 2, "decided": {"sent": 1, "opted_out": 1}}
     assert await decisions(client, other) == []
+
+
+async def test_stop_on_telegram_opts_out(
+    client: AsyncTestClient[Any], workspace: dict[str, Any], admin_conn: asyncpg.Connection
+) -> None:
+    m = await add_member(client, workspace, "tg")
+    mid, cid = uuid.UUID(m["id"]), uuid.UUID(workspace["workspace_id"])
+    await admin_conn.execute("UPDATE members SET last_channel = 'telegram' WHERE id = $1", mid)
+    await admin_conn.execute(
+        "INSERT INTO member_identities (id, creator_id, member_id, kind, value, opted_out_at)"
+        " VALUES (gen_random_uuid(), $1, $2, 'telegram_chat', '4242', now())",
+        cid,
+        mid,
+    )
+    await add_trigger(client, workspace, kind="inactivity", params={"days": 3})
+    assert (await run_pass(client, workspace["workspace_id"], local_noon(4))).decided == {"opted_out": 1}
+    [d] = await decisions(client, workspace, member_id=m["id"])
+    assert "telegram" in d["reason"]
