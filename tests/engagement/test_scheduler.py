@@ -258,3 +258,33 @@ async def test_stop_on_telegram_opts_out(
     assert (await run_pass(client, workspace["workspace_id"], local_noon(4))).decided == {"opted_out": 1}
     [d] = await decisions(client, workspace, member_id=m["id"])
     assert "telegram" in d["reason"]
+
+
+async def test_a_pass_killed_midway_loses_nothing_and_doubles_nothing(
+    client: AsyncTestClient[Any], workspace: dict[str, Any], admin_conn: asyncpg.Connection, monkeypatch: Any
+) -> None:
+    from backend.engagement.actions import Actions
+
+    members = [await add_member(client, workspace, f"k{i}") for i in range(5)]
+    await add_trigger(client, workspace, kind="inactivity", params={"days": 3})
+    cid = uuid.UUID(workspace["workspace_id"])
+    real_say = Actions.say
+
+    async def dies(self: Actions, sends: Any) -> Any:
+        await real_say(self, sends)  # the messages are written, then the worker dies before its commit
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(Actions, "say", dies)
+    try:
+        await run_pass(client, str(cid), local_noon(4))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the pass should have died")
+    for table in ("engagement_firings", "engagement_decisions", "outbox"):
+        assert await admin_conn.fetchval(f"SELECT count(*) FROM {table} WHERE creator_id = $1", cid) == 0, table
+    monkeypatch.setattr(Actions, "say", real_say)
+    assert (await run_pass(client, str(cid), local_noon(4))).decided == {"sent": len(members)}
+    assert (await run_pass(client, str(cid), local_noon(4) + timedelta(minutes=5))).decided == {}
+    n = await admin_conn.fetchval("SELECT count(*) FROM outbox WHERE creator_id = $1", cid)
+    assert n == len(members)
