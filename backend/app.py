@@ -20,7 +20,7 @@ from backend.channels.controllers import ChannelsController
 from backend.channels.webhooks import WebhooksController
 from backend.delivery.controllers import DeliveriesController
 from backend.engagement.controllers import EngagementController, EventsController
-from backend.health.controllers import HealthController
+from backend.health.controllers import DiagnosticsController, HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
 from backend.lib.deps import DEPENDENCIES
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FeedbackController,
             EventsController,
             EngagementController,
+            DiagnosticsController,
             chat_socket,
         ],
     )

@@ -88,8 +88,12 @@ def hub_env(api_url: str, port: int) -> dict[str, str]:
     return env
 
 
+AXE_JS = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
 def ensure_bun() -> None:
-    if (ROOT / ".tools" / "node_modules" / ".bin" / "bun").exists():
+    """Bun (the hub's build) and axe-core (the accessibility checks), installed by `.ci/setup.py` when missing."""
+    if (ROOT / ".tools" / "node_modules" / ".bin" / "bun").exists() and AXE_JS.exists():
         return
     import importlib.util
 

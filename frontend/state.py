@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -112,8 +112,11 @@ class AuthState(rx.State):
     # --- the API, for page states (helpers, not events) ---------------------------------------------
 
     def _route_param(self, name: str) -> str:
-        """A dynamic part of the page's route (`/knowledge/[doc_id]` -> `_route_param("doc_id")`)."""
-        return str(self.router.page.params.get(name, ""))
+        """A dynamic part of the page's route (`/knowledge/[doc_id]` -> `_route_param("doc_id")`), read from the
+        address against the route's pattern."""
+        pattern = self.router.route_id.strip("/").split("/")
+        parts = self.router.url.path.strip("/").split("/")
+        return next((unquote(part) for key, part in zip(pattern, parts, strict=False) if key == f"[{name}]"), "")
 
     def _show_error(self, exc: api.ApiError) -> None:
         """Where an API error is shown: `PageState` sends it to the page's `error`."""

@@ -1,27 +1,19 @@
-"""Liveness and readiness."""
+"""Liveness, readiness (public, no internals) and diagnostics (the details, for workspace admins)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from backend.lib.cache import redis_info
-from backend.lib.db import ping
+from backend.health import service
 from backend.lib.deps import Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
-from backend.lib.platform import Probed
+from backend.lib.principal import min_role
+from common.enums import Role
 
 PUBLIC = {EXCLUDE_FROM_AUTH: True}
-
-
-async def _probe(name: str, check: Any) -> tuple[str, dict[str, Any]]:
-    try:
-        return name, {"ok": True, **(await asyncio.wait_for(check, timeout=3))}
-    except Exception as exc:  # a readiness probe reports failures, it does not raise them
-        return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 class HealthController(Controller):
@@ -41,13 +33,19 @@ class HealthController(Controller):
         },
     )
     async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
-        checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
-        checks += [_probe(name, svc.health()) for name, svc in platform.service_items() if isinstance(svc, Probed)]
-        results = dict(await asyncio.gather(*checks))
-        db = results["database"]
-        if db.get("ok") and (db.get("superuser") or db.get("bypassrls")):
-            db.update(ok=False, error="the app role bypasses row-level security")
-        # The LLM is optional: without it the twin answers in extractive mode, still "ready".
-        required = [k for k in results if k != "llm"]
-        ok = all(results[k]["ok"] for k in required)
-        return Response({"status": "ok" if ok else "degraded", "checks": results}, status_code=200 if ok else 503)
+        """Each part up or not (503 when a required one is down); the language model is optional."""
+        results = await service.probe(platform)
+        body = service.public_summary(results)
+        return Response(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+class DiagnosticsController(Controller):
+    path = "/api/v1/diagnostics"
+    tags = ["health"]
+    guards = [min_role(Role.admin)]
+
+    @get("/")
+    async def diagnostics(self, platform: Plat) -> dict[str, Any]:
+        """Every part's check with its details (database role, model, vector store, job queue): admins only."""
+        results = await service.probe(platform)
+        return {"status": "ok" if service.overall(results) else "degraded", "checks": results}

@@ -520,6 +520,19 @@ class PassOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     decided: dict[str, int]
 
 
+class PassageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    ordinal: int
+    text: str
+    location: dict[str, Any]
+
+
+class PassagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    total: int
+    offset: int
+    passages: list[PassageOut]
+
+
 class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     card: str
     principles: list[str] = []
@@ -593,6 +606,7 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    warnings: list[IssueOut] = []
 
 
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -869,6 +883,7 @@ class UploadForm(msgspec.Struct, kw_only=True, omit_defaults=True):
     file: bytes
     title: str | None = None
     tags: str | None = None
+    if_exists: str | None = None
 
 
 class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -880,6 +895,7 @@ class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ValidationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     valid: bool
     issues: list[IssueOut]
+    warnings: list[IssueOut] = []
 
 
 class VersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):

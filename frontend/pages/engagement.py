@@ -12,7 +12,8 @@ from reflex.vars import ObjectVar
 from common.enums import ActionType, DecisionOutcome, TriggerKind
 from frontend import api, format
 from frontend.api.contracts import TriggerIn, TriggerOut
-from frontend.components import card, choice, empty_state, error_callout, layout, notice_callout, section_title
+from frontend.components import card, choice, empty_state, error_callout, labeled, notice_callout, section_title
+from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
 
@@ -198,19 +199,24 @@ def row(t: ObjectVar[dict[str, str]]) -> rx.Component:
 def editor() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.input(name="name", placeholder="Name, e.g. Quiet for 3 days", aria_label="Trigger name", width="100%"),
+            labeled("Trigger name", rx.input(id="trigger-name", name="name", placeholder="e.g. Quiet for 3 days",
+                                             width="100%"), html_for="trigger-name"),
             rx.hstack(
-                choice("When", [(k, text) for k, text, _ in KINDS], EngagementState.kind, EngagementState.set_kind),
-                choice("Then", ACTIONS, EngagementState.action, EngagementState.set_action),
+                labeled("When", choice("When", [(k, text) for k, text, _ in KINDS], EngagementState.kind,
+                                       EngagementState.set_kind, id="trigger-kind"), html_for="trigger-kind"),
+                labeled("Then", choice("Then", ACTIONS, EngagementState.action, EngagementState.set_action,
+                                       id="trigger-action"), html_for="trigger-action"),
                 spacing="3",
-                wrap="wrap",
+                width="100%",
             ),
-            rx.text_area(value=EngagementState.params_text, on_change=EngagementState.set_params_text,
-                         aria_label="Parameters (JSON)", width="100%"),
-            rx.input(name="text", placeholder="The nudge's topic, or the message ({{name}} is the member's name)",
-                     aria_label="Topic or message", width="100%"),
-            rx.input(name="holdout", type="number", min=0, max=100, default_value="0",
-                     aria_label="Holdout percent (kept out to measure the effect)", width="200px"),
+            labeled("Parameters (JSON)", rx.text_area(id="trigger-params", value=EngagementState.params_text,
+                                                      on_change=EngagementState.set_params_text, width="100%"),
+                    html_for="trigger-params"),
+            labeled("Topic or message", rx.input(id="trigger-text", name="text", width="100%"),
+                    html_for="trigger-text", hint="A nudge's topic, or the message ({{name}}: the member's name)."),
+            labeled("Holdout percent", rx.input(id="trigger-holdout", name="holdout", type="number", min=0, max=100,
+                                                default_value="0", width="200px"),
+                    html_for="trigger-holdout", hint="Members kept out of this trigger to measure its effect."),
             rx.button("Save trigger", type="submit"),
             spacing="3",
             width="100%",

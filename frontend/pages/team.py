@@ -10,8 +10,18 @@ from reflex.vars import ObjectVar
 
 from common.enums import Role
 from frontend import api, format
-from frontend.components import card, error_callout, layout, loading, notice_callout, role_badge, section_title
+from frontend.components import (
+    callout,
+    card,
+    error_callout,
+    labeled,
+    loading,
+    notice_callout,
+    role_badge,
+    section_title,
+)
 from frontend.components.dialogs import confirm_dialog
+from frontend.components.frame import layout
 from frontend.state import AuthState, PageState, Redirect, event
 
 ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
@@ -119,41 +129,96 @@ class TeamState(PageState, AuthState):
         return await self._change("Invitation revoked.", lambda: self._call(api.team.revoke_invitation, invitation_id))
 
 
+ROLE_HELP = {
+    "viewer": "Reads the knowledge, the persona, programs and conversations; changes nothing.",
+    "editor": "Also uploads and deletes knowledge, edits the persona and builds and runs programs.",
+    "admin": "Also invites people, changes their roles and approves the persona.",
+    "owner": "Everything, including naming other owners.",
+}
+
+
+def role_select(value: Any, on_change: Any, **trigger: Any) -> rx.Component:
+    """A role picker over the roles this person may hand out (name it with `id=` and a label, or `aria_label=`)."""
+    return rx.select.root(
+        rx.select.trigger(**trigger),
+        rx.select.content(rx.foreach(TeamState.grantable_roles, lambda r: rx.select.item(r, value=r))),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def roles_explained() -> rx.Component:
+    return rx.el.details(
+        rx.el.summary("What can each role do?", cursor="pointer", font_size="var(--font-size-2)"),
+        rx.el.dl(
+            *[
+                rx.fragment(rx.el.dt(role.capitalize(), font_weight="600", margin_top="6px"),
+                            rx.el.dd(text, margin_left="0", color=rx.color("gray", 11)))
+                for role, text in ROLE_HELP.items()
+            ],
+            font_size="var(--font-size-2)",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
 def invite_card() -> rx.Component:
     return card(
         section_title("Invite a colleague", "user-plus"),
         rx.form(
             rx.flex(
-                rx.input(
-                    name="email",
-                    id="invite-email",
-                    type="email",
-                    placeholder="colleague@example.com",
-                    size="3",
+                rx.box(
+                    labeled(
+                        "Email address",
+                        rx.input(
+                            name="email",
+                            id="invite-email",
+                            type="email",
+                            placeholder="colleague@example.com",
+                            size="3",
+                            width="100%",
+                            data_testid="invite-email",
+                        ),
+                        html_for="invite-email",
+                    ),
                     flex="1",
                     min_width="220px",
-                    data_testid="invite-email",
                 ),
-                rx.select(
-                    TeamState.grantable_roles,
-                    value=TeamState.invite_role,
-                    on_change=TeamState.set_invite_role,
-                    size="3",
-                    data_testid="invite-role",
+                rx.box(
+                    labeled(
+                        "Role",
+                        role_select(
+                            TeamState.invite_role,
+                            TeamState.set_invite_role,
+                            id="invite-role",
+                            size="3",
+                            data_testid="invite-role",
+                        ),
+                        html_for="invite-role",
+                    ),
+                    min_width="140px",
                 ),
                 rx.button(
                     rx.icon("send", size=16), "Send invitation", type="submit", size="3", data_testid="invite-submit"
                 ),
                 spacing="3",
                 wrap="wrap",
+                align="end",
                 width="100%",
             ),
             on_submit=TeamState.invite,
             width="100%",
         ),
+        rx.text(
+            rx.match(TeamState.invite_role, *ROLE_HELP.items(), ""),
+            size="2",
+            color=rx.color("gray", 11),
+            data_testid="role-help",
+        ),
+        roles_explained(),
         rx.cond(
             TeamState.invite_token != "",
-            rx.callout(
+            callout(
                 rx.vstack(
                     rx.text(
                         "Invitation created for ",
@@ -190,57 +255,54 @@ def invite_card() -> rx.Component:
 
 
 def member_row(m: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(
-            rx.vstack(
-                rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
-                rx.text(m["email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+    """One person: name and email, role (a picker when you may change it), when they joined, remove."""
+    return rx.flex(
+        rx.vstack(
+            rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
+            rx.text(m["email"], size="1", color=rx.color("gray", 11), word_break="break-all"),
+            spacing="0",
+            flex="1",
+            min_width="180px",
         ),
-        rx.table.cell(
-            rx.cond(
-                m["editable"] != "",
-                rx.select(
-                    TeamState.grantable_roles,
-                    value=m["role"],
-                    on_change=lambda r: TeamState.change_role(m["user_id"], r),
-                    size="2",
-                    data_testid="member-role-select",
-                ),
-                role_badge(m["role"]),
-            )
+        rx.cond(
+            m["editable"] != "",
+            role_select(m["role"], lambda r: TeamState.change_role(m["user_id"], r), size="2",
+                        aria_label="Role of " + m["full_name"], data_testid="member-role-select"),
+            role_badge(m["role"]),
         ),
-        rx.table.cell(rx.text(m["joined"], size="2", color_scheme="gray")),
-        rx.table.cell(
-            rx.cond(
-                m["editable"] != "",
-                rx.icon_button(
-                    rx.icon("user-minus", size=16),
-                    color_scheme="red",
-                    variant="soft",
-                    size="2",
-                    on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
-                    aria_label="Remove member",
-                    data_testid="member-remove",
-                ),
-            )
+        rx.text("joined ", m["joined"], size="2", color=rx.color("gray", 11), min_width="120px"),
+        rx.cond(
+            m["editable"] != "",
+            rx.icon_button(rx.icon("user-minus", size=16), color_scheme="red", variant="soft", size="2",
+                           on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
+                           aria_label="Remove " + m["full_name"], data_testid="member-remove"),
         ),
-        data_testid="member-row",
+        role="listitem",
         align="center",
-    )
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        padding_y="10px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        data_testid="member-row",
+    )  # fmt: skip
 
 
 def invitation_row(i: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(i["email"]),
-        rx.table.cell(role_badge(i["role"])),
-        rx.table.cell(rx.text("until ", i["expires"], size="2", color_scheme="gray")),
-        rx.table.cell(
-            rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]))
-        ),
+    return rx.flex(
+        rx.text(i["email"], flex="1", min_width="180px", word_break="break-all"),
+        role_badge(i["role"]),
+        rx.text("until ", i["expires"], size="2", color=rx.color("gray", 11)),
+        rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]),
+                  aria_label="Revoke the invitation of " + i["email"]),
+        role="listitem",
+        align="center",
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        padding_y="8px",
         data_testid="invitation-row",
-    )
+    )  # fmt: skip
 
 
 def remove_dialog() -> rx.Component:
@@ -268,19 +330,7 @@ def team_page() -> rx.Component:
             TeamState.loaded,
             card(
                 section_title("Members", "users"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Person"),
-                            rx.table.column_header_cell("Role"),
-                            rx.table.column_header_cell("Joined"),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(TeamState.members, member_row)),
-                    width="100%",
-                    variant="ghost",
-                ),
+                rx.vstack(rx.foreach(TeamState.members, member_row), role="list", spacing="0", width="100%"),
                 rx.cond(
                     ~TeamState.is_admin,
                     rx.text(
@@ -297,9 +347,7 @@ def team_page() -> rx.Component:
             TeamState.is_admin & (TeamState.invitations.length() > 0),
             card(
                 section_title("Pending invitations", "mail"),
-                rx.table.root(
-                    rx.table.body(rx.foreach(TeamState.invitations, invitation_row)), width="100%", variant="ghost"
-                ),
+                rx.vstack(rx.foreach(TeamState.invitations, invitation_row), role="list", spacing="0", width="100%"),
             ),
         ),
         remove_dialog(),
