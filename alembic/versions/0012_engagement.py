@@ -9,8 +9,8 @@
 - `engagement_due_tenants()`: the workspaces with enabled triggers or deferred firings due, across tenants,
   through one narrow SECURITY DEFINER function (the pattern of `claim_program_timers`).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -24,8 +24,8 @@ from backend.lib.db import role_of
 from backend.lib.rls import create_nologin_role, quote_ident, tenant_table
 from common.settings import get_settings
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
