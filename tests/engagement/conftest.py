@@ -67,5 +67,8 @@ async def decisions(client: AsyncTestClient[Any], staff: dict[str, Any], **query
 
 @pytest.fixture
 async def workspace(client: AsyncTestClient[Any]) -> dict[str, Any]:
+    """A workspace and a rival one, registered while the app's worker still runs (it sends the sign-up email)."""
+    staff = await register_and_login(client, "engage")
+    staff["rival"] = await register_and_login(client, "rival")
     await stop_app_worker(client)
-    return await register_and_login(client, "engage")
+    return staff

@@ -9,7 +9,6 @@ from typing import Any
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import register_and_login
 from tests.engagement.conftest import add_member
 
 
@@ -107,7 +106,7 @@ async def test_events_and_event_types_stay_in_their_workspace(
     client: AsyncTestClient[Any], workspace: dict[str, Any], admin_conn: asyncpg.Connection
 ) -> None:
     m = await add_member(client, workspace, "fay")
-    other = await register_and_login(client, "rival")
+    other = workspace["rival"]
     r = await client.post("/api/v1/events", headers=other["headers"], json={"name": "app_opened", "member_id": m["id"]})
     assert r.status_code == 404
     await client.put("/api/v1/engagement/event-types", headers=workspace["headers"], json={"name": "mine"})

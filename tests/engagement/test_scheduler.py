@@ -13,7 +13,6 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from backend.engagement.scheduler import evaluate_workspace
-from tests.conftest import register_and_login
 from tests.engagement.conftest import add_member, add_trigger, decisions, in_app, run_pass
 from tests.programs.conftest import published
 
@@ -231,7 +230,7 @@ async def test_preview_and_evaluation_stay_in_their_workspace(
     r = await client.post(f"/api/v1/engagement/triggers/{t['id']}/preview", headers=workspace["headers"])
     assert r.status_code == 200, r.text
     assert r.json() == {"would_send": [a["id"]], "suppressed": {"opted_out": [b["id"]]}}
-    other = await register_and_login(client, "rival")
+    other = workspace["rival"]
     await add_trigger(client, other, kind="inactivity", params={"days": 3}, quiet_hours=no_quiet)
     assert (await client.post("/api/v1/engagement/evaluate", headers=other["headers"])).json() == {
         "found": 0,

@@ -8,7 +8,6 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import register_and_login
 from tests.engagement.conftest import add_member, add_trigger
 
 KINDS = [
@@ -71,7 +70,7 @@ async def test_triggers_and_logs_stay_in_their_workspace(
     client: AsyncTestClient[Any], workspace: dict[str, Any]
 ) -> None:
     made = await add_trigger(client, workspace, kind="inactivity", params={"days": 3})
-    other = await register_and_login(client, "rival")
+    other = workspace["rival"]
     url = f"/api/v1/engagement/triggers/{made['id']}"
     assert (await client.get(url, headers=other["headers"])).status_code == 404
     assert (await client.post(f"{url}/preview", headers=other["headers"])).status_code == 404
