@@ -214,9 +214,13 @@ async def test_a_late_131047_resends_as_the_template(
     await eventually(lambda: wa.pending)
     await wa.deliver_statuses(client.post, path)
     assert await eventually(lambda: any(m.type == "template" for m in wa.to(WA)))
-    rows = await outbox_rows(admin_conn, staff["workspace_id"])
-    resent = next(r for r in rows if r["template_only"])
-    assert resent["status"] == "sent" and "template" in resent["error"]
+
+    async def resent_row() -> asyncpg.Record | None:
+        rows = await outbox_rows(admin_conn, staff["workspace_id"])
+        return next((r for r in rows if r["template_only"] and r["status"] == "sent"), None)
+
+    resent = await eventually(resent_row)  # the worker records what the fake already took
+    assert resent is not None and "template" in resent["error"]
     assert sum(1 for m in wa.to(WA) if m.callback_data == resent["idempotency_key"]) == 2  # text, then template
 
 
