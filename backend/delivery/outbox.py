@@ -196,7 +196,13 @@ async def deliver(
     if not taken:
         return {}, None
     results: list[tuple[OutboxMessage, SendResult]] = []
+    waiting: dict[uuid.UUID, float] = {}  # members whose earlier message must go first (kept in order)
     for row, message in taken:
+        if row.member_id in waiting:
+            after = waiting[row.member_id]
+            held = SendResult(DeliveryStatus.queued, error="after an earlier message", retry_after=after, attempt=False)
+            results.append((row, held))
+            continue
         live = await publish(platform.redis, creator_id, row.member_id, message_frame(member_message(message)))
         sender = SENDERS.get(Channel(row.channel))
         try:
@@ -207,6 +213,8 @@ async def deliver(
         except Exception as exc:  # a channel's failure is the row's, never the batch's
             log.exception("outbox_send_failed", outbox_id=str(row.id), channel=row.channel)
             result = SendResult(DeliveryStatus.queued, error=f"{type(exc).__name__}: {exc}"[:500])
+        if result.status is DeliveryStatus.queued:
+            waiting[row.member_id] = result.retry_after or _backoff(row.attempts).total_seconds()
         results.append((row, result))
     counts: dict[str, int] = {}
     retry_at: datetime | None = None
