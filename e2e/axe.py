@@ -9,9 +9,8 @@ from typing import Any
 
 from playwright.sync_api import Frame, Page
 
-from e2e.servers import ROOT
+from e2e.servers import AXE_JS as AXE
 
-AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 
@@ -38,8 +37,22 @@ def violations(target: Page | Frame, impacts: tuple[str, ...] = BLOCKING) -> lis
     return found
 
 
-def assert_accessible(target: Page | Frame, where: str) -> None:
-    found = violations(target)
-    assert not found, f"axe found serious/critical problems on {where}:\n" + "\n".join(
+def describe(where: str, found: list[dict[str, Any]]) -> str:
+    return f"axe found serious/critical problems on {where}:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in found
     )
+
+
+def assert_accessible(target: Page | Frame, where: str) -> None:
+    found = violations(target)
+    assert not found, describe(where, found)
+
+
+def landmarks(page: Page) -> list[str]:
+    """What a keyboard or screen-reader user needs on every hub page: one main landmark and a skip link to it."""
+    problems = []
+    if page.locator("main").count() != 1:
+        problems.append(f"expected one <main>, found {page.locator('main').count()}")
+    if page.get_by_role("link", name="Skip to content").count() != 1:
+        problems.append("no 'Skip to content' link")
+    return problems

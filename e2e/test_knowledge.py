@@ -37,10 +37,9 @@ def test_upload_search_persona_playground(page: Page, api: httpx.Client, servers
     page.goto("/knowledge")
     expect(page.get_by_test_id("empty-state")).to_be_visible()
 
-    # Two files at once through the drop zone's file input.
-    page.get_by_test_id("upload-zone").locator("input[type=file]").set_input_files([str(sample), str(notes)])
-    page.get_by_test_id("upload-tags").fill("stoic, sample")
-    page.get_by_test_id("upload-submit").click()
+    # Two files at once through the drop zone's file input: they upload as soon as they are dropped.
+    page.get_by_label("Tags for the files you add").fill("stoic, sample")
+    page.get_by_label("Files to add to your knowledge").set_input_files([str(sample), str(notes)])
     expect(page.get_by_test_id("upload-row")).to_have_count(2)
     rows = page.get_by_test_id("doc-row")
     expect(rows).to_have_count(2, timeout=30_000)

@@ -77,7 +77,7 @@ def test_member_asks_sees_the_reply_stream_with_sources_and_keeps_history(
     expect(sources).to_be_visible()
     assert tokens, "the reply did not stream (no token frames)"
     sources.click()
-    expect(reply.locator(".source-list li").first).to_contain_text("stoic_notes")
+    expect(reply.locator(".source-list li").first).to_contain_text("Stoic Notes")  # the title read from stoic_notes.md
     # A citation marker in the text opens and focuses its source.
     marker = reply.get_by_role("button", name=re.compile(r"^Source 1:"))
     if marker.count():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -41,3 +42,26 @@ def location(place: Any) -> str:
     if not parts and place.get("offset") is not None:
         parts.append(f"char {place['offset']}")
     return " · ".join(parts)
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+
+
+def from_sentence(text: str) -> str:
+    """A passage as people read it: from its first sentence. Passages overlap their neighbours by a few dozen
+    words, so one may begin mid-sentence; that fragment is the end of the passage before it, and is left out."""
+    body = text.strip()
+    if not body or not body[0].islower():
+        return body
+    cut = _SENTENCE_END.search(body)
+    if cut is None or cut.end() > len(body) * 0.6:
+        return body
+    return body[cut.end() :]
+
+
+RELEVANCE = ((0.6, "Strong match"), (0.45, "Good match"), (0.3, "Partial match"))
+
+
+def relevance(score: float) -> str:
+    """A search score (similarity of the question to the passage's closest sentence) in words."""
+    return next((label for floor, label in RELEVANCE if score >= floor), "Weak match")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.pages.auth import InviteState, accept_page, login_page, signup_page
+from frontend.pages.auth import InviteState, accept_page, login_page, signup_page, verify_page
 from frontend.pages.channels.page import channels_page
 from frontend.pages.channels.state import ChannelsState
 from frontend.pages.conversation import ThreadState, thread_page
@@ -13,6 +13,7 @@ from frontend.pages.home import HomeState, home_page
 from frontend.pages.knowledge.document import DocumentState, document_page
 from frontend.pages.knowledge.page import knowledge_page
 from frontend.pages.knowledge.state import KnowledgeState
+from frontend.pages.landing import not_found_page
 from frontend.pages.persona.page import persona_page
 from frontend.pages.persona.state import PersonaState
 from frontend.pages.programs.builder import builder_page
@@ -27,8 +28,10 @@ app = rx.App()
 
 app.add_page(login_page, route="/login", title="Sign in · CoachTwin", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title="Sign up · CoachTwin", on_load=AuthState.redirect_if_signed_in)
+app.add_page(verify_page, route="/verify-email", title="Confirm your email · CoachTwin", on_load=AuthState.verify_email)
 app.add_page(accept_page, route="/accept-invitation", title="Join · CoachTwin", on_load=InviteState.reset_invite)
-app.add_page(home_page, route="/", title="Home · CoachTwin", on_load=HomeState.load)
+app.add_page(home_page, route="/", title="CoachTwin: your coaching twin", on_load=HomeState.load)
+app.add_page(not_found_page, route="404", title="Page not found · CoachTwin")
 app.add_page(knowledge_page, route="/knowledge", title="Knowledge · CoachTwin", on_load=KnowledgeState.load)
 app.add_page(document_page, route="/knowledge/[doc_id]", title="Document · CoachTwin", on_load=DocumentState.load)
 app.add_page(persona_page, route="/persona", title="Persona · CoachTwin", on_load=PersonaState.load)

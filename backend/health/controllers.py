@@ -1,27 +1,20 @@
-"""Liveness and readiness."""
+"""Liveness, readiness (public, no internals) and diagnostics (the details, for workspace admins)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from backend.lib.cache import redis_info
-from backend.lib.db import ping
+from backend.health import service
+from backend.health.access import may_see_details
 from backend.lib.deps import Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
-from backend.lib.platform import Probed
+from backend.lib.principal import min_role
+from common.enums import Role
 
 PUBLIC = {EXCLUDE_FROM_AUTH: True}
-
-
-async def _probe(name: str, check: Any) -> tuple[str, dict[str, Any]]:
-    try:
-        return name, {"ok": True, **(await asyncio.wait_for(check, timeout=3))}
-    except Exception as exc:  # a readiness probe reports failures, it does not raise them
-        return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 class HealthController(Controller):
@@ -40,14 +33,23 @@ class HealthController(Controller):
             503: ResponseSpec(data_container=dict[str, Any], description="Not ready: `checks` says what failed")
         },
     )
-    async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
-        checks = [_probe("database", ping(platform.db)), _probe("redis", redis_info(platform.redis))]
-        checks += [_probe(name, svc.health()) for name, svc in platform.service_items() if isinstance(svc, Probed)]
-        results = dict(await asyncio.gather(*checks))
-        db = results["database"]
-        if db.get("ok") and (db.get("superuser") or db.get("bypassrls")):
-            db.update(ok=False, error="the app role bypasses row-level security")
-        # The LLM is optional: without it the twin answers in extractive mode, still "ready".
-        required = [k for k in results if k != "llm"]
-        ok = all(results[k]["ok"] for k in required)
-        return Response({"status": "ok" if ok else "degraded", "checks": results}, status_code=200 if ok else 503)
+    async def ready(self, request: Request[Any, Any, Any], platform: Plat) -> Response[dict[str, Any]]:
+        """Each part up or not (503 when a required one is down); the language model is optional. What failed
+        and how (roles, paths, errors) only for monitoring (OPS_TOKEN) and workspace admins."""
+        results = await service.probe(platform)
+        body = service.public_summary(results)
+        if await may_see_details(request):
+            body["checks"] = results
+        return Response(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+class DiagnosticsController(Controller):
+    path = "/api/v1/diagnostics"
+    tags = ["health"]
+    guards = [min_role(Role.admin)]
+
+    @get("/")
+    async def diagnostics(self, platform: Plat) -> dict[str, Any]:
+        """Every part's check with its details (database role, model, vector store, job queue): admins only."""
+        results = await service.probe(platform)
+        return {"status": "ok" if service.overall(results) else "degraded", "checks": results}

@@ -12,7 +12,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.knowledge import service
-from backend.knowledge.schemas import AcceptedOut, DocumentOut, DocumentPatch, SearchOut, SearchResult, document_out
+from backend.knowledge.schemas import (
+    AcceptedOut,
+    DocumentOut,
+    DocumentPatch,
+    PassagesOut,
+    SearchOut,
+    SearchResult,
+    document_out,
+)
 from backend.knowledge.search import Mode, search
 from backend.lib.bounds import OffsetParam
 from backend.lib.deps import Caller, Db, Plat
@@ -32,6 +40,7 @@ class UploadForm:
     file: UploadFile
     title: str | None = None
     tags: str | None = None
+    if_exists: str | None = None  # "keep_both": add it even if the same content or file name is already there
 
 
 Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -55,11 +64,19 @@ class KnowledgeController(Controller):
         guards=[min_role(Role.editor)],
         status_code=202,
         request_max_body_size=UPLOAD_BODY_LIMIT,
-        responses=errors(415),
+        responses=errors(
+            409,
+            415,
+            s409="The same content, or a different file of the same name, is already in the "
+            "knowledge: `reason` (duplicate_content | same_name), `existing_id`, `existing_title`",
+        ),
     )
     async def upload(self, data: Multipart, platform: Plat, db: Db, principal: Caller) -> Response[AcceptedOut]:
-        """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background."""
+        """Upload a PDF, DOCX, TXT or Markdown file; it is indexed in the background. The same content, or a
+        different file of the same name, is refused with 409 unless `if_exists=keep_both`."""
         raw, filename, kind = await _read(data, platform)
+        if (data.if_exists or "").strip() != "keep_both":
+            await service.check_duplicates(db, raw, filename)
         doc = await service.create(
             db, principal.creator_id, raw, filename, kind, data.title, service.clean_tags(data.tags)
         )
@@ -80,6 +97,18 @@ class KnowledgeController(Controller):
     @get("/documents/{document_id:uuid}")
     async def get_document(self, document_id: FromPath[uuid.UUID], db: Db) -> DocumentOut:
         return document_out(await service.get(db, document_id))
+
+    @get("/documents/{document_id:uuid}/passages")
+    async def document_passages(
+        self,
+        document_id: FromPath[uuid.UUID],
+        db: Db,
+        offset: OffsetParam = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        around: FromQuery[uuid.UUID | None] = None,
+    ) -> PassagesOut:
+        """The document's passages in reading order; `around` (a cited passage's id) opens a window at it."""
+        return await service.passages(db, document_id, offset=offset, limit=limit, around=around)
 
     @patch("/documents/{document_id:uuid}", guards=[min_role(Role.editor)])
     async def edit_document(

@@ -140,6 +140,7 @@ async def _ingest(ctx: dict[str, Any], platform: Platform, tenant: TenantContext
         chunks = deduplicate(await asyncio.to_thread(platform.services.chunker.chunk, parsed))
         if not chunks:
             raise DocumentError("The document contains no readable text.")
+        await _set(platform, tenant, did, progress=0.1)  # read and split: the passages' indexing comes next
     except DocumentError as exc:
         await _fail(platform, tenant, did, exc.reason)
         return "failed"

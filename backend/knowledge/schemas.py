@@ -52,6 +52,21 @@ class SearchOut(msgspec.Struct, kw_only=True):
     results: list[SearchResult]
 
 
+class PassageOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    ordinal: int
+    text: str
+    location: dict[str, Any]
+
+
+class PassagesOut(msgspec.Struct, kw_only=True):
+    """A window of a document's passages in reading order (`offset` of `total`)."""
+
+    total: int
+    offset: int
+    passages: list[PassageOut]
+
+
 def document_out(doc: Document) -> DocumentOut:
     return DocumentOut(
         id=doc.id,

@@ -4,15 +4,16 @@ them, delete them from both stores. Retrieval is `search.py` (its full-text leg 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from pathlib import PurePath
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.knowledge.lexical import refresh_stats
 from backend.knowledge.parsing import DocumentError, detect_kind
-from backend.knowledge.schemas import DocumentPatch
+from backend.knowledge.schemas import DocumentPatch, PassageOut, PassagesOut
 from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.lib.platform import Platform
@@ -21,6 +22,45 @@ from common.enums import DocumentStatus
 from common.models import Chunk, Document, DocumentFile
 
 MAX_TAGS = 20
+# Short words a title keeps in lower case (after its first word).
+_SMALL_WORDS = frozenset(("a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of", "on",
+                          "or", "the", "to", "upon", "with"))  # fmt: skip
+
+
+def readable_title(filename: str) -> str:
+    """A file name as a title people read: `on_the_shortness_of_life.txt` -> `On the Shortness of Life`.
+    Names that already carry capitals (`Meditations - Book II.pdf`) keep them; only separators are cleaned."""
+    path = PurePath(filename or "")
+    stem = "" if path.name.startswith(".") and not path.suffix else path.stem  # ".txt": an extension, no name
+    words = re.sub(r"[_\s]+|(?<=\w)-(?=\w)|(?<=\w)\.(?=\w)", " ", stem).split()
+    if not words:
+        return "Untitled"
+    if any(c.isupper() for c in stem):
+        return " ".join(words)
+    titled = [w if w.isdigit() else (w if i and w in _SMALL_WORDS else w.capitalize()) for i, w in enumerate(words)]
+    return " ".join(titled)
+
+
+async def check_duplicates(db: AsyncSession, data: bytes, filename: str) -> None:
+    """Refuse (409) an upload whose content the workspace already has, or a different file of the same name:
+    the hub then offers to replace the earlier document or to keep both (`if_exists=keep_both`)."""
+    digest, name = hashlib.sha256(data).hexdigest(), PurePath(filename or "upload").name[:300]
+    rows = await db.execute(
+        select(Document.id, Document.title, Document.sha256, Document.filename).where(  # type: ignore[call-overload]
+            (Document.sha256 == digest) | (Document.filename == name)
+        )
+    )
+    found = rows.all()
+    same = next((r for r in found if r.sha256 == digest), None) or next(iter(found), None)
+    if same is None:
+        return
+    reason = "duplicate_content" if same.sha256 == digest else "same_name"
+    detail = (
+        f"“{same.title}” already has this content."
+        if reason == "duplicate_content"
+        else f"A different file named {name} is already in your knowledge as “{same.title}”."
+    )
+    raise Conflict(detail, extra={"reason": reason, "existing_id": str(same.id), "existing_title": same.title})
 
 
 def clean_tags(raw: str | list[str] | None) -> list[str]:
@@ -49,7 +89,7 @@ async def create(
     name = PurePath(filename or "upload").name[:300]
     doc = Document(
         creator_id=creator_id,
-        title=(title or PurePath(name).stem or "Untitled")[:300],
+        title=(title or readable_title(name))[:300],
         filename=name,
         kind=kind,
         size_bytes=len(data),
@@ -124,6 +164,36 @@ async def edit(db: AsyncSession, document_id: uuid.UUID, data: DocumentPatch) ->
         doc.tags = clean_tags(data.tags)
     await db.flush()
     return doc
+
+
+PASSAGES_BEFORE = 5  # passages shown before the one a citation opens at
+
+
+async def passages(
+    db: AsyncSession, document_id: uuid.UUID, *, offset: int, limit: int, around: uuid.UUID | None
+) -> PassagesOut:
+    """A document's passages in reading order; `around` (a passage id, as citations carry) opens the window a
+    few passages before that one."""
+    await get(db, document_id)
+    if around is not None:
+        ordinal = (
+            await db.execute(select(Chunk.ordinal).where(Chunk.id == around, Chunk.document_id == document_id))  # type: ignore[call-overload,arg-type]
+        ).scalar_one_or_none()
+        if ordinal is None:
+            raise NotFound("That passage is not in this document (it may have been re-indexed)")
+        offset = max(0, ordinal - PASSAGES_BEFORE)
+    total = (
+        await db.execute(select(func.count()).select_from(Chunk).where(Chunk.document_id == document_id))  # type: ignore[arg-type]
+    ).scalar_one()
+    rows = await db.execute(
+        select(Chunk.id, Chunk.ordinal, Chunk.text, Chunk.location)  # type: ignore[call-overload]
+        .where(Chunk.document_id == document_id)
+        .order_by(Chunk.ordinal)
+        .offset(offset)
+        .limit(limit)
+    )
+    items = [PassageOut(id=r.id, ordinal=r.ordinal, text=r.text, location=dict(r.location or {})) for r in rows]
+    return PassagesOut(total=int(total), offset=offset, passages=items)
 
 
 async def chunk_ids(db: AsyncSession, document_id: uuid.UUID) -> list[str]:

@@ -19,6 +19,7 @@ from backend.programs.schemas import (
     EventIn,
     EventOut,
     ExportOut,
+    GraphJSON,
     ImportIn,
     ProgramIn,
     ProgramOut,
@@ -51,6 +52,11 @@ class ProgramsController(Controller):
     async def list_programs(self, db: Db) -> list[ProgramSummary]:
         return [program_summary(p, n) for p, n in await repository.summaries(db)]
 
+    @post("/check", status_code=200)
+    async def check_graph(self, data: JSONBody[GraphJSON]) -> ValidationOut:
+        """Check a graph as the builder has it now, unsaved: its problems and warnings (nothing is stored)."""
+        return service.checked(service.graph_dict(data))
+
     @get("/templates")
     async def templates(self) -> list[TemplateOut]:
         return [
@@ -79,8 +85,7 @@ class ProgramsController(Controller):
 
     @post("/{program_id:uuid}/validate", status_code=200)
     async def check(self, program_id: FromPath[uuid.UUID], db: Db) -> ValidationOut:
-        issues = service.issues_of((await repository.program(db, program_id)).draft)
-        return ValidationOut(valid=not issues, issues=issues)
+        return service.checked((await repository.program(db, program_id)).draft)
 
     @post("/{program_id:uuid}/publish", guards=[min_role(Role.editor)], status_code=201)
     async def publish(self, program_id: FromPath[uuid.UUID], db: Db, principal: Caller) -> PublishOut:

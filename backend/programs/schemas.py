@@ -81,6 +81,7 @@ class ProgramOut(msgspec.Struct, kw_only=True):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    warnings: list[IssueOut] = msgspec.field(default_factory=list)  # do not stop a publish; shown before it
 
 
 class ProgramSummary(msgspec.Struct, kw_only=True):
@@ -96,6 +97,7 @@ class ProgramSummary(msgspec.Struct, kw_only=True):
 class ValidationOut(msgspec.Struct, kw_only=True):
     valid: bool
     issues: list[IssueOut]
+    warnings: list[IssueOut] = msgspec.field(default_factory=list)
 
 
 class PublishOut(msgspec.Struct, kw_only=True):
@@ -202,7 +204,9 @@ class ExportOut(msgspec.Struct, kw_only=True):
     graph: dict[str, Any]
 
 
-def program_out(p: Program, versions: list[tuple[int, datetime]], issues: list[IssueOut]) -> ProgramOut:
+def program_out(
+    p: Program, versions: list[tuple[int, datetime]], issues: list[IssueOut], warnings: list[IssueOut]
+) -> ProgramOut:
     return ProgramOut(
         id=p.id,
         name=p.name,
@@ -214,6 +218,7 @@ def program_out(p: Program, versions: list[tuple[int, datetime]], issues: list[I
         issues=issues,
         created_at=p.created_at,
         updated_at=p.updated_at,
+        warnings=warnings,
     )
 
 

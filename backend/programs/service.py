@@ -17,7 +17,7 @@ from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.lib.validation import check_timezone
 from backend.programs import repository, runtime
-from backend.programs.graph import empty_graph, parse, validate
+from backend.programs.graph import empty_graph, parse
 from backend.programs.jobs import kick
 from backend.programs.schemas import (
     GraphJSON,
@@ -26,10 +26,12 @@ from backend.programs.schemas import (
     ProgramOut,
     ProgramUpdate,
     SimulateIn,
+    ValidationOut,
     program_out,
 )
 from backend.programs.simulator import Simulation, simulate
 from backend.programs.templates import EXPORT_FORMAT, template
+from backend.programs.validation import runaway_loops, validate
 from common.models import Enrollment, Program, ProgramVersion
 
 
@@ -42,6 +44,19 @@ def issues_of(raw: dict[str, Any]) -> list[IssueOut]:
     return [IssueOut(code=i.code, message=i.message, node_ids=i.node_ids, edge_ids=i.edge_ids) for i in validate(raw)]
 
 
+def warnings_of(raw: dict[str, Any]) -> list[IssueOut]:
+    """What does not stop a publish but should be fixed first (a loop a silent member travels for ever)."""
+    return [
+        IssueOut(code=i.code, message=i.message, node_ids=i.node_ids, edge_ids=i.edge_ids) for i in runaway_loops(raw)
+    ]
+
+
+def checked(raw: dict[str, Any]) -> ValidationOut:
+    """A graph's problems and warnings, as the builder shows them."""
+    issues = issues_of(raw)
+    return ValidationOut(valid=not issues, issues=issues, warnings=warnings_of(raw))
+
+
 def _refuse(issues: list[IssueOut], lead: str) -> None:
     if issues:
         raise InvalidInput(
@@ -52,7 +67,8 @@ def _refuse(issues: list[IssueOut], lead: str) -> None:
 
 async def out(db: AsyncSession, p: Program) -> ProgramOut:
     """The program as the API answers it (its published versions and the draft's problems)."""
-    return program_out(p, await repository.published_versions(db, p.id), issues_of(p.draft))
+    versions = await repository.published_versions(db, p.id)
+    return program_out(p, versions, issues_of(p.draft), warnings_of(p.draft))
 
 
 async def create(

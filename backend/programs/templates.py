@@ -6,7 +6,6 @@ into a draft the creator edits before publishing.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 EXPORT_FORMAT = "coachtwin.program/v1"
@@ -124,7 +123,8 @@ def stoic_morning() -> dict[str, Any]:
         _e("first_morning", "morning"),
         _e("morning", "intention"),
         _e("intention", "low"),
-        _e("intention", "next_morning", "timeout"),
+        # A morning without an answer still counts towards the fourteen: a silent member's program ends too.
+        _e("intention", "done", "timeout"),
         _e("low", "support", "low"),
         _e("low", "streak", "else"),
         _e("support", "streak"),
@@ -232,6 +232,27 @@ def evening_review() -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges}
 
 
+# Step titles: what the builder shows and what problems call each step.
+TITLES = {
+    "welcome": "Welcome", "first_morning": "First morning", "morning": "Morning passage",
+    "intention": "Morning intention", "low": "Low readiness?", "support": "Begin small",
+    "streak": "7-morning streak", "done": "Fourteen mornings yet?", "next_morning": "Next morning",
+    "complete": "Completed", "farewell": "Farewell",
+    "intro": "Introduction", "evening": "Evening at 21:00", "review": "Evening review", "talk": "Talk it over",
+    "rating": "Rate the day", "judge": "Good day?", "good": "A good day", "gentle": "Be gentle",
+    "again": "Three evenings yet?", "reviewer": "Three reviews",
+}  # fmt: skip
+
+
+def _titled(graph: dict[str, Any]) -> dict[str, Any]:
+    """Titles on the steps, and rows spaced for steps that show one (a title makes a step taller)."""
+    for node in graph["nodes"]:
+        if node["id"] in TITLES:
+            node["data"]["title"] = TITLES[node["id"]]
+        node["position"]["y"] = round(node["position"]["y"] * 1.4)
+    return graph
+
+
 TEMPLATES: dict[str, dict[str, Any]] = {
     "stoic-morning": {
         "name": "Stoic morning",
@@ -250,7 +271,7 @@ def template(key: str) -> dict[str, Any] | None:
     t = TEMPLATES.get(key)
     if t is None:
         return None
-    return {"key": key, "name": t["name"], "description": t["description"], "graph": copy.deepcopy(t["build"]())}
+    return {"key": key, "name": t["name"], "description": t["description"], "graph": _titled(t["build"]())}
 
 
 def all_templates() -> list[dict[str, Any]]:

@@ -33,8 +33,13 @@ from common.enums import (
 
 class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     token: str
-    password: str
+    password: str | None = None
     full_name: str | None = None
+
+
+class Accepted(msgspec.Struct, kw_only=True, omit_defaults=True):
+    status: str
+    detail: str
 
 
 class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -363,7 +368,15 @@ class InvitationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     role: Role
     expires_at: datetime
     accepted_at: datetime | None
-    token: str | None = None
+
+
+class InvitationPreview(msgspec.Struct, kw_only=True, omit_defaults=True):
+    email: str
+    workspace_name: str
+    role: str
+    invited_by: str | None
+    expires_at: datetime
+    account_exists: bool
 
 
 class IssueOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -377,6 +390,7 @@ class LoginIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     email: str
     password: str
     workspace_id: uuid.UUID | None = None
+    device_token: str | None = None
 
 
 class LogoutIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -474,6 +488,28 @@ class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     data: dict[str, Any] = {}
 
 
+class PassageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    ordinal: int
+    text: str
+    location: dict[str, Any]
+
+
+class PassagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    total: int
+    offset: int
+    passages: list[PassageOut]
+
+
+class PasswordResetConfirmIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    token: str
+    password: str
+
+
+class PasswordResetIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    email: str
+
+
 class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     card: str
     principles: list[str] = []
@@ -530,6 +566,7 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    warnings: list[IssueOut] = []
 
 
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -591,12 +628,6 @@ class RegisterIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     workspace_name: str | None = None
 
 
-class RegisterOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    user: UserOut
-    workspace_id: uuid.UUID
-    workspace: WorkspaceRef
-
-
 class ResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     gold_id: uuid.UUID | None
     question: str
@@ -650,6 +681,16 @@ class SessionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     token_type: str = "bearer"
     visitor_id: str | None = None
     identified: bool = False
+
+
+class SignedInOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    workspace_id: uuid.UUID
+    user: UserOut
+    workspace: WorkspaceRef
+    token_type: str = "bearer"
 
 
 class SimulateIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -741,12 +782,17 @@ class Theme(msgspec.Struct, kw_only=True, omit_defaults=True):
     avatar_url: str | None = None
 
 
+class TokenIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    token: str
+
+
 class TokenPair(msgspec.Struct, kw_only=True, omit_defaults=True):
     access_token: str
     refresh_token: str
     expires_in: int
     workspace_id: uuid.UUID
     token_type: str = "bearer"
+    device_token: str | None = None
 
 
 class TranscriptLine(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -766,6 +812,7 @@ class UploadForm(msgspec.Struct, kw_only=True, omit_defaults=True):
     file: bytes
     title: str | None = None
     tags: str | None = None
+    if_exists: str | None = None
 
 
 class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -777,6 +824,7 @@ class UserOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ValidationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     valid: bool
     issues: list[IssueOut]
+    warnings: list[IssueOut] = []
 
 
 class VersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from frontend.api.transport import client, error_from, unreachable
+from frontend.api.transport import client, error_from, send, unreachable
 
 
 async def ready() -> dict[str, Any]:
@@ -20,3 +20,8 @@ async def ready() -> dict[str, Any]:
         return msgspec.json.decode(response.content, type=dict[str, Any])
     except msgspec.DecodeError as exc:
         raise error_from(response) from exc
+
+
+async def diagnostics(token: str) -> dict[str, Any]:
+    """Every part's check with its details (admins only)."""
+    return await send("GET", "/api/v1/diagnostics/", token, into=dict[str, Any])

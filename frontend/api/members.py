@@ -16,3 +16,8 @@ async def upsert_member(token: str, external_id: str, display_name: str, timezon
     """Create a member (or update the one with this external id, e.g. an email)."""
     body = MemberIn(external_id=external_id, display_name=display_name, timezone=timezone)
     return await send("POST", f"{BASE}/", token, body=body, into=MemberOut)
+
+
+async def names(token: str) -> dict[str, str]:
+    """Each member's id -> the name the hub shows (display name, else external id, else "Visitor")."""
+    return {str(m.id): m.display_name or m.external_id or "Visitor" for m in await members(token)}

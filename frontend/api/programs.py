@@ -97,3 +97,8 @@ async def enroll(token: str, program_id: str, member_id: str) -> EnrollmentOut:
 
 async def enrollment_action(token: str, enrollment_id: str, action: EnrollmentAction) -> EnrollmentOut:
     return await send("POST", f"/api/v1/enrollments/{enrollment_id}/{action}", token, into=EnrollmentOut)
+
+
+async def check(token: str, graph: GraphJSON) -> ValidationOut:
+    """The problems and warnings of a graph as the builder has it (nothing is stored)."""
+    return await send("POST", f"{BASE}/check", token, body=graph, into=ValidationOut)

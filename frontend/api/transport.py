@@ -26,9 +26,10 @@ def ws_url(path: str, token: str) -> str:
 class ApiError(Exception):
     """A non-2xx answer (or no answer at all) from the API, with a message people can read."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status, self.code, self.detail = status, code, detail
+        self.extra = extra or {}  # the error body's other fields (e.g. which document an upload duplicates)
 
 
 _client: httpx.AsyncClient | None = None
@@ -60,11 +61,13 @@ def _friendly_validation(detail: str) -> str:
 def error_from(response: httpx.Response) -> ApiError:
     """The API's `{"error", "detail"}` body as an ApiError (any other body gets the HTTP reason)."""
     code, detail = "http_error", response.reason_phrase or "Request failed"
+    extra: dict[str, Any] = {}
     try:
         body = response.json()
     except ValueError:
         body = None
     if isinstance(body, dict):
+        extra = {k: v for k, v in body.items() if k not in {"error", "detail"}}
         code = str(body.get("error") or code)
         raw = body.get("detail") or detail
         detail = raw if isinstance(raw, str) else "; ".join(str(x) for x in raw) if isinstance(raw, list) else str(raw)
@@ -72,7 +75,7 @@ def error_from(response: httpx.Response) -> ApiError:
             detail = _friendly_validation(detail)
     if response.status_code == 404 and code == "http_error":
         code = "not_found"
-    return ApiError(response.status_code, code, detail)
+    return ApiError(response.status_code, code, detail, extra)
 
 
 def unreachable(exc: httpx.HTTPError) -> ApiError:

@@ -11,7 +11,15 @@ from typing import Any
 import msgspec
 import websockets
 
-from frontend.api.contracts import ChatIn, ChatOut, ConversationOut, PersonaIn, PersonaOut, PersonaState
+from frontend.api.contracts import (
+    ChatIn,
+    ChatOut,
+    ConversationOut,
+    PersonaIn,
+    PersonaOut,
+    PersonaState,
+    WeakReply,
+)
 from frontend.api.transport import ApiError, send, ws_url
 
 BASE = "/api/v1/twin"
@@ -97,6 +105,11 @@ async def conversations(
     if low_consistency is not None:
         params["low_consistency"] = low_consistency
     return await send("GET", "/api/v1/conversations", token, params=params or None, into=list[ConversationOut])
+
+
+async def weakest(token: str, limit: int = 50) -> list[WeakReply]:
+    """The replies that sound least like the creator, weakest first."""
+    return await send("GET", f"{BASE}/consistency/weakest", token, params={"limit": limit}, into=list[WeakReply])
 
 
 async def conversation(token: str, conversation_id: str) -> ConversationOut:

@@ -1,180 +1,12 @@
-"""Pure component functions shared by the pages: layout, cards, states, badges."""
+"""Pure component functions shared by the pages: cards, titles, callouts, states, badges, labelled fields.
+
+The page frames (the signed-in layout, the sign-in card) are in `frame.py`; chat bubbles in `chat.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import reflex as rx
-
-from frontend.state import AuthState
-
-NAV = [
-    ("Home", "/", "house"),
-    ("Knowledge", "/knowledge", "book-open"),
-    ("Persona & playground", "/persona", "sparkles"),
-    ("Programs", "/programs", "route"),
-    ("Conversations", "/conversations", "messages-square"),
-    ("Channels", "/channels", "radio-tower"),
-    ("Team", "/team", "users"),
-    ("Settings", "/settings", "settings"),
-]
-
-
-def brand() -> rx.Component:
-    return rx.hstack(
-        rx.center(
-            rx.icon("brain-circuit", size=18, color="white"),
-            bg=rx.color("accent", 9),
-            size="2",
-            width="32px",
-            height="32px",
-            border_radius="8px",
-        ),
-        rx.heading("CoachTwin", size="5", weight="bold"),
-        align="center",
-        spacing="2",
-    )
-
-
-def nav_item(label: str, href: str, icon: str) -> rx.Component:
-    active = (AuthState.router.url.path == href) | ((href != "/") & AuthState.router.url.path.startswith(href))
-    return rx.link(
-        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), align="center", spacing="3"),
-        href=href,
-        underline="none",
-        color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 11)),
-        bg=rx.cond(active, rx.color("accent", 3), "transparent"),
-        _hover={"bg": rx.color("gray", 3)},
-        padding_x="12px",
-        padding_y="8px",
-        border_radius="8px",
-        width="100%",
-        data_testid=f"nav-{label.split()[0].lower()}",
-    )
-
-
-def user_box() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.avatar(fallback=AuthState.initials, size="2", radius="full"),
-            rx.vstack(
-                rx.text(AuthState.user_name, size="2", weight="medium", data_testid="user-name"),
-                rx.text(
-                    AuthState.workspace_name,
-                    " · ",
-                    AuthState.role,
-                    size="1",
-                    color_scheme="gray",
-                    data_testid="workspace-role",
-                ),
-                spacing="0",
-                align="start",
-            ),
-            align="center",
-            spacing="2",
-        ),
-        rx.hstack(
-            rx.color_mode.button(size="2", variant="soft", aria_label="Toggle light or dark theme"),
-            rx.button(
-                rx.icon("log-out", size=16),
-                "Sign out",
-                on_click=AuthState.sign_out,
-                variant="soft",
-                color_scheme="gray",
-                size="2",
-                data_testid="sign-out",
-            ),
-            spacing="2",
-        ),
-        spacing="3",
-        width="100%",
-    )
-
-
-def sidebar() -> rx.Component:
-    return rx.vstack(
-        brand(),
-        rx.vstack(*[nav_item(*n) for n in NAV], spacing="1", width="100%", margin_top="16px"),
-        rx.spacer(),
-        user_box(),
-        padding="20px",
-        width="250px",
-        min_width="250px",
-        height="100vh",
-        position="sticky",
-        top="0",
-        border_right=f"1px solid {rx.color('gray', 5)}",
-        bg=rx.color("gray", 2),
-        display=["none", "none", "none", "flex"],
-    )
-
-
-def topbar() -> rx.Component:
-    """Navigation for narrow screens (tablet and below)."""
-    return rx.hstack(
-        brand(),
-        rx.spacer(),
-        rx.color_mode.button(size="2", variant="soft"),
-        rx.menu.root(
-            rx.menu.trigger(rx.icon_button(rx.icon("menu"), variant="soft", aria_label="Menu")),
-            rx.menu.content(
-                *[rx.menu.item(rx.link(label, href=href, underline="none")) for label, href, _ in NAV],
-                rx.menu.separator(),
-                rx.menu.item("Sign out", on_click=AuthState.sign_out),
-            ),
-        ),
-        padding="12px 16px",
-        width="100%",
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        display=["flex", "flex", "flex", "none"],
-        align="center",
-    )
-
-
-def layout(
-    *children: rx.Component, title: str, subtitle: str = "", actions: Any = None, max_width: str = "1100px"
-) -> rx.Component:
-    """The signed-in frame: sidebar, page header, content. Shows a loader until the session is known."""
-    header = rx.hstack(
-        rx.vstack(
-            rx.heading(title, size="7", data_testid="page-title"),
-            rx.text(subtitle, color_scheme="gray", size="3") if subtitle else rx.fragment(),
-            spacing="1",
-            align="start",
-        ),
-        rx.spacer(),
-        actions if actions is not None else rx.fragment(),
-        width="100%",
-        align="end",
-        wrap="wrap",
-        spacing="3",
-    )
-    return rx.hstack(
-        sidebar(),
-        rx.vstack(
-            topbar(),
-            rx.cond(
-                AuthState.signed_in,
-                rx.vstack(
-                    header,
-                    *children,
-                    spacing="5",
-                    width="100%",
-                    max_width=max_width,
-                    padding=["16px", "24px", "32px"],
-                    margin_x="auto",
-                ),
-                rx.center(rx.spinner(size="3"), width="100%", height="60vh"),
-            ),
-            width="100%",
-            min_width="0",
-            spacing="0",
-        ),
-        spacing="0",
-        width="100%",
-        min_height="100vh",
-        align="start",
-    )
 
 
 def card(*children: rx.Component, **props: Any) -> rx.Component:
@@ -190,22 +22,27 @@ def section_title(text: str, icon: str | None = None) -> rx.Component:
     )
 
 
+def callout(*children: Any, **props: Any) -> rx.Component:
+    """A Radix callout with readable text in both themes (the soft variant's coloured text is too faint)."""
+    props.setdefault("high_contrast", True)
+    return rx.callout(*children, **props)
+
+
 def error_callout(message: Any, **props: Any) -> rx.Component:
     return rx.cond(
         message != "",
-        rx.callout(
-            message, icon="triangle-alert", color_scheme="red", role="alert", width="100%", data_testid="error", **props
-        ),
-    )
+        callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%",
+                   data_testid="error", **props),
+    )  # fmt: skip
 
 
 def notice_callout(message: Any) -> rx.Component:
     """A green confirmation, shown while `message` is not empty."""
-    return rx.cond(message != "", rx.callout(message, icon="check", color_scheme="green", width="100%"))
+    return rx.cond(message != "", callout(message, icon="check", color_scheme="green", width="100%"))
 
 
 def info_callout(message: Any, icon: str = "info", **props: Any) -> rx.Component:
-    return rx.callout(message, icon=icon, color_scheme="blue", width="100%", **props)
+    return callout(message, icon=icon, color_scheme="blue", width="100%", **props)
 
 
 def empty_state(icon: str, title: str, text: str, action: Any = None) -> rx.Component:
@@ -256,36 +93,45 @@ def role_badge(role: Any) -> rx.Component:
     )
 
 
-def auth_frame(*children: rx.Component) -> rx.Component:
-    """Centered card used by sign-in, sign-up and invitation pages."""
-    return rx.center(
-        rx.vstack(
-            brand(),
-            rx.card(rx.vstack(*children, spacing="4", width="100%"), size="4", width="100%"),
-            rx.color_mode.button(size="1", variant="ghost"),
-            spacing="5",
-            align="center",
-            width="100%",
-            max_width="420px",
-        ),
-        min_height="100vh",
-        padding="16px",
-        bg=rx.color("gray", 2),
+def labeled(label: str, control: rx.Component, *, html_for: str, hint: str = "") -> rx.Component:
+    """A visible label tied to its control (give the control `id=html_for`), so people and tests find it by name."""
+    return rx.vstack(
+        rx.el.label(label, html_for=html_for, font_size="var(--font-size-2)", font_weight="500"),
+        control,
+        rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
+        spacing="1",
+        width="100%",
     )
 
 
-def labeled(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium", as_="label"), control, spacing="1", width="100%")
-
-
 def choice(
-    label: str, options: list[tuple[str, str]], value: Any, on_change: Any, disabled: Any = False
+    label: str, options: list[tuple[str, str]], value: Any, on_change: Any, disabled: Any = False, id: str = ""
 ) -> rx.Component:
-    """A drop-down whose button is named `label` for screen readers and tests; `options` are (value, text)."""
+    """A drop-down whose button is named `label` for screen readers and tests; `options` are (value, text);
+    `id` lets a visible `labeled(...)` point at its button."""
     return rx.select.root(
-        rx.select.trigger(aria_label=label),
+        rx.select.trigger(aria_label=label, **({"id": id} if id else {})),
         rx.select.content(*[rx.select.item(text, value=v) for v, text in options]),
         value=value,
         on_change=on_change,
         disabled=disabled,
     )
+
+
+def link_button(text: Any, href: Any, *children: rx.Component, **props: Any) -> rx.Component:
+    """A link that looks like a button: one element, one tab stop (a button inside a link would be two)."""
+    return rx.button(rx.link(*children, text, href=href, underline="none"), as_child=True, **props)
+
+
+def file_drop(label: str, *children: rx.Component, **props: Any) -> rx.Component:
+    """A drop zone for files whose hidden file input has a name (`rx.upload` gives it none)."""
+    zone = rx.upload(*children, **props)
+    for part in zone.children[:1]:
+        for control in part.children[:1]:
+            control.custom_attrs["aria-label"] = label
+    return zone
+
+
+def when(iso: Any) -> rx.Component:
+    """A time as people say it, in the viewer's own time zone: `Today at 9:30 AM`, `Yesterday at 6:02 PM`."""
+    return rx.moment(iso, calendar=True, local=True)

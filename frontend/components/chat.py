@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
 import reflex as rx
 from reflex.vars import ObjectVar
 
@@ -15,19 +16,26 @@ from frontend.api.contracts import ChatOut, Citation, MessageOut
 
 
 def citation_rows(citations: Sequence[Citation | dict[str, Any]]) -> list[dict[str, str]]:
-    rows = []
+    """A reply's citations as chips: one per passage (a passage cited twice is one chip), each opening the
+    document at that passage."""
+    rows: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
     for c in citations:
-        raw = c if isinstance(c, dict) else {"document_title": c.document_title, "document_id": c.document_id,
-                                             "location": c.location, "text": c.text}  # fmt: skip
-        document_id = str(raw.get("document_id") or "")
+        raw = c if isinstance(c, dict) else msgspec.structs.asdict(c)
+        doc, passage = str(raw.get("document_id") or ""), str(raw.get("chunk_id") or "")
+        place = format.location(raw.get("location"))
+        key = (doc, passage or place)
+        if key in seen:
+            continue
+        seen.add(key)
         rows.append(
             {
                 "title": str(raw.get("document_title") or "Untitled"),
-                "document_id": document_id,
+                "document_id": doc,
                 # A correction cites the creator's own answer, not a document: nothing to open.
-                "href": f"/knowledge/{document_id}" if document_id else "",
-                "location": format.location(raw.get("location")),
-                "text": str(raw.get("text") or "")[:400],
+                "href": (f"/knowledge/{doc}" + (f"?passage={passage}" if passage else "")) if doc else "",
+                "location": place,
+                "text": format.from_sentence(str(raw.get("text") or ""))[:400],
             }
         )
     return rows
@@ -96,6 +104,16 @@ def with_questions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+CONSISTENCY = (
+    "Consistency, 0 to 1: how much this reply sounds like you (the persona's measured voice) and stays close to "
+    "your knowledge. Replies under 0.5 are worth a look."
+)
+MARKDOWN = {
+    "p": lambda text: rx.text(text, size="2", margin_y="4px"),
+    "a": lambda text, **props: rx.link(text, **props, underline="always"),
+}
+
+
 def citation_chip(c: ObjectVar[dict[str, str]]) -> rx.Component:
     chip = rx.badge(rx.icon("quote", size=10), c["title"], " ", c["location"], variant="surface", size="1")
     return rx.hover_card.root(
@@ -117,8 +135,9 @@ def message_bubble(
         rx.cond(who != "", rx.text(who, size="1", weight="bold", color_scheme="violet", data_testid="msg-who")),
         rx.cond(
             (m["text"] == "") & (m["streaming"] == "yes"),
-            rx.hstack(rx.spinner(size="1"), rx.text("Thinking…", size="2", color_scheme="gray")),
-            rx.text(m["text"], size="2", white_space="pre-wrap"),
+            rx.hstack(rx.spinner(size="1"), rx.text("Thinking…", size="2", color=rx.color("gray", 11))),
+            rx.cond(is_user, rx.text(m["text"], size="2", white_space="pre-wrap"),
+                    rx.box(rx.markdown(m["text"].to(str), component_map=MARKDOWN), class_name="ct-reply")),
         ),
         rx.cond(
             ~is_user & (m["mode"].to(str) != ""),
@@ -130,7 +149,8 @@ def message_bubble(
                     rx.cond(m["grounded"] == "yes", rx.badge("grounded", color_scheme="green", data_testid="grounded"),
                             rx.badge("not grounded", color_scheme="gray", data_testid="grounded")),
                     rx.cond(m["consistency"].to(str) != "",
-                            rx.badge("consistency ", m["consistency"], variant="outline", data_testid="consistency")),
+                            rx.tooltip(rx.badge("sounds like you: ", m["consistency"], variant="outline",
+                                                data_testid="consistency"), content=CONSISTENCY)),
                     rx.cond(m["safety"].to(str) != "", rx.badge(m["safety"], color_scheme="red")),
                     spacing="1",
                     wrap="wrap",

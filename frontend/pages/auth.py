@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import auth_frame, error_callout, labeled
+from frontend.components import callout, error_callout, labeled, link_button
+from frontend.components.frame import auth_frame
 from frontend.state import AuthState, event
 
 
@@ -26,7 +27,7 @@ def _submit(label: str, testid: str) -> rx.Component:
 
 def _field(label: str, name: str, **props: Any) -> rx.Component:
     """A labelled, full-width, large text input of the auth forms."""
-    return labeled(label, rx.input(name=name, size="3", width="100%", **props))
+    return labeled(label, rx.input(name=name, id=name, size="3", width="100%", **props), html_for=name)
 
 
 def _email_field(auto_focus: bool = False) -> rx.Component:
@@ -46,7 +47,7 @@ def login_page() -> rx.Component:
         rx.text("Welcome back. Sign in to your creator hub.", color_scheme="gray"),
         rx.cond(
             AuthState.next_param != "/",
-            rx.callout(
+            callout(
                 "Please sign in to continue where you were.",
                 icon="lock",
                 color_scheme="blue",
@@ -65,7 +66,9 @@ def login_page() -> rx.Component:
             on_submit=AuthState.sign_in,
             width="100%",
         ),
-        rx.text("New here? ", rx.link("Create your workspace", href="/signup"), size="2", align="center"),
+        rx.text(
+            "New here? ", rx.link("Create your workspace", href="/signup", underline="always"), size="2", align="center"
+        ),
     )
 
 
@@ -74,6 +77,20 @@ def signup_page() -> rx.Component:
         rx.heading("Create your workspace", size="6"),
         rx.text("Your knowledge, your voice, your coaching twin.", color_scheme="gray"),
         error_callout(AuthState.form_error),
+        rx.cond(
+            AuthState.signup_sent_to != "",
+            rx.callout(
+                rx.text(
+                    "Check your inbox: we sent a link to ",
+                    rx.text.strong(AuthState.signup_sent_to),
+                    ". Open it to confirm your address and create your workspace.",
+                ),
+                icon="mail",
+                color_scheme="green",
+                width="100%",
+                data_testid="signup-sent",
+            ),
+        ),
         rx.form(
             rx.vstack(
                 _field("Your name", "full_name", placeholder="Marcus Aurelius", required=True, auto_focus=True),
@@ -87,7 +104,31 @@ def signup_page() -> rx.Component:
             on_submit=AuthState.sign_up,
             width="100%",
         ),
-        rx.text("Already have an account? ", rx.link("Sign in", href="/login"), size="2", align="center"),
+        rx.text(
+            "Already have an account? ", rx.link("Sign in", href="/login", underline="always"), size="2", align="center"
+        ),
+    )
+
+
+def verify_page() -> rx.Component:
+    return auth_frame(
+        rx.heading("Confirming your email", size="6"),
+        rx.cond(
+            AuthState.form_error != "",
+            rx.vstack(
+                error_callout(AuthState.form_error),
+                rx.text(
+                    "Links work once and for a day. ",
+                    rx.link("Sign up again", href="/signup"),
+                    " or ",
+                    rx.link("sign in", href="/login"),
+                    ".",
+                    size="2",
+                ),
+                width="100%",
+            ),
+            rx.hstack(rx.spinner(size="2"), rx.text("One moment…", color_scheme="gray"), align="center"),
+        ),
     )
 
 
@@ -124,13 +165,13 @@ def accept_page() -> rx.Component:
         rx.cond(
             InviteState.invite_done,
             rx.vstack(
-                rx.callout(
+                callout(
                     "You have joined. Sign in with your email and new password.",
                     icon="check",
                     color_scheme="green",
                     width="100%",
                 ),
-                rx.link(rx.button("Sign in", size="3", width="100%"), href="/login", width="100%"),
+                link_button("Sign in", "/login", size="3", width="100%"),
                 width="100%",
             ),
             rx.vstack(

@@ -9,10 +9,11 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import api, format
+from frontend import api
 from frontend.api.contracts import ConversationOut
-from frontend.components import error_callout, layout
-from frontend.components.chat import message_bubble, stored_message, with_questions
+from frontend.components import error_callout, when
+from frontend.components.chat import CONSISTENCY, message_bubble, stored_message, with_questions
+from frontend.components.frame import layout
 from frontend.components.gates import back_link, detail_body
 from frontend.pages.correct import correct_button, correction_dialog
 from frontend.state import AuthState, Redirect, event
@@ -23,6 +24,7 @@ class ThreadState(AuthState):
     thread_error: str = ""
     thread_title: str = ""
     thread_meta: str = ""
+    thread_started: str = ""
     thread: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     is_member_thread: bool = False
     held: bool = False
@@ -38,9 +40,14 @@ class ThreadState(AuthState):
         self.thread_loaded = redirect is None
         return redirect
 
-    def _show(self, conv: ConversationOut) -> None:
+    async def _show(self, conv: ConversationOut) -> None:
         self.thread_title = conv.title or "Conversation"
-        self.thread_meta = f"{conv.kind} · started {format.minute(conv.created_at)}"
+        who = "Playground (your team)"
+        if conv.member_id is not None:
+            names = await self._call(api.members.names)
+            who = names.get(str(conv.member_id), "A member")
+        self.thread_meta = who
+        self.thread_started = conv.created_at.isoformat()
         self.thread = with_questions([stored_message(m) for m in conv.messages or []])
         self.is_member_thread = conv.kind == "member"
         self.held = conv.taken_over_by is not None
@@ -49,7 +56,7 @@ class ThreadState(AuthState):
         self.handoff = (conv.handoff_reason or "(no reason given)") if asked else ""
 
     async def _fetch_thread(self) -> None:
-        self._show(await self._call(api.twin.conversation, self._route_param("conv_id")))
+        await self._show(await self._call(api.twin.conversation, self._route_param("conv_id")))
 
     def _not_found(self, exc: api.ApiError) -> None:
         self.thread_error = (
@@ -150,7 +157,7 @@ def reply_box() -> rx.Component:
                          width="100%"),
             rx.hstack(
                 rx.text("The member sees your name. Sending takes the conversation over.", size="1",
-                        color_scheme="gray"),
+                        color=rx.color("gray", 11)),
                 rx.spacer(),
                 rx.button(rx.icon("send", size=14), "Send", type="submit"),
                 width="100%",
@@ -174,7 +181,9 @@ def thread_page() -> rx.Component:
             "message-square-x",
             "Conversation not found",
             rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
-            rx.text(ThreadState.thread_meta, size="1", color_scheme="gray"),
+            rx.text(ThreadState.thread_meta, " · started ", when(ThreadState.thread_started), size="2",
+                    color=rx.color("gray", 11)),
+            rx.text(CONSISTENCY, size="1", color=rx.color("gray", 11)),
             rx.cond(ThreadState.is_member_thread, takeover_bar()),
             correction_dialog(),
             rx.vstack(rx.foreach(ThreadState.thread, lambda m: message_bubble(m, correct_button)), spacing="2",

@@ -94,12 +94,12 @@ def correction_dialog() -> rx.Component:
                                       size="2"),
                 rx.form(
                     rx.vstack(
-                        labeled("Question", rx.text_area(
-                            name="question", default_value=CorrectionState.correct_question,
-                            key=CorrectionState.correct_question, rows="2", width="100%", aria_label="Question")),
-                        labeled("Your answer", rx.text_area(
-                            name="answer", default_value=CorrectionState.correct_answer,
-                            key=CorrectionState.correct_answer, rows="6", width="100%", aria_label="Your answer")),
+                        labeled("Question", html_for="correct-question", control=rx.text_area(
+                            id="correct-question", name="question", default_value=CorrectionState.correct_question,
+                            key=CorrectionState.correct_question, rows="2", width="100%")),
+                        labeled("Your answer", html_for="correct-answer", control=rx.text_area(
+                            id="correct-answer", name="answer", default_value=CorrectionState.correct_answer,
+                            key=CorrectionState.correct_answer, rows="6", width="100%")),
                         rx.cond(CorrectionState.is_admin,
                                 rx.text(rx.checkbox(name="approve", default_checked=True, margin_right="6px"),
                                         "Approve it now", as_="label", size="2")),

@@ -7,7 +7,9 @@ from typing import Any
 import reflex as rx
 
 from frontend import api
-from frontend.components import card, error_callout, layout, loading, section_title
+from frontend.components import card, error_callout, link_button, loading, section_title
+from frontend.components.frame import layout
+from frontend.pages.landing import landing_page
 from frontend.state import AuthState, PageState, Redirect, event
 
 
@@ -18,6 +20,7 @@ class HomeState(PageState, AuthState):
     playground_used: bool = False
     colleague_invited: bool = False
     team_size: int = 1
+    visitor: bool = False  # nobody is signed in: `/` is the public landing page
 
     @rx.var
     def steps_done(self) -> int:
@@ -40,28 +43,41 @@ class HomeState(PageState, AuthState):
 
     @event
     async def load(self) -> Redirect:
+        """Signed in: the checklist. Signed out (or the session is gone): the landing page, no redirect."""
         self.error = ""
-        redirect = await self._load_page(self._fetch)
+        self.visitor = not await self._ensure_session()
+        if self.visitor:
+            return None
+        redirect = await self._attempt(self._fetch)
         self.loaded = redirect is None
         return redirect
 
 
-def step(done: Any, title: str, text: str, href: str, cta: str, testid: str, allowed: Any = True) -> rx.Component:
+def step(
+    done: Any, title: str, text: str, href: str, cta: str, testid: str, allowed: Any = True, who: str = "an editor"
+) -> rx.Component:
+    """One checklist step: its state for people and tests, what it is, and one link to do it (if your role may)."""
     return rx.hstack(
         rx.cond(
             done,
-            rx.icon("circle-check", color=rx.color("green", 10), size=26),
-            rx.icon("circle", color=rx.color("gray", 8), size=26),
+            rx.icon("circle-check", color=rx.color("green", 10), size=26, aria_label="Done", role="img"),
+            rx.icon("circle", color=rx.color("gray", 9), size=26, aria_label="To do", role="img"),
         ),
         rx.vstack(
             rx.text(title, weight="bold", size="3", text_decoration=rx.cond(done, "line-through", "none")),
-            rx.text(text, color_scheme="gray", size="2"),
+            rx.text(text, color=rx.color("gray", 11), size="2"),
             spacing="1",
             align="start",
             flex="1",
         ),
         rx.cond(
-            done, rx.badge("Done", color_scheme="green"), rx.link(rx.button(cta, variant="soft", size="2"), href=href)
+            done,
+            rx.badge("Done", color_scheme="green"),
+            rx.cond(
+                allowed,
+                link_button(cta, href, variant="soft", size="2"),
+                rx.text(f"Done by {who}", size="1", color=rx.color("gray", 11)),
+            ),
         ),
         align="center",
         spacing="4",
@@ -73,7 +89,47 @@ def step(done: Any, title: str, text: str, href: str, cta: str, testid: str, all
     )
 
 
+NEXT_STEPS = [
+    ("route", "Build a program", "Turn a method into a journey: daily messages, check-ins and milestones.", "/programs",
+     "Open programs"),
+    ("messages-square", "Look at the conversations", "What members ask, how the twin answers, and which replies sound "
+     "least like you.", "/conversations", "Read conversations"),
+    ("sparkles", "Keep your twin sharp", "Ask it hard questions in the playground; refine the persona when a reply "
+     "sounds off.", "/persona", "Open the playground"),
+]  # fmt: skip
+"""What Home suggests once the checklist is done (pages that add a next step append theirs here)."""
+
+
+def next_step(icon: str, title: str, text: str, href: str, cta: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.icon(icon, size=20, color=rx.color("accent", 11), aria_hidden="true"),
+            rx.heading(title, size="3", as_="h3"),
+            rx.text(text, size="2", color=rx.color("gray", 11)),
+            link_button(cta, href, size="2", variant="soft"),
+            spacing="2",
+            align="start",
+            height="100%",
+        ),
+        size="2",
+    )
+
+
+def next_steps() -> rx.Component:
+    return card(
+        section_title("What next", "compass"),
+        rx.text("Your twin is set up. From here:", size="2", color=rx.color("gray", 11)),
+        rx.grid(*[next_step(*s) for s in NEXT_STEPS], columns=rx.breakpoints(initial="1", md="3"), spacing="3",
+                width="100%"),
+        data_testid="next-steps",
+    )  # fmt: skip
+
+
 def home_page() -> rx.Component:
+    return rx.cond(HomeState.visitor, landing_page(), signed_in_home())
+
+
+def signed_in_home() -> rx.Component:
     return layout(
         error_callout(HomeState.error),
         rx.cond(
@@ -88,7 +144,7 @@ def home_page() -> rx.Component:
                     width="100%",
                     align="center",
                 ),
-                rx.progress(value=HomeState.progress_pct, width="100%"),
+                rx.progress(value=HomeState.progress_pct, width="100%", aria_label="Getting started progress"),
                 rx.vstack(
                     step(
                         HomeState.docs_ready > 0,
@@ -124,6 +180,7 @@ def home_page() -> rx.Component:
                         "Invite",
                         "step-team",
                         HomeState.is_admin,
+                        "an admin",
                     ),
                     width="100%",
                     spacing="0",
@@ -132,6 +189,7 @@ def home_page() -> rx.Component:
             ),
             loading(),
         ),
+        rx.cond(HomeState.loaded & (HomeState.steps_done == 4), next_steps()),
         rx.grid(
             card(
                 rx.text("Documents", color_scheme="gray", size="2"),

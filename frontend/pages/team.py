@@ -10,8 +10,18 @@ from reflex.vars import ObjectVar
 
 from common.enums import Role
 from frontend import api, format
-from frontend.components import card, error_callout, layout, loading, notice_callout, role_badge, section_title
+from frontend.components import (
+    callout,
+    card,
+    error_callout,
+    labeled,
+    loading,
+    notice_callout,
+    role_badge,
+    section_title,
+)
 from frontend.components.dialogs import confirm_dialog
+from frontend.components.frame import layout
 from frontend.state import AuthState, PageState, Redirect, event
 
 ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
@@ -20,8 +30,6 @@ ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
 class TeamState(PageState, AuthState):
     members: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     invitations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    invite_link: str = ""
-    invite_token: str = ""
     invite_email: str = ""
     invite_role: str = "editor"
     confirm_remove_id: str = ""
@@ -56,7 +64,7 @@ class TeamState(PageState, AuthState):
 
     @event
     async def load(self) -> Redirect:
-        self.error = self.notice = self.invite_link = self.invite_token = ""
+        self.error = self.notice = self.invite_email = ""
         redirect = await self._load_page(self._reload)
         self.loaded = True
         return redirect
@@ -74,10 +82,8 @@ class TeamState(PageState, AuthState):
             return None
 
         async def work() -> Redirect:
-            inv = await self._call(api.team.invite, email, Role(self.invite_role))
-            self.invite_token = inv.token or ""
-            origin = self.router.url.origin if self.router.url.origin not in {"", "://"} else ""
-            self.invite_link = f"{origin}/accept-invitation?token={self.invite_token}" if self.invite_token else ""
+            # The link goes to the invitee by email only (never shown here: whoever holds it could take it).
+            await self._call(api.team.invite, email, Role(self.invite_role))
             self.invite_email = email
             await self._reload()
             return rx.set_value("invite-email", "")
@@ -119,70 +125,105 @@ class TeamState(PageState, AuthState):
         return await self._change("Invitation revoked.", lambda: self._call(api.team.revoke_invitation, invitation_id))
 
 
+ROLE_HELP = {
+    "viewer": "Reads the knowledge, the persona, programs and conversations; changes nothing.",
+    "editor": "Also uploads and deletes knowledge, edits the persona and builds and runs programs.",
+    "admin": "Also invites people, changes their roles and approves the persona.",
+    "owner": "Everything, including naming other owners.",
+}
+
+
+def role_select(value: Any, on_change: Any, **trigger: Any) -> rx.Component:
+    """A role picker over the roles this person may hand out (name it with `id=` and a label, or `aria_label=`)."""
+    return rx.select.root(
+        rx.select.trigger(**trigger),
+        rx.select.content(rx.foreach(TeamState.grantable_roles, lambda r: rx.select.item(r, value=r))),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def roles_explained() -> rx.Component:
+    return rx.el.details(
+        rx.el.summary("What can each role do?", cursor="pointer", font_size="var(--font-size-2)"),
+        rx.el.dl(
+            *[
+                rx.fragment(rx.el.dt(role.capitalize(), font_weight="600", margin_top="6px"),
+                            rx.el.dd(text, margin_left="0", color=rx.color("gray", 11)))
+                for role, text in ROLE_HELP.items()
+            ],
+            font_size="var(--font-size-2)",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
 def invite_card() -> rx.Component:
     return card(
         section_title("Invite a colleague", "user-plus"),
         rx.form(
             rx.flex(
-                rx.input(
-                    name="email",
-                    id="invite-email",
-                    type="email",
-                    placeholder="colleague@example.com",
-                    size="3",
+                rx.box(
+                    labeled(
+                        "Email address",
+                        rx.input(
+                            name="email",
+                            id="invite-email",
+                            type="email",
+                            placeholder="colleague@example.com",
+                            size="3",
+                            width="100%",
+                            data_testid="invite-email",
+                        ),
+                        html_for="invite-email",
+                    ),
                     flex="1",
                     min_width="220px",
-                    data_testid="invite-email",
                 ),
-                rx.select(
-                    TeamState.grantable_roles,
-                    value=TeamState.invite_role,
-                    on_change=TeamState.set_invite_role,
-                    size="3",
-                    data_testid="invite-role",
+                rx.box(
+                    labeled(
+                        "Role",
+                        role_select(
+                            TeamState.invite_role,
+                            TeamState.set_invite_role,
+                            id="invite-role",
+                            size="3",
+                            data_testid="invite-role",
+                        ),
+                        html_for="invite-role",
+                    ),
+                    min_width="140px",
                 ),
                 rx.button(
                     rx.icon("send", size=16), "Send invitation", type="submit", size="3", data_testid="invite-submit"
                 ),
                 spacing="3",
                 wrap="wrap",
+                align="end",
                 width="100%",
             ),
             on_submit=TeamState.invite,
             width="100%",
         ),
+        rx.text(
+            rx.match(TeamState.invite_role, *ROLE_HELP.items(), ""),
+            size="2",
+            color=rx.color("gray", 11),
+            data_testid="role-help",
+        ),
+        roles_explained(),
         rx.cond(
-            TeamState.invite_token != "",
-            rx.callout(
-                rx.vstack(
-                    rx.text(
-                        "Invitation created for ",
-                        rx.text.strong(TeamState.invite_email),
-                        ". Share this link now: it is shown only once.",
-                    ),
-                    rx.hstack(
-                        rx.code(TeamState.invite_link, data_testid="invite-link", word_break="break-all"),
-                        rx.icon_button(
-                            rx.icon("copy", size=14),
-                            size="1",
-                            variant="soft",
-                            on_click=rx.set_clipboard(TeamState.invite_link),
-                            aria_label="Copy link",
-                        ),
-                        align="center",
-                    ),
-                    rx.text(
-                        "Token: ",
-                        rx.code(TeamState.invite_token, data_testid="invite-token"),
-                        size="1",
-                        color_scheme="gray",
-                        word_break="break-all",
-                    ),
-                    spacing="2",
+            TeamState.invite_email != "",
+            callout(
+                rx.text(
+                    "Invitation emailed to ",
+                    rx.text.strong(TeamState.invite_email),
+                    ". The link in it works once, for 7 days.",
                 ),
-                icon="link",
+                icon="mail",
                 color_scheme="green",
                 width="100%",
+                data_testid="invite-sent",
             ),
         ),
         data_testid="invite-card",
@@ -190,57 +231,54 @@ def invite_card() -> rx.Component:
 
 
 def member_row(m: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(
-            rx.vstack(
-                rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
-                rx.text(m["email"], size="1", color_scheme="gray"),
-                spacing="0",
-            )
+    """One person: name and email, role (a picker when you may change it), when they joined, remove."""
+    return rx.flex(
+        rx.vstack(
+            rx.text(m["full_name"], rx.cond(m["is_me"] != "", " (you)", ""), weight="medium"),
+            rx.text(m["email"], size="1", color=rx.color("gray", 11), word_break="break-all"),
+            spacing="0",
+            flex="1",
+            min_width="180px",
         ),
-        rx.table.cell(
-            rx.cond(
-                m["editable"] != "",
-                rx.select(
-                    TeamState.grantable_roles,
-                    value=m["role"],
-                    on_change=lambda r: TeamState.change_role(m["user_id"], r),
-                    size="2",
-                    data_testid="member-role-select",
-                ),
-                role_badge(m["role"]),
-            )
+        rx.cond(
+            m["editable"] != "",
+            role_select(m["role"], lambda r: TeamState.change_role(m["user_id"], r), size="2",
+                        aria_label="Role of " + m["full_name"], data_testid="member-role-select"),
+            role_badge(m["role"]),
         ),
-        rx.table.cell(rx.text(m["joined"], size="2", color_scheme="gray")),
-        rx.table.cell(
-            rx.cond(
-                m["editable"] != "",
-                rx.icon_button(
-                    rx.icon("user-minus", size=16),
-                    color_scheme="red",
-                    variant="soft",
-                    size="2",
-                    on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
-                    aria_label="Remove member",
-                    data_testid="member-remove",
-                ),
-            )
+        rx.text("joined ", m["joined"], size="2", color=rx.color("gray", 11), min_width="120px"),
+        rx.cond(
+            m["editable"] != "",
+            rx.icon_button(rx.icon("user-minus", size=16), color_scheme="red", variant="soft", size="2",
+                           on_click=TeamState.ask_remove(m["user_id"], m["full_name"]),
+                           aria_label="Remove " + m["full_name"], data_testid="member-remove"),
         ),
-        data_testid="member-row",
+        role="listitem",
         align="center",
-    )
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        padding_y="10px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        data_testid="member-row",
+    )  # fmt: skip
 
 
 def invitation_row(i: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(i["email"]),
-        rx.table.cell(role_badge(i["role"])),
-        rx.table.cell(rx.text("until ", i["expires"], size="2", color_scheme="gray")),
-        rx.table.cell(
-            rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]))
-        ),
+    return rx.flex(
+        rx.text(i["email"], flex="1", min_width="180px", word_break="break-all"),
+        role_badge(i["role"]),
+        rx.text("until ", i["expires"], size="2", color=rx.color("gray", 11)),
+        rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]),
+                  aria_label="Revoke the invitation of " + i["email"]),
+        role="listitem",
+        align="center",
+        wrap="wrap",
+        spacing="3",
+        width="100%",
+        padding_y="8px",
         data_testid="invitation-row",
-    )
+    )  # fmt: skip
 
 
 def remove_dialog() -> rx.Component:
@@ -268,19 +306,7 @@ def team_page() -> rx.Component:
             TeamState.loaded,
             card(
                 section_title("Members", "users"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Person"),
-                            rx.table.column_header_cell("Role"),
-                            rx.table.column_header_cell("Joined"),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(TeamState.members, member_row)),
-                    width="100%",
-                    variant="ghost",
-                ),
+                rx.vstack(rx.foreach(TeamState.members, member_row), role="list", spacing="0", width="100%"),
                 rx.cond(
                     ~TeamState.is_admin,
                     rx.text(
@@ -297,9 +323,7 @@ def team_page() -> rx.Component:
             TeamState.is_admin & (TeamState.invitations.length() > 0),
             card(
                 section_title("Pending invitations", "mail"),
-                rx.table.root(
-                    rx.table.body(rx.foreach(TeamState.invitations, invitation_row)), width="100%", variant="ghost"
-                ),
+                rx.vstack(rx.foreach(TeamState.invitations, invitation_row), role="list", spacing="0", width="100%"),
             ),
         ),
         remove_dialog(),

@@ -113,8 +113,8 @@ def test_history_undo_redo() -> None:
 
 def test_panel_values_are_strings_for_every_field_of_the_type() -> None:
     values = panel_values(editing.find(graph(), "ask"))
-    assert values == {"id": "ask", "type": "checkin", "question": "Calm?", "kind": "scale", "min": "1", "max": "5",
-                      "window_minutes": ""}  # fmt: skip
+    assert values == {"id": "ask", "type": "checkin", "title": "", "question": "Calm?", "kind": "scale", "min": "1",
+                      "max": "5", "window_minutes": ""}  # fmt: skip
     assert panel_values({"id": "w", "type": "wait", "data": {"until": "07:30"}})["mode"] == "until"
     assert panel_values(None) == {}
 

@@ -44,7 +44,7 @@ async def test_documents_and_search_are_isolated(
     )
     assert r.status_code == 404
     r = await client.get(f"/api/v1/knowledge/documents/{b_doc}", headers=b)
-    assert r.json()["title"] == "b" and r.json()["version"] == 1
+    assert r.json()["title"] == "B" and r.json()["version"] == 1  # the title made from "b.txt", unchanged
 
     # Each tenant's vectors live in a collection of its own.
     store = app.state.platform.services.vectors

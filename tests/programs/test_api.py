@@ -259,3 +259,35 @@ async def test_bad_input_is_4xx_json(client: AsyncTestClient[Any], creator: dict
     assert r.status_code == 409
     r = await client.get("/api/v1/programs")
     assert r.status_code == 401
+
+
+async def test_check_an_unsaved_graph_and_warnings_before_publishing(
+    client: AsyncTestClient[Any], creator: dict[str, Any]
+) -> None:
+    """The builder checks the graph it holds (nothing stored); a loop a silent member travels for ever is a
+    warning: shown on the program and by the check, not a problem that stops publishing."""
+    from tests.programs.test_graph import silent_loop
+
+    h = creator["headers"]
+    runaway = silent_loop(counted=False)
+    r = await client.post("/api/v1/programs/check", headers=h, json=runaway)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["valid"] is True and body["issues"] == []
+    assert [w["code"] for w in body["warnings"]] == ["runaway_loop"]
+    assert set(body["warnings"][0]["node_ids"]) == {"day", "ask", "w"}
+    r = await client.post("/api/v1/programs/check", headers=h, json=silent_loop(counted=True))
+    assert r.json()["warnings"] == []
+    broken = {"nodes": runaway["nodes"][:2], "edges": runaway["edges"][:1]}
+    r = await client.post("/api/v1/programs/check", headers=h, json=broken)
+    assert r.json()["valid"] is False and "has no next step" in r.json()["issues"][0]["message"]
+    assert (await client.get("/api/v1/programs/", headers=h)).json() == []  # nothing was stored
+
+    r = await client.post("/api/v1/programs/", headers=h, json={"name": "Daily", "graph": runaway})
+    assert r.status_code == 201 and [w["code"] for w in r.json()["warnings"]] == ["runaway_loop"]
+    pid = r.json()["id"]
+    validated = (await client.post(f"/api/v1/programs/{pid}/validate", headers=h)).json()
+    assert validated["valid"] is True and len(validated["warnings"]) == 1
+    assert (await client.post(f"/api/v1/programs/{pid}/publish", headers=h)).status_code == 201
+    r = await client.post("/api/v1/programs/check", headers=h, json={"nodes": "nope", "edges": []})
+    assert r.status_code in {400, 422} and set(r.json()) >= {"error", "detail"}

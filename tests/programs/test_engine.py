@@ -181,3 +181,12 @@ def test_simulator_stops_when_an_answer_is_missing_and_reports_path() -> None:
     assert sim.status == "waiting" and "q" in sim.detail and sim.path == ["s", "q"]
     sim = simulate(parse(g)[0], answers={"q": "courage"})
     assert sim.status == "completed" and [t["role"] for t in sim.transcript] == ["assistant", "member"]
+
+
+def test_a_silent_member_finishes_stoic_morning() -> None:
+    """Issue 20: the template used to message a member who never answers for ever ("Morning 400 of 14")."""
+    sim = simulate(parse(stoic_morning())[0], answers={}, start_at=utc(2025, 3, 20, 12, 0), timezone=LONDON)
+    assert sim.status == "completed", sim.detail
+    mornings = [line for line in sim.transcript if line["node_id"] == "morning"]
+    assert len(mornings) == 14 and mornings[-1]["text"].startswith("Morning 14 of 14.")
+    assert [g["name"] for g in sim.goals] == ["Completed Stoic morning"]

@@ -1,12 +1,12 @@
-"""Graph validation: each rule, with the node ids in the message."""
+"""Graph validation: each rule, in people's words with the steps' titles; and the runaway-loop warning."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from backend.programs.graph import validate
 from backend.programs.templates import all_templates
+from backend.programs.validation import runaway_loops, step_title, validate
 
 
 def n(node_id: str, type_: str, **data: Any) -> dict[str, Any]:
@@ -40,16 +40,16 @@ def test_exactly_one_start() -> None:
     g = linear(n("m", "message", text="x"))
     g["nodes"].append(n("s2", "start"))
     g["edges"].append(e("s2", "m"))
-    assert "s, s2" in codes(g)["start_count"]
+    assert "'Start' (s), 'Start' (s2)" in codes(g)["start_count"]
     g = {"nodes": [n("m", "message", text="x"), n("z", "end")], "edges": [e("m", "z")]}
-    assert "found 0" in codes(g)["start_count"]
+    assert "it has none" in codes(g)["start_count"]
 
 
 def test_unreachable_nodes_are_named() -> None:
     g = linear(n("m", "message", text="x"))
     g["nodes"] += [n("orphan", "message", text="y"), n("orphan2", "end")]
     g["edges"].append(e("orphan", "orphan2"))
-    assert "orphan, orphan2" in codes(g)["unreachable"]
+    assert "'y', 'End'" in codes(g)["unreachable"]
 
 
 def test_dangling_edges() -> None:
@@ -66,7 +66,8 @@ def test_condition_needs_else_and_matching_labels() -> None:
         "edges": [e("s", "c"), e("c", "a", "high"), e("c", "b", "hgih")],
     }
     found = codes(g)
-    assert "Condition c needs exactly one 'else' edge" in found["condition_without_else"]
+    assert "Step 'Branch on' (condition) needs exactly one 'else' exit" not in found["condition_without_else"]
+    assert "Step 'c' (condition) needs exactly one 'else' exit" in found["condition_without_else"]
     assert "'hgih'" in found["unknown_branch"]
     g["edges"][2] = e("c", "b", "else")
     assert validate(g) == []
@@ -90,7 +91,7 @@ def test_loop_without_wait_is_refused_and_with_wait_accepted() -> None:
         ],
         "edges": [e("s", "m"), e("m", "c"), e("c", "z", "stop"), e("c", "m", "else")],
     }
-    assert "through c, m" in codes(g)["loop_without_wait"]
+    assert "Steps 'Branch on visits.m', 'again' loop without a wait" in codes(g)["loop_without_wait"]
     g["nodes"].append(n("w", "wait", duration_minutes=60))
     g["edges"][-1] = e("c", "w", "else")
     g["edges"].append(e("w", "m"))
@@ -117,27 +118,27 @@ def test_missing_required_fields_per_type() -> None:
     messages = [i.message for i in validate(g) if i.code == "missing_field"]
     joined = " | ".join(messages)
     for fragment in (
-        "Node m (message): text is required",
-        "Node q (checkin): kind must be one of",
-        "Node q2 (checkin): a scale needs numeric min < max",
-        "Node w (wait): set exactly one of",
-        "Node w2 (wait): until must be a time of day",
-        "Node w3 (wait): set exactly one of",
-        "Node g (goal): name is required",
-        "Node t (twin): max_turns",
-        "Node c (condition): source must be one of",
+        "Step 'm' (message): write the message",
+        "Step 'How?' (check-in): choose the answer type",
+        "Step 'How?' (check-in): a scale needs a lowest number below its highest",
+        "Step 'w' (wait): wait either for a duration or until a time of day",
+        "Step 'Wait until 25:00' (wait): the time of day must read HH:MM",
+        "Step 'Wait until 07:00' (wait): wait either for a duration or until a time of day",
+        "Step 'g' (milestone): name the milestone",
+        "Step 'x' (twin chat): the member turns must be a whole number",
+        "Step 'c' (condition): choose what to branch on",
     ):
         assert fragment in joined, fragment
 
 
 def test_unknown_type_branching_and_dead_ends() -> None:
     g = linear(n("x", "teleport"))
-    assert "x" in codes(g)["unknown_type"]
+    assert "'x'" in codes(g)["unknown_type"]
     g = {"nodes": [n("s", "start"), n("m", "message", text="x")], "edges": [e("s", "m")]}
-    assert "Node m (message) has no outgoing edge" in codes(g)["no_next"]
+    assert "Step 'x' (message) has no next step" in codes(g)["no_next"]
     g = linear(n("m", "message", text="x"))
     g["edges"].append(e("m", "s"))
-    assert "Node m (message) needs exactly one next edge" in codes(g)["branching"]
+    assert "Step 'x' (message) must lead to exactly one next step" in codes(g)["branching"]
 
 
 def test_duplicate_ids_and_garbage() -> None:
@@ -145,3 +146,46 @@ def test_duplicate_ids_and_garbage() -> None:
     g["nodes"].append(n("m", "message", text="y"))
     assert "'m'" in codes(g)["duplicate_node"]
     assert codes({"nodes": "nope", "edges": []}).keys() == {"bad_graph"}
+
+
+def test_titles_name_steps_as_people_do() -> None:
+    from backend.programs.graph import Node
+
+    assert step_title(Node("a", "twin", {"topic": "Evening chat", "max_turns": 3})) == "Evening chat"
+    assert step_title(Node("a", "twin", {"title": "Talk", "topic": "Evening chat"})) == "Talk"
+    assert step_title(Node("w", "wait", {"duration_minutes": 2880})) == "Wait 2 days"
+    assert step_title(Node("m", "message", {"text": "A long message that goes on and on and on for ever"})).endswith(
+        "…"
+    )
+    g = {"nodes": [n("s", "start"), n("t", "twin", topic="Evening chat", max_turns=3)], "edges": [e("s", "t")]}
+    assert codes(g)["no_next"].startswith("Step 'Evening chat' (twin chat) has no next step")
+
+
+def silent_loop(*, counted: bool) -> dict[str, Any]:
+    """A daily check-in whose timeout leads back to the next day: with or without a count of the days."""
+    nodes = [n("s", "start"), n("day", "message", text="Day {{visits.day}}"),
+             n("ask", "checkin", question="Done?", kind="yes_no", window_minutes=600), n("w", "wait", until="07:00"),
+             n("z", "end")]  # fmt: skip
+    edges = [e("s", "day"), e("day", "ask"), e("ask", "z"), e("w", "day")]
+    if counted:
+        nodes.append(n("enough", "condition", source="attribute", attribute="visits.day",
+                       rules=[{"label": "done", "op": "gte", "value": 14}]))  # fmt: skip
+        edges += [e("ask", "enough", "timeout"), e("enough", "z", "done"), e("enough", "w", "else")]
+    else:
+        edges.append(e("ask", "w", "timeout"))
+    return {"nodes": nodes, "edges": edges}
+
+
+def test_a_loop_a_silent_member_travels_for_ever_is_a_warning() -> None:
+    g = silent_loop(counted=False)
+    assert validate(g) == []  # it is a warning, not a problem that stops publishing
+    (warning,) = runaway_loops(g)
+    assert warning.code == "runaway_loop" and set(warning.node_ids) == {"day", "ask", "w"}
+    assert "never answers" in warning.message and "'Done?'" in warning.message and "visits.day" in warning.message
+    assert runaway_loops(silent_loop(counted=True)) == []
+    # Without an answer window the check-in waits for ever: stuck, not running away.
+    stuck = silent_loop(counted=False)
+    del stuck["nodes"][2]["data"]["window_minutes"]
+    assert runaway_loops(stuck) == []
+    for t in all_templates():
+        assert runaway_loops(t["graph"]) == [], t["key"]

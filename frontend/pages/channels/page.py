@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components import card, choice, error_callout, labeled, layout, notice_callout, section_title
+from frontend.components import card, choice, error_callout, labeled, notice_callout, section_title
 from frontend.components.dialogs import confirm_dialog
+from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.pages.channels.state import SCHEMES, ChannelsState
 
@@ -102,32 +103,38 @@ def settings_form() -> rx.Component:
         rx.form(
             rx.vstack(
                 labeled("Allowed sites (one origin per line, e.g. https://www.example.com; empty: any site)",
-                        rx.text_area(name="origins", default_value=ChannelsState.origins_text, rows="3",
-                                     disabled=~admin, aria_label="Allowed sites", width="100%")),
+                        rx.text_area(name="origins", id="widget-origins", default_value=ChannelsState.origins_text,
+                                     rows="3", disabled=~admin, aria_label="Allowed sites", width="100%"),
+                        html_for="widget-origins"),
                 rx.grid(
-                    labeled("Colour", rx.input(name="color", type="color", default_value=ChannelsState.color,
-                                               disabled=~admin, aria_label="Colour", width="80px")),
+                    labeled("Colour", rx.input(name="color", id="widget-color", type="color",
+                                               default_value=ChannelsState.color, disabled=~admin,
+                                               aria_label="Colour", width="80px"), html_for="widget-color"),
                     labeled("Position", choice("Position", [("right", "Bottom right"), ("left", "Bottom left")],
-                                               ChannelsState.position, ChannelsState.set_position, ~admin)),
+                                               ChannelsState.position, ChannelsState.set_position, ~admin,
+                                               id="widget-position"), html_for="widget-position"),
                     labeled("Light or dark", choice("Light or dark", [(s, s.capitalize()) for s in SCHEMES],
                                                     ChannelsState.color_scheme, ChannelsState.set_color_scheme,
-                                                    ~admin)),
+                                                    ~admin, id="widget-scheme"), html_for="widget-scheme"),
                     labeled("Launcher label",
-                            rx.input(name="launcher_label", default_value=ChannelsState.launcher_label, max_length=40,
-                                     disabled=~admin, aria_label="Launcher label")),
+                            rx.input(name="launcher_label", id="widget-launcher", max_length=40,
+                                     default_value=ChannelsState.launcher_label, disabled=~admin,
+                                     aria_label="Launcher label"), html_for="widget-launcher"),
                     columns=rx.breakpoints(initial="1", sm="2", md="4"),
                     spacing="3",
                     width="100%",
                 ),
                 labeled("Twin avatar (an https image address, optional)",
-                        rx.input(name="avatar_url", default_value=ChannelsState.avatar_url, disabled=~admin,
-                                 aria_label="Twin avatar", width="100%")),
+                        rx.input(name="avatar_url", id="widget-avatar", default_value=ChannelsState.avatar_url,
+                                 disabled=~admin, aria_label="Twin avatar", width="100%"), html_for="widget-avatar"),
                 labeled("Welcome message",
-                        rx.text_area(name="welcome", default_value=ChannelsState.welcome, rows="2", max_length=1000,
-                                     disabled=~admin, aria_label="Welcome message", width="100%")),
+                        rx.text_area(name="welcome", id="widget-welcome", default_value=ChannelsState.welcome,
+                                     rows="2", max_length=1000, disabled=~admin, aria_label="Welcome message",
+                                     width="100%"), html_for="widget-welcome"),
                 labeled("Starter prompts (one per line, up to 6)",
-                        rx.text_area(name="starters", default_value=ChannelsState.starters_text, rows="4",
-                                     disabled=~admin, aria_label="Starter prompts", width="100%")),
+                        rx.text_area(name="starters", id="widget-starters", default_value=ChannelsState.starters_text,
+                                     rows="4", disabled=~admin, aria_label="Starter prompts", width="100%"),
+                        html_for="widget-starters"),
                 rx.cond(admin, rx.button("Save widget settings", type="submit"),
                         rx.text("Admins change these settings.", size="2", color_scheme="gray")),
                 spacing="4",

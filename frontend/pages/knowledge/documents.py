@@ -30,7 +30,8 @@ def document_row(d: ObjectVar[dict[str, Any]]) -> rx.Component:
                 status_badge(d["status"]),
                 rx.cond(d["status"] == "failed", rx.text(d["error"], size="1", color_scheme="red", max_width="260px")),
                 rx.cond((d["status"] != "ready") & (d["status"] != "failed"),
-                        rx.progress(value=d["progress"].to(int), width="90px", size="1")),
+                        rx.progress(value=d["progress"].to(int), width="90px", size="1",
+                                    aria_label="Indexing " + d["title"].to(str))),
                 spacing="1",
             )
         ),
@@ -61,13 +62,18 @@ def documents_card() -> rx.Component:
             wrap="wrap",
         ),
         rx.flex(
-            rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Filter by title",
+            rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Filter by title or file name",
                      value=KnowledgeState.filter_text, on_change=KnowledgeState.set_filter_text, flex="1",
-                     min_width="200px", data_testid="doc-filter"),
+                     min_width="200px", aria_label="Filter documents by title or file name", data_testid="doc-filter"),
             rx.cond(
                 KnowledgeState.all_tags.length() > 0,
-                rx.select(KnowledgeState.tag_options, placeholder="All tags",
-                          on_change=KnowledgeState.set_tag_filter, data_testid="tag-filter"),
+                rx.select.root(
+                    rx.select.trigger(placeholder="All tags", aria_label="Filter documents by tag",
+                                      data_testid="tag-filter"),
+                    rx.select.content(rx.foreach(KnowledgeState.tag_options,
+                                                 lambda t: rx.select.item(t, value=t))),
+                    on_change=KnowledgeState.set_tag_filter,
+                ),
             ),
             spacing="2",
             wrap="wrap",

@@ -37,9 +37,11 @@ class SearchState(AuthState):
             self.results = [
                 {
                     "rank": i + 1,
-                    "score": f"{p.score:.3f}",
-                    "text": p.text,
-                    "document_id": str(p.document_id),
+                    "score": f"{p.score:.2f}",
+                    "relevance": format.relevance(p.score),
+                    "meter": max(0, min(100, round(p.score * 100))),
+                    "text": format.from_sentence(p.text),
+                    "href": f"/knowledge/{p.document_id}?passage={p.chunk_id}",
                     "title": p.document_title or "Untitled",
                     "location": format.location(p.location),
                 }
@@ -58,10 +60,28 @@ def result_card(r: ObjectVar[dict[str, Any]]) -> rx.Component:
     return rx.box(
         rx.hstack(
             rx.badge("#", r["rank"], variant="solid", size="1"),
-            rx.link(r["title"], href="/knowledge/" + r["document_id"].to(str), weight="medium", size="2"),
-            rx.text(r["location"], size="1", color_scheme="gray"),
+            rx.link(r["title"], href=r["href"].to(str), weight="medium", size="2"),
+            rx.text(r["location"], size="1", color=rx.color("gray", 11)),
             rx.spacer(),
-            rx.text("score ", r["score"], size="1", color_scheme="gray", font_family="monospace"),
+            rx.hstack(
+                rx.badge(
+                    r["relevance"],
+                    variant="soft",
+                    color_scheme=rx.match(
+                        r["relevance"],
+                        ("Strong match", "green"),
+                        ("Good match", "teal"),
+                        ("Partial match", "amber"),
+                        "gray",
+                    ),
+                    title="Similarity of your question to the passage's closest sentence: " + r["score"].to(str),
+                ),
+                rx.progress(
+                    value=r["meter"].to(int), width="60px", size="1", aria_label="Relevance " + r["score"].to(str)
+                ),
+                align="center",
+                spacing="2",
+            ),
             width="100%",
             align="center",
             wrap="wrap",
@@ -83,7 +103,7 @@ def search_card() -> rx.Component:
         rx.form(
             rx.flex(
                 rx.input(name="q", placeholder="How do I deal with anger?", flex="1", min_width="220px", size="3",
-                         data_testid="search-input"),
+                         aria_label="Question to search for", data_testid="search-input"),
                 rx.button("Search", type="submit", size="3", loading=SearchState.searching,
                           data_testid="search-submit"),
                 spacing="2",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
@@ -19,6 +18,7 @@ def doc_row(d: DocumentOut) -> dict[str, Any]:
     return {
         "id": str(d.id),
         "title": d.title or "Untitled",
+        "filename": d.filename,
         "status": d.status,
         "progress": 100 if d.status == "ready" else format.percent(d.progress),
         "chunks": d.chunk_count,
@@ -32,7 +32,6 @@ class KnowledgeState(PageState, AuthState):
     docs: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     filter_text: str = ""
     tag_filter: str = ""
-    polling: bool = False
     confirm_id: str = ""
     confirm_title: str = ""
 
@@ -44,7 +43,8 @@ class KnowledgeState(PageState, AuthState):
         return [
             d
             for d in self.docs
-            if (not needle or needle in d["title"].lower()) and (not self.tag_filter or self.tag_filter in d["tags"])
+            if (not needle or needle in d["title"].lower() or needle in d["filename"].lower())
+            and (not self.tag_filter or self.tag_filter in d["tags"])
         ]
 
     @rx.var
@@ -67,38 +67,24 @@ class KnowledgeState(PageState, AuthState):
     def _pending(self) -> bool:
         return any(d["status"] in PENDING for d in self.docs)
 
+    @rx.var
+    def has_pending(self) -> bool:
+        """Some document is still queued or being indexed: the page refreshes their status (see `watcher`)."""
+        return any(d["status"] in PENDING for d in self.docs)
+
     @event
-    async def load(self) -> Any:
+    async def load(self) -> Redirect:
         self._clear_messages()
         redirect = await self._load_page(self._fetch)
         self.loaded = redirect is None
-        if redirect is None and self._pending():
-            return KnowledgeState.poll
         return redirect
 
-    @event(background=True)
-    async def poll(self) -> Any:
-        """Refresh statuses until every document is ready or failed (or the user leaves the page)."""
-        async with self:
-            if self.polling:
-                return None
-            self.polling = True
-        try:
-            for _ in range(600):
-                await asyncio.sleep(1.5)
-                async with self:
-                    if not self.router.url.path.startswith("/knowledge"):
-                        return None
-                    errors: list[api.ApiError] = []
-                    redirect = await self._attempt(self._fetch, errors.append)
-                    if errors:
-                        self._show_error(errors[0])
-                    if redirect is not None or errors or not self._pending():
-                        return redirect
-        finally:
-            async with self:
-                self.polling = False
-        return None
+    @event
+    async def tick(self, _: Any = None) -> Redirect:
+        """Refresh the statuses while something is being indexed (the page's `watcher` calls this)."""
+        if not self.router.url.path.startswith("/knowledge"):
+            return None
+        return await self._attempt(self._fetch)
 
     # --- filters ------------------------------------------------------------------------------------
 

@@ -83,19 +83,30 @@ class PlaygroundState(AuthState):
 def playground_card() -> rx.Component:
     return card(
         rx.hstack(section_title("Playground", "messages-square"), rx.spacer(),
-                  rx.button("New conversation", size="1", variant="ghost", on_click=PlaygroundState.new_conversation),
+                  rx.button("New conversation", size="1", variant="soft", on_click=PlaygroundState.new_conversation),
                   width="100%", align="center"),
-        rx.vstack(
-            rx.cond(PlaygroundState.messages.length() == 0,
-                    rx.text("Ask your twin what a member would ask. Replies cite your knowledge.", size="2",
-                            color_scheme="gray", padding="12px")),
-            rx.foreach(PlaygroundState.messages, lambda m: message_bubble(m, correct_button)),
+        # A reversed column keeps the newest message in view as replies stream in (the browser anchors it).
+        rx.box(
+            rx.vstack(
+                rx.cond(PlaygroundState.messages.length() == 0,
+                        rx.text("Ask your twin what a member would ask. Replies cite your knowledge.", size="2",
+                                color=rx.color("gray", 11), padding="12px")),
+                rx.foreach(PlaygroundState.messages, lambda m: message_bubble(m, correct_button)),
+                width="100%",
+                spacing="2",
+                align="stretch",
+            ),
+            display="flex",
+            flex_direction="column-reverse",
             width="100%",
-            spacing="2",
             min_height="240px",
             max_height="60vh",
             overflow_y="auto",
-            align="stretch",
+            role="log",
+            aria_live="polite",
+            aria_label="Conversation with your twin",
+            tab_index=0,
+            data_testid="playground-log",
         ),
         error_callout(PlaygroundState.chat_error),
         correction_dialog(),

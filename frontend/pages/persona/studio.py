@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from frontend.components import card, section_title
+from frontend.components import callout, card, labeled, section_title
 from frontend.pages.persona.state import PersonaState
 
 
@@ -96,20 +96,23 @@ def editor_card() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.text_area(name="card", default_value=PersonaState.card_text, key=PersonaState.card_text,
-                             rows="10", width="100%", read_only=~PersonaState.can_edit, data_testid="persona-card"),
-                rx.text("Principles, one per line", size="2", weight="medium"),
-                rx.text_area(name="principles", default_value=PersonaState.principles_text,
-                             key=PersonaState.principles_text, rows="6", width="100%",
-                             read_only=~PersonaState.can_edit),
+                labeled("How your twin speaks (the persona card)",
+                        rx.text_area(name="card", id="persona-card", default_value=PersonaState.card_text,
+                                     key=PersonaState.card_text, rows="10", width="100%",
+                                     read_only=~PersonaState.can_edit, data_testid="persona-card"),
+                        html_for="persona-card"),
+                labeled("Principles, one per line",
+                        rx.text_area(name="principles", id="persona-principles",
+                                     default_value=PersonaState.principles_text, key=PersonaState.principles_text,
+                                     rows="6", width="100%", read_only=~PersonaState.can_edit),
+                        html_for="persona-principles"),
                 rx.cond(
                     PersonaState.can_edit,
                     rx.flex(
                         rx.button("Save as new version", type="submit", data_testid="persona-save"),
                         rx.cond(PersonaState.is_admin,
-                                rx.text(rx.checkbox(name="approve", data_testid="persona-save-approve",
-                                                    margin_right="6px"),
-                                        "and approve it", as_="label", size="2")),
+                                rx.checkbox("and approve it", name="approve", size="2",
+                                            data_testid="persona-save-approve")),
                         spacing="3",
                         wrap="wrap",
                         align="center",
@@ -134,8 +137,8 @@ def version_row(v: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.badge(v["status"], color_scheme=rx.cond(v["status"] == "approved", "green", "gray"), variant="soft"),
         rx.text(v["source"], " · ", v["created"], size="1", color_scheme="gray"),
         rx.spacer(),
-        rx.button("Show", size="1", variant="ghost", on_click=PersonaState.open_version(v["version"]),
-                  disabled=shown, data_testid="persona-version-show"),
+        rx.button("Show", size="1", variant="soft", on_click=PersonaState.open_version(v["version"]),
+                  disabled=shown, aria_label="Show version " + v["version"], data_testid="persona-version-show"),
         width="100%",
         align="center",
         data_testid="persona-version",
@@ -168,10 +171,10 @@ def synth_card() -> rx.Component:
             wrap="wrap",
         ),
         rx.cond(PersonaState.synth_running,
-                rx.vstack(rx.progress(value=PersonaState.synth_progress, width="100%"),
+                rx.vstack(rx.progress(value=PersonaState.synth_progress, width="100%", aria_label="Synthesis progress"),
                           rx.text(PersonaState.synth_step, size="2", color_scheme="gray"), width="100%")),
         rx.cond(PersonaState.synth_error != "",
-                rx.callout(PersonaState.synth_error, icon="triangle-alert", color_scheme="red")),
+                callout(PersonaState.synth_error, icon="triangle-alert", color_scheme="red")),
         rx.text("Learns your voice, phrases, themes and principles from your ready documents.", size="2",
                 color_scheme="gray"),
     )  # fmt: skip

@@ -49,15 +49,16 @@ def gold_card() -> rx.Component:
             TrainerState.can_edit,
             rx.form(
                 rx.vstack(
-                    labeled("Question", rx.input(name="question", aria_label="Question", width="100%")),
-                    labeled("Your answer", rx.text_area(name="answer", aria_label="Your answer", rows="3",
-                                                        width="100%")),
+                    labeled("Question", rx.input(name="question", id="gold-question", width="100%"),
+                            html_for="gold-question"),
+                    labeled("Your answer", rx.text_area(name="answer", id="gold-answer", rows="3", width="100%"),
+                            html_for="gold-answer"),
                     labeled("Must cite (optional)", rx.select.root(
-                        rx.select.trigger(aria_label="Must cite", width="100%"),
+                        rx.select.trigger(id="gold-cite", width="100%"),
                         rx.select.content(rx.select.item("No document required", value=NO_DOCUMENT),
                                           rx.foreach(TrainerState.documents,
                                                      lambda d: rx.select.item(d["title"], value=d["id"]))),
-                        name="cite", default_value=NO_DOCUMENT)),
+                        name="cite", default_value=NO_DOCUMENT), html_for="gold-cite"),
                     rx.hstack(rx.button("Add gold question", type="submit"),
                               rx.button(rx.icon("sparkles", size=14), "Propose a starter set", type="button",
                                         variant="soft", on_click=TrainerState.propose), wrap="wrap"),

@@ -15,22 +15,25 @@ from typing import Any
 
 import msgspec
 import reflex as rx
+from reflex.event import EventCallback
 
 from frontend import api, format
-from frontend.api.contracts import ProgramOut, ProgramUpdate
+from frontend.api.contracts import IssueOut, ProgramOut, ProgramUpdate
 from frontend.pages.programs import editing
 from frontend.state import AuthState, PageState, Redirect, event
 
 ANSWERED = ("checkin", "twin")
+Recheck = EventCallback[()]  # an edit answers with the event that checks the new graph
 
 
 PANEL_FIELDS = {
-    "message": ("text", "variants"),
-    "checkin": ("question", "kind", "min", "max", "window_minutes"),
-    "wait": ("duration_minutes", "until"),
-    "condition": ("source", "node", "attribute", "event"),
-    "goal": ("name", "streak_of", "target"),
-    "twin": ("topic", "max_turns", "prompt", "window_minutes"),
+    "end": ("title",),
+    "message": ("title", "text", "variants"),
+    "checkin": ("title", "question", "kind", "min", "max", "window_minutes"),
+    "wait": ("title", "duration_minutes", "until"),
+    "condition": ("title", "source", "node", "attribute", "event"),
+    "goal": ("title", "name", "streak_of", "target"),
+    "twin": ("title", "topic", "max_turns", "prompt", "window_minutes"),
 }
 
 
@@ -58,6 +61,9 @@ class BuilderState(PageState, AuthState):
     published_version: rx.Field[int] = rx.field(0)
     versions: list[dict[str, str]] = []
     issues: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
+    warnings: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
+    checked_unsaved: bool = False  # the problems shown are of the graph on the canvas, not of the saved draft
+    confirm_publish: bool = False
     notice: str = ""
     warning: str = ""
     dirty: bool = False
@@ -87,6 +93,10 @@ class BuilderState(PageState, AuthState):
         return sorted({str(n) for i in self.issues for n in i.get("node_ids") or []})
 
     @rx.var
+    def warned_nodes(self) -> list[str]:
+        return sorted({str(n) for i in self.warnings for n in i.get("node_ids") or []})
+
+    @rx.var
     def node_count(self) -> int:
         return len(self.canvas_graph.get("nodes") or [])
 
@@ -98,11 +108,15 @@ class BuilderState(PageState, AuthState):
         self.revision = p.revision
         self.published_version = p.published_version or 0
         self.versions = [{"version": str(v.version), "at": format.minute(v.published_at)} for v in p.versions]
-        self.issues = [{"code": i.code, "message": i.message, "node_ids": i.node_ids} for i in p.issues]
+        self._problems(p.issues, p.warnings)
         if not keep_graph:
             self._history = editing.History()
             self._show(editing.normalise(p.graph), fit=True)
             self.dirty = False
+
+    def _problems(self, issues: list[IssueOut], warnings: list[IssueOut]) -> None:
+        self.issues = [{"code": i.code, "message": i.message, "node_ids": i.node_ids} for i in issues]
+        self.warnings = [{"code": i.code, "message": i.message, "node_ids": i.node_ids} for i in warnings]
 
     def _show(self, graph: editing.Graph, *, fit: bool = False) -> None:
         """Make `graph` the current one and send it to the canvas."""
@@ -133,7 +147,7 @@ class BuilderState(PageState, AuthState):
         ]  # fmt: skip
         self.can_undo, self.can_redo = bool(self._history.past), bool(self._history.future)
 
-    def _change(self, graph: editing.Graph, *, to_canvas: bool = True) -> None:
+    def _change(self, graph: editing.Graph, *, to_canvas: bool = True) -> Recheck:
         """An edit: remember the previous graph for undo, then show the new one."""
         self._history.record(self._graph)
         self.dirty = True
@@ -143,6 +157,7 @@ class BuilderState(PageState, AuthState):
         else:
             self._graph = graph
             self._refresh_side()
+        return BuilderState.recheck
 
     @event
     async def load(self) -> Redirect:
@@ -163,18 +178,18 @@ class BuilderState(PageState, AuthState):
     # --- canvas events ------------------------------------------------------------------------------
 
     @event
-    def canvas_changed(self, graph: dict[str, Any]) -> None:
+    def canvas_changed(self, graph: dict[str, Any]) -> Recheck | None:
         """The canvas finished a drag, a connection or a deletion (it already shows the result)."""
-        self._change(editing.normalise(graph), to_canvas=False)
+        return self._change(editing.normalise(graph), to_canvas=False)
 
     @event
-    def add_node(self, node_type: str, x: int, y: int) -> None:
+    def add_node(self, node_type: str, x: int, y: int) -> Recheck | None:
         try:
             graph, node_id = editing.add_node(self._graph, node_type, x, y)
         except ValueError:
-            return
+            return None
         self.selected_id = node_id
-        self._change(graph)
+        return self._change(graph)
 
     @event
     def select(self, node_id: str) -> None:
@@ -182,27 +197,30 @@ class BuilderState(PageState, AuthState):
         self._refresh_side()
 
     @event
-    def undo(self) -> None:
-        self._restore(self._history.undo(self._graph))
+    def undo(self) -> Recheck | None:
+        return self._restore(self._history.undo(self._graph))
 
     @event
-    def redo(self) -> None:
-        self._restore(self._history.redo(self._graph))
+    def redo(self) -> Recheck | None:
+        return self._restore(self._history.redo(self._graph))
 
-    def _restore(self, graph: editing.Graph | None) -> None:
-        if graph is not None:
-            self.dirty = True
-            self._show(graph)
+    def _restore(self, graph: editing.Graph | None) -> Recheck | None:
+        if graph is None:
+            return None
+        self.dirty = True
+        self._show(graph)
+        return BuilderState.recheck
 
     @event
-    def layout(self) -> None:
-        self._change(editing.auto_layout(self._graph))
+    def layout(self) -> Recheck | None:
         self.fit_token += 1
+        return self._change(editing.auto_layout(self._graph))
 
     @event
-    def delete_selected(self) -> None:
-        if self.selected_id:
-            self._change(editing.remove_node(self._graph, self.selected_id))
+    def delete_selected(self) -> Recheck | None:
+        if not self.selected_id:
+            return None
+        return self._change(editing.remove_node(self._graph, self.selected_id))
 
     # --- the node panel -----------------------------------------------------------------------------
 
@@ -212,42 +230,42 @@ class BuilderState(PageState, AuthState):
         self.sel = {**self.sel, key: value}
 
     @event
-    def commit(self, key: str) -> None:
+    def commit(self, key: str) -> Recheck | None:
         value: Any = self.sel.get(key, "")
         if key == "variants":
             value = [line.strip() for line in str(value).splitlines() if line.strip()] or None
-        self._change(editing.set_field(self._graph, self.selected_id, key, value))
+        return self._change(editing.set_field(self._graph, self.selected_id, key, value))
 
     @event
-    def choose(self, key: str, value: str) -> None:
+    def choose(self, key: str, value: str) -> Recheck | None:
         """A select changed: commit at once."""
         self.sel = {**self.sel, key: value}
         if key == "mode":
-            self._change(editing.set_wait_mode(self._graph, self.selected_id, value))
-        else:
-            self._change(editing.set_field(self._graph, self.selected_id, key, value))
+            return self._change(editing.set_wait_mode(self._graph, self.selected_id, value))
+        return self._change(editing.set_field(self._graph, self.selected_id, key, value))
 
     @event
     def edit_rule(self, index: int, key: str, value: str) -> None:
         self.sel_rules = [{**r, key: value} if r["index"] == str(index) else r for r in self.sel_rules]
 
     @event
-    def commit_rule(self, index: int, key: str) -> None:
+    def commit_rule(self, index: int, key: str) -> Recheck | None:
         row = next((r for r in self.sel_rules if r["index"] == str(index)), None)
-        if row is not None:
-            self._change(editing.set_rule(self._graph, self.selected_id, index, key, row[key]))
+        if row is None:
+            return None
+        return self._change(editing.set_rule(self._graph, self.selected_id, index, key, row[key]))
 
     @event
-    def choose_rule(self, index: int, key: str, value: str) -> None:
-        self._change(editing.set_rule(self._graph, self.selected_id, index, key, value))
+    def choose_rule(self, index: int, key: str, value: str) -> Recheck | None:
+        return self._change(editing.set_rule(self._graph, self.selected_id, index, key, value))
 
     @event
-    def add_rule(self) -> None:
-        self._change(editing.add_rule(self._graph, self.selected_id))
+    def add_rule(self) -> Recheck | None:
+        return self._change(editing.add_rule(self._graph, self.selected_id))
 
     @event
-    def remove_rule(self, index: int) -> None:
-        self._change(editing.remove_rule(self._graph, self.selected_id, index))
+    def remove_rule(self, index: int) -> Recheck | None:
+        return self._change(editing.remove_rule(self._graph, self.selected_id, index))
 
     @event
     def focus_issue(self, node_ids: list[str]) -> None:
@@ -255,13 +273,25 @@ class BuilderState(PageState, AuthState):
             self.selected_id = str(node_ids[0])
             self._refresh_side()
 
+    @event
+    async def recheck(self) -> Redirect:
+        """Check the graph as it is on the canvas (unsaved), so the problems follow each edit."""
+
+        async def work() -> Redirect:
+            checked = await self._call(api.programs.check, api.programs.graph_in(self._graph))
+            self._problems(checked.issues, checked.warnings)
+            self.checked_unsaved = self.dirty
+            return None
+
+        return await self._attempt(work)
+
     # --- save, validate, publish, export ------------------------------------------------------------
 
     async def _save(self) -> None:
         body = ProgramUpdate(name=self.name.strip() or "Untitled program", description=self.description,
                              graph=api.programs.graph_in(self._graph), revision=self.revision)  # fmt: skip
         self._apply(await self._call(api.programs.save, self.program_id, body), keep_graph=True)
-        self.dirty = False
+        self.dirty = self.checked_unsaved = False
 
     @event
     def set_name(self, value: str) -> None:
@@ -288,8 +318,14 @@ class BuilderState(PageState, AuthState):
             self.saving = False
 
     @event
-    async def publish(self) -> Any:
+    def cancel_publish(self) -> None:
+        self.confirm_publish = False
+
+    @event
+    async def publish(self, despite_warnings: bool) -> Any:
+        """Save, then publish; with warnings, first ask (the dialog calls this again with `despite_warnings`)."""
         self.error = self.notice = self.warning = ""
+        self.confirm_publish = False
         self.saving = True
         yield
 
@@ -297,6 +333,9 @@ class BuilderState(PageState, AuthState):
             await self._save()
             if self.issues:
                 self.error = f"Fix the {len(self.issues)} problem(s) marked on the canvas before publishing."
+                return None
+            if self.warnings and not despite_warnings:
+                self.confirm_publish = True
                 return None
             published = await self._call(api.programs.publish, self.program_id)
             self._apply(await self._call(api.programs.program, self.program_id), keep_graph=True)

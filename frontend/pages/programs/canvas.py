@@ -35,9 +35,11 @@ class ProgramCanvas(rx.NoSSRComponent):
     revision: rx.Var[int]
     fit_token: rx.Var[int]
     problems: rx.Var[list[str]]
+    warned: rx.Var[list[str]]
     visited: rx.Var[list[str]]
     selected: rx.Var[str]
     read_only: rx.Var[bool]
+    dirty: rx.Var[bool]
 
     on_graph_change: GraphChanged
     on_add_node: NodeAdded

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "end": {},
 }
 INT_FIELDS = {"min", "max", "window_minutes", "duration_minutes", "max_turns", "target"}
-OPTIONAL = {"window_minutes", "prompt", "streak_of", "target", "attribute", "event", "node"}
+OPTIONAL = {"title", "window_minutes", "prompt", "streak_of", "target", "attribute", "event", "node"}
 _WAIT_OTHER = {"duration_minutes": "until", "until": "duration_minutes"}
 LAYER_GAP, COLUMN_GAP = 150, 230
 HISTORY_LIMIT = 100

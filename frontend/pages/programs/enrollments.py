@@ -12,7 +12,7 @@ from reflex.vars import ObjectVar
 from frontend import api, format
 from frontend.api.contracts import EnrollmentOut
 from frontend.api.programs import EnrollmentAction
-from frontend.components import error_callout, notice_callout
+from frontend.components import callout, error_callout, labeled, notice_callout
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.state import AuthState, Redirect, event
 
@@ -40,8 +40,7 @@ class EnrollmentsState(AuthState):
         self.enroll_error = exc.detail
 
     async def _fetch(self) -> None:
-        members = await self._call(api.members.members)
-        names = {str(m.id): m.display_name or m.external_id or "Visitor" for m in members}
+        names = await self._call(api.members.names)
         self.members = [{"id": k, "label": v} for k, v in names.items()]
         self.enrollments = [
             {"id": str(e.id), "member": names.get(str(e.member_id), str(e.member_id)[:8]), "status": e.status,
@@ -150,26 +149,31 @@ def enroll_form() -> rx.Component:
     return rx.vstack(
         rx.cond(
             B.published_version == 0,
-            rx.callout("Publish the program first: members enroll in a published version.", icon="info",
+            callout("Publish the program first: members enroll in a published version.", icon="info",
                        size="1", width="100%"),
         ),
-        rx.hstack(
+        labeled(
+            "Member to enroll",
             rx.select.root(
-                rx.select.trigger(placeholder="Choose a member", width="100%"),
+                rx.select.trigger(placeholder="Choose a member", id="enroll-member", width="100%"),
                 rx.select.content(rx.foreach(S.members, lambda m: rx.select.item(m["label"], value=m["id"]))),
                 value=S.enroll_member, on_change=S.set_enroll_member,
             ),
-            rx.button("Enroll", on_click=S.enroll, disabled=B.published_version == 0, data_testid="enroll"),
-            width="100%",
+            html_for="enroll-member",
         ),
+        rx.button("Enroll", on_click=S.enroll, disabled=B.published_version == 0, width="100%", data_testid="enroll"),
         rx.form(
             rx.vstack(
-                rx.text("Add a member", size="1", weight="medium"),
-                rx.input(name="external_id", placeholder="email or id", width="100%", data_testid="member-external"),
-                rx.hstack(rx.input(name="display_name", placeholder="name", width="100%", data_testid="member-name"),
-                          rx.input(name="timezone", placeholder="time zone, e.g. Europe/Rome", width="100%"),
-                          width="100%"),
-                rx.button("Add", type="submit", size="1", variant="soft", data_testid="member-add"),
+                rx.text("Add a member", size="2", weight="medium"),
+                labeled("Email or id", rx.input(name="external_id", id="member-external", placeholder="ana@example.com",
+                                                width="100%", data_testid="member-external"),
+                        html_for="member-external"),
+                labeled("Name", rx.input(name="display_name", id="member-name", placeholder="Ana Lima", width="100%",
+                                         data_testid="member-name"), html_for="member-name"),
+                labeled("Time zone", rx.input(name="timezone", id="member-timezone", placeholder="Europe/Rome",
+                                              width="100%"), html_for="member-timezone"),
+                rx.button("Add member", type="submit", size="2", variant="soft", width="100%",
+                          data_testid="member-add"),
                 spacing="2",
                 width="100%",
             ),

@@ -5,6 +5,7 @@
 // whenever `revision` changes (the hub edited, undid, laid out or loaded it). Adding a node, selecting,
 // undo and redo are events the hub's Python state handles.
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useBlocker } from "react-router";
 import {
   Background,
   Controls,
@@ -84,6 +85,7 @@ function ProgramNode({ id, type, data }) {
     <div className={`ct-node ct-node-${type}`} data-testid="canvas-node" data-node-id={id} data-node-type={type}>
       {type !== "start" && <Handle type="target" position={Position.Top} className="ct-handle" />}
       <div className="ct-node-kind">{LABELS[type] || type}</div>
+      {data && data.title && <div className="ct-node-title">{clip(data.title, 40)}</div>}
       <div className="ct-node-summary">{summary(type, data || {})}</div>
       {exits.length > 1 && (
         <div className="ct-node-exits">
@@ -109,7 +111,59 @@ function ProgramNode({ id, type, data }) {
 }
 
 const NODE_TYPES = Object.fromEntries(["start", ...NODE_KINDS.map((k) => k.type)].map((t) => [t, ProgramNode]));
-const FIT = { padding: 0.2, maxZoom: 1 }; // a small program is shown at 100%, not blown up
+// A small program is shown at 100%, not blown up; a big one opens on its first steps at a zoom whose text reads
+// (about 10 px and up), not shrunk until every step fits.
+const FIT = { padding: 0.2, maxZoom: 1, minZoom: 0.8 };
+const FIRST_STEPS = 4; // how many steps along from the start the first view shows
+const LEAVE = "This program has unsaved changes. Leave without saving them?";
+
+// The start and the steps a few connections after it: where a person begins reading a program.
+function firstSteps(nodes, edges) {
+  const start = nodes.find((n) => n.type === "start");
+  if (!start) return nodes.slice(0, FIRST_STEPS);
+  const seen = new Set([start.id]);
+  let front = [start.id];
+  for (let depth = 1; depth < FIRST_STEPS && front.length; depth++) {
+    front = edges.filter((e) => front.includes(e.source) && !seen.has(e.target)).map((e) => e.target);
+    front.forEach((id) => seen.add(id));
+  }
+  return nodes.filter((n) => seen.has(n.id));
+}
+
+// React Flow styles itself light or dark from its colorMode (a class on its root, which also scopes the theme's
+// colour variables): follow the hub's theme, which the page keeps as a class on <html>.
+function useDarkTheme() {
+  const read = () => typeof document !== "undefined" && document.documentElement.classList.contains("dark");
+  const [dark, setDark] = useState(read);
+  useEffect(() => {
+    const watch = new MutationObserver(() => setDark(read()));
+    watch.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
+    return () => watch.disconnect();
+  }, []);
+  return dark;
+}
+
+// Leaving the builder with unsaved changes asks first: links inside the hub (the router) and closing or
+// reloading the tab (the browser).
+function useLeaveGuard(dirty) {
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
+  useEffect(() => {
+    if (blocker.state === "blocked") {
+      if (window.confirm(LEAVE)) blocker.proceed();
+      else blocker.reset();
+    }
+  }, [blocker]);
+  useEffect(() => {
+    if (!dirty) return undefined;
+    const onBeforeUnload = (e) => {
+      e.preventDefault();
+      e.returnValue = LEAVE;
+      return LEAVE;
+    };
+    window.addEventListener("beforeunload", onBeforeUnload);
+    return () => window.removeEventListener("beforeunload", onBeforeUnload);
+  }, [dirty]);
+}
 const EDGE_DEFAULTS = { markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
 const VOLATILE = ["selected", "dragging", "measured", "width", "height", "className", "deletable", "resizing"];
 
@@ -127,13 +181,15 @@ function isTyping(target) {
 }
 
 function Canvas(props) {
-  const { graph, revision, fitToken, problems, visited, selected, readOnly } = props;
+  const { graph, revision, fitToken, problems, warned, visited, selected, readOnly, dirty } = props;
   const { onGraphChange, onAddNode, onSelect, onUndo, onRedo } = props;
   const [nodes, setNodes] = useState(() => (graph && graph.nodes) || []);
   const [edges, setEdges] = useState(() => (graph && graph.edges) || []);
   const pending = useRef(false);
   const wrapper = useRef(null);
   const flow = useReactFlow();
+  useLeaveGuard(Boolean(dirty));
+  const dark = useDarkTheme();
 
   // The hub changed the graph: take its copy.
   useEffect(() => {
@@ -144,7 +200,7 @@ function Canvas(props) {
 
   useEffect(() => {
     if (fitToken) {
-      const t = setTimeout(() => flow.fitView({ ...FIT, duration: 200 }), 50);
+      const t = setTimeout(() => flow.fitView({ ...FIT, nodes: firstSteps(flow.getNodes(), flow.getEdges()), duration: 200 }), 50);
       return () => clearTimeout(t);
     }
   }, [fitToken]);
@@ -218,6 +274,7 @@ function Canvas(props) {
   }, [onUndo, onRedo]);
 
   const problemSet = useMemo(() => new Set(problems || []), [problems]);
+  const warnedSet = useMemo(() => new Set(warned || []), [warned]);
   const visitedSet = useMemo(() => new Set(visited || []), [visited]);
   const shown = useMemo(
     () =>
@@ -225,9 +282,12 @@ function Canvas(props) {
         ...n,
         selected: n.selected || n.id === selected,
         deletable: !readOnly && n.type !== "start",
-        className: [problemSet.has(n.id) ? "ct-problem" : "", visitedSet.has(n.id) ? "ct-visited" : ""].join(" ").trim(),
+        className: [
+          problemSet.has(n.id) ? "ct-problem" : warnedSet.has(n.id) ? "ct-warned" : "",
+          visitedSet.has(n.id) ? "ct-visited" : "",
+        ].join(" ").trim(),
       })),
-    [nodes, problemSet, visitedSet, selected, readOnly],
+    [nodes, problemSet, warnedSet, visitedSet, selected, readOnly],
   );
 
   return (
@@ -236,6 +296,7 @@ function Canvas(props) {
         nodes={shown}
         edges={edges}
         nodeTypes={NODE_TYPES}
+        colorMode={dark ? "dark" : "light"}
         defaultEdgeOptions={EDGE_DEFAULTS}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
@@ -249,31 +310,35 @@ function Canvas(props) {
         maxZoom={2}
         onlyRenderVisibleElements={nodes.length > 150}
         fitView
-        fitViewOptions={FIT}
+        fitViewOptions={{ ...FIT, nodes: firstSteps(nodes, edges) }}
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
-        <Controls showInteractive={false} />
-        <MiniMap pannable zoomable className="ct-minimap" />
+        <Controls showInteractive={false} aria-label="Zoom" />
+        <MiniMap pannable zoomable className="ct-minimap" ariaLabel="Map of the whole program" />
         {!readOnly && (
           <Panel position="top-left" className="ct-palette" data-testid="palette">
-            <div className="ct-palette-title">Drag onto the canvas</div>
-            {NODE_KINDS.map((k) => (
-              <div
-                key={k.type}
-                className={`ct-palette-item ct-node-${k.type}`}
-                draggable
-                title={k.hint}
-                data-testid={`palette-${k.type}`}
-                onDragStart={(e) => {
-                  e.dataTransfer.setData("application/x-coachtwin-node", k.type);
-                  e.dataTransfer.effectAllowed = "move";
-                }}
-                onDoubleClick={() => addAtCenter(k.type)}
-              >
-                {k.label}
-              </div>
-            ))}
+            <div className="ct-palette-title" id="ct-palette-title">Add a step: drag it, or press it</div>
+            <div className="ct-palette-items" role="group" aria-labelledby="ct-palette-title">
+              {NODE_KINDS.map((k) => (
+                <button
+                  type="button"
+                  key={k.type}
+                  className={`ct-palette-item ct-node-${k.type}`}
+                  draggable
+                  title={k.hint}
+                  aria-label={`Add a ${k.label.toLowerCase()} step`}
+                  data-testid={`palette-${k.type}`}
+                  onDragStart={(e) => {
+                    e.dataTransfer.setData("application/x-coachtwin-node", k.type);
+                    e.dataTransfer.effectAllowed = "move";
+                  }}
+                  onClick={() => addAtCenter(k.type)}
+                >
+                  {k.label}
+                </button>
+              ))}
+            </div>
           </Panel>
         )}
       </ReactFlow>

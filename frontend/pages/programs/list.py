@@ -11,7 +11,8 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.api.contracts import ProgramOut, ProgramSummary
-from frontend.components import card, empty_state, error_callout, layout, section_title
+from frontend.components import card, empty_state, error_callout, file_drop, section_title
+from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
 
@@ -143,8 +144,8 @@ def new_card() -> rx.Component:
         section_title("New program", "plus"),
         rx.form(
             rx.flex(
-                rx.input(name="name", placeholder="Program name, e.g. 21 days of calm", flex="1", min_width="220px",
-                         data_testid="new-program-name"),
+                rx.input(name="name", placeholder="e.g. 21 days of calm", flex="1", min_width="220px",
+                         aria_label="Name of the new program", data_testid="new-program-name"),
                 rx.button(rx.icon("plus", size=16), "Create", type="submit", data_testid="new-program-submit"),
                 spacing="2",
                 wrap="wrap",
@@ -175,7 +176,8 @@ def new_card() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.upload(
+        file_drop(
+            "Import a program from an exported .json file",
             rx.hstack(rx.icon("file-json", size=16), rx.text("Import a program (.json export)", size="2"),
                       align="center", spacing="2"),
             id=IMPORT_ID,

@@ -7,12 +7,15 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
+from frontend.components import callout
 from frontend.pages.programs.builder_state import BuilderState
 
 S = BuilderState
 KINDS = ["scale", "yes_no", "number", "free_text"]
 SOURCES = ["answer", "attribute", "event"]
 OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "exists", "missing"]
+KIND_NAMES = {"start": "start", "message": "message", "checkin": "check-in", "wait": "wait",
+              "condition": "condition", "goal": "milestone", "twin": "twin chat", "end": "end"}  # fmt: skip
 HELP = {
     "start": "Every enrollment begins here. Connect it to the first step.",
     "message": "Sent into the member's conversation. Use {{first_name}}, {{name}} or {{day}}. Several variants "
@@ -31,8 +34,9 @@ HELP = {
 def text_field(label: str, key: str, placeholder: str = "", multiline: bool = False, **props: Any) -> rx.Component:
     control = rx.text_area if multiline else rx.input
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", as_="label"),
+        rx.el.label(label, html_for=f"step-{key}", font_size="var(--font-size-1)", font_weight="500"),
         control(
+            id=f"step-{key}",
             value=S.sel[key],
             placeholder=placeholder,
             on_change=lambda v: S.edit(key, v),
@@ -46,7 +50,9 @@ def text_field(label: str, key: str, placeholder: str = "", multiline: bool = Fa
     )
 
 
-def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) -> rx.Component:
+def select(
+    options: Any, value: Any, on_change: Any, testid: str, *, trigger_id: str = "", **props: Any
+) -> rx.Component:
     """A select over `options`: a list of values, or (label, value) pairs."""
     items = (
         rx.foreach(options, lambda o: rx.select.item(o, value=o))
@@ -54,7 +60,7 @@ def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) 
         else [rx.select.item(o[0], value=o[1]) if isinstance(o, tuple) else rx.select.item(o, value=o) for o in options]
     )
     return rx.select.root(
-        rx.select.trigger(width="100%", data_testid=testid),
+        rx.select.trigger(width="100%", data_testid=testid, **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(items if isinstance(items, rx.Component) else rx.fragment(*items)),
         value=value,
         on_change=on_change,
@@ -64,8 +70,8 @@ def select(options: Any, value: Any, on_change: Any, testid: str, **props: Any) 
 
 def choice(label: str, key: str, options: Any) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", as_="label"),
-        select(options, S.sel[key], lambda v: S.choose(key, v), f"field-{key}"),
+        rx.el.label(label, html_for=f"step-{key}", font_size="var(--font-size-1)", font_weight="500"),
+        select(options, S.sel[key], lambda v: S.choose(key, v), f"field-{key}", trigger_id=f"step-{key}"),
         spacing="1",
         width="100%",
     )
@@ -75,10 +81,13 @@ def rule_row(r: ObjectVar[dict[str, str]]) -> rx.Component:
     index = r["index"].to(int)
     return rx.hstack(
         rx.input(value=r["label"], on_change=lambda v: S.edit_rule(index, "label", v),
-                 on_blur=S.commit_rule(index, "label"), placeholder="exit", width="90px", data_testid="rule-label"),
-        rx.box(select(OPS, r["op"], lambda v: S.choose_rule(index, "op", v), "rule-op"), width="90px"),
+                 on_blur=S.commit_rule(index, "label"), placeholder="exit", width="90px", aria_label="Exit name",
+                 data_testid="rule-label"),
+        rx.box(select(OPS, r["op"], lambda v: S.choose_rule(index, "op", v), "rule-op", aria_label="Comparison"),
+               width="90px"),
         rx.input(value=r["value"], on_change=lambda v: S.edit_rule(index, "value", v),
-                 on_blur=S.commit_rule(index, "value"), placeholder="value", flex="1", data_testid="rule-value"),
+                 on_blur=S.commit_rule(index, "value"), placeholder="value", flex="1",
+                 aria_label="Value to compare with", data_testid="rule-value"),
         rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
                        on_click=S.remove_rule(index), aria_label="Remove rule"),
         spacing="1",
@@ -146,15 +155,16 @@ def fields_for(node_type: Any) -> rx.Component:
 def node_editor() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.badge(S.sel["type"], variant="solid", size="2"),
-            rx.text(S.sel["id"], size="1", color_scheme="gray", font_family="monospace"),
+            rx.badge(rx.match(S.sel["type"], *KIND_NAMES.items(), S.sel["type"]), variant="solid", size="2"),
+            rx.text(S.sel["id"], size="1", color=rx.color("gray", 11), font_family="monospace"),
             rx.spacer(),
             rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
-                           on_click=S.select(""), aria_label="Close"),
+                           on_click=S.select(""), aria_label="Close the step editor"),
             width="100%",
             align="center",
         ),
-        rx.text(rx.match(S.sel["type"], *HELP.items(), ""), size="1", color_scheme="gray"),
+        rx.text(rx.match(S.sel["type"], *HELP.items(), ""), size="1", color=rx.color("gray", 11)),
+        rx.cond(S.sel["type"] != "start", text_field("Step title (optional)", "title", "e.g. Evening chat")),
         fields_for(S.sel["type"]),
         rx.cond(
             (S.sel["type"] != "start") & S.can_edit,
@@ -167,29 +177,41 @@ def node_editor() -> rx.Component:
     )  # fmt: skip
 
 
-def issue_item(i: ObjectVar[dict[str, Any]]) -> rx.Component:
-    return rx.box(
-        rx.text(i["message"], size="2"),
+def issue_item(i: ObjectVar[dict[str, Any]], color: str = "red", testid: str = "issue") -> rx.Component:
+    """One problem or warning: pressing it selects the step it names."""
+    return rx.button(
+        rx.text(i["message"], size="2", text_align="left"),
         on_click=S.focus_issue(i["node_ids"].to(list[str])),
-        cursor="pointer",
+        variant="soft",
+        color_scheme=color,
+        high_contrast=True,
+        height="auto",
         padding="8px",
-        border_radius="8px",
-        bg=rx.color("red", 3),
+        white_space="normal",
+        justify="start",
         width="100%",
-        data_testid="issue",
+        data_testid=testid,
     )
 
 
 def overview() -> rx.Component:
     return rx.vstack(
-        rx.text("Select a step to edit it. Drag steps from the palette; connect an exit (bottom dot) to the next "
-                "step (top dot). Delete with the Delete key; Ctrl+Z undoes.", size="2", color_scheme="gray"),
+        rx.text("Select a step to edit it. Add steps from the palette (drag them, or press them); connect an exit "
+                "(bottom dot) to the next step (top dot). Delete with the Delete key; Ctrl+Z undoes.", size="2",
+                color=rx.color("gray", 11)),
         rx.cond(
             S.issues.length() > 0,
-            rx.vstack(rx.text("Problems", weight="medium", size="2"), rx.foreach(S.issues, issue_item),
+            rx.vstack(rx.heading("Problems to fix before publishing", size="2", as_="h2"),
+                      rx.foreach(S.issues, lambda i: issue_item(i)), spacing="2", width="100%"),
+            callout(rx.cond(S.checked_unsaved, "No problems found in this draft (not saved yet).",
+                            "No problems found in the last saved draft."),
+                    icon="check", color_scheme="green", size="1", width="100%"),
+        ),
+        rx.cond(
+            S.warnings.length() > 0,
+            rx.vstack(rx.heading("Warnings", size="2", as_="h2"),
+                      rx.foreach(S.warnings, lambda w: issue_item(w, "amber", "program-warning")),
                       spacing="2", width="100%"),
-            rx.callout("No problems found in the last saved draft.", icon="check", color_scheme="green",
-                       size="1", width="100%"),
         ),
         spacing="3",
         width="100%",

@@ -12,6 +12,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api
 from frontend.api.contracts import SimulateIn
+from frontend.components import labeled
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.state import AuthState, Redirect, event
 
@@ -32,6 +33,17 @@ def start_time(raw: str) -> datetime | None:
     return datetime.fromisoformat(text + ("" if len(text) > 16 else ":00+00:00"))
 
 
+def outcome(status: str, steps: int, silent: bool) -> str:
+    """What a run's status means, in a sentence."""
+    who = "A member who never answers" if silent else "This member"
+    return {
+        "completed": f"{who} finishes the program ({steps} steps).",
+        "waiting": f"{who} stops at the last step shown: it waits for an answer, with no time limit.",
+        "limit": f"{who} is still getting messages after {steps} steps: the program does not end for them. "
+        "Look at the warnings on the Edit tab.",
+    }.get(status, "The run stopped on an error.")
+
+
 class SimulatorState(AuthState):
     sim_answers: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     sim_timezone: str = "UTC"
@@ -42,11 +54,14 @@ class SimulatorState(AuthState):
     sim_transcript: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     sim_goals: rx.Field[list[str]] = rx.field(default_factory=list)
     sim_steps: int = 0
+    sim_silent: bool = False
+    sim_summary: str = ""
 
     @event
     def reset_run(self) -> None:
         """on_load of the builder: a new program starts with no run."""
         self.sim_status, self.sim_detail, self.sim_transcript, self.sim_answers, self.sim_steps = "", "", [], {}, 0
+        self.sim_summary, self.sim_silent = "", False
 
     @event
     def set_answer(self, node_id: str, value: str) -> None:
@@ -61,7 +76,8 @@ class SimulatorState(AuthState):
         self.sim_start = value
 
     @event
-    async def simulate(self) -> Any:
+    async def simulate(self, silent: bool) -> Any:
+        """Run the draft: with the scripted answers, or (`silent`) as a member who never answers anything."""
         builder = await self.get_state(BuilderState)
         builder.error = builder.notice = ""
         self.sim_running = True
@@ -70,11 +86,13 @@ class SimulatorState(AuthState):
         async def work() -> Redirect:
             if builder.dirty:
                 await builder._save()
-            answers = {k: parse_answer(v) for k, v in self.sim_answers.items() if v.strip()}
+            answers = {} if silent else {k: parse_answer(v) for k, v in self.sim_answers.items() if v.strip()}
             body = SimulateIn(answers=answers, timezone=self.sim_timezone.strip() or "UTC",
                               start_at=start_time(self.sim_start))  # fmt: skip
             result = await self._call(api.programs.simulate, builder.program_id, body)
             self.sim_status, self.sim_detail = result.status, result.detail
+            self.sim_silent = silent
+            self.sim_summary = outcome(result.status, len(result.path), silent)
             builder.sim_path = list(result.path)
             self.sim_steps = len(result.path)
             self.sim_transcript = [
@@ -95,9 +113,11 @@ B = BuilderState
 
 
 def answer_input(t: ObjectVar[dict[str, str]]) -> rx.Component:
+    field_id = "sim-answer-" + t["id"].to(str)
     return rx.vstack(
-        rx.text(t["label"], size="1", weight="medium"),
+        rx.el.label(t["label"], html_for=field_id, font_size="var(--font-size-1)", font_weight="500"),
         rx.input(
+            id=field_id,
             value=S.sim_answers.to(dict[str, str])[t["id"]].to(str),
             on_change=lambda v: S.set_answer(t["id"].to(str), v),
             placeholder="answer (4, yes, text); 4; 5; 2 for one per visit; empty: no answer",
@@ -128,26 +148,29 @@ def simulate_panel() -> rx.Component:
                 "check-in asks; the path taken lights up on the canvas.", size="2", color_scheme="gray"),
         rx.foreach(B.sim_targets, answer_input),
         rx.hstack(
-            rx.vstack(rx.text("Member time zone", size="1", weight="medium"),
-                      rx.input(value=S.sim_timezone, on_change=S.set_sim_timezone, width="100%",
-                               data_testid="sim-timezone"), spacing="1", width="100%"),
-            rx.vstack(rx.text("Start (UTC, optional)", size="1", weight="medium"),
-                      rx.input(type="datetime-local", value=S.sim_start, on_change=S.set_sim_start, width="100%"),
-                      spacing="1", width="100%"),
+            labeled("Member time zone", rx.input(id="sim-timezone", value=S.sim_timezone,
+                                                 on_change=S.set_sim_timezone, width="100%",
+                                                 data_testid="sim-timezone"), html_for="sim-timezone"),
+            labeled("Start (UTC, optional)", rx.input(id="sim-start", type="datetime-local", value=S.sim_start,
+                                                      on_change=S.set_sim_start, width="100%"), html_for="sim-start"),
             width="100%",
+            wrap="wrap",
         ),
-        rx.button(rx.icon("play", size=14), "Run simulation", on_click=S.simulate, loading=S.sim_running,
+        rx.button(rx.icon("play", size=14), "Run simulation", on_click=S.simulate(False), loading=S.sim_running,
                   width="100%", data_testid="simulate-run"),
+        rx.button(rx.icon("volume-x", size=14), "Try a member who never answers", on_click=S.simulate(True),
+                  loading=S.sim_running, variant="soft", width="100%", data_testid="simulate-silent"),
         rx.cond(
             S.sim_status != "",
             rx.vstack(
                 rx.hstack(
                     rx.badge(S.sim_status, color_scheme=rx.match(S.sim_status, ("completed", "green"), ("error", "red"),
                                                                  "amber"), data_testid="sim-status"),
-                    rx.text(S.sim_steps, " steps", size="1", color_scheme="gray"),
+                    rx.text(S.sim_steps, " steps", size="1", color=rx.color("gray", 11)),
                     align="center",
                 ),
-                rx.cond(S.sim_detail != "", rx.text(S.sim_detail, size="1", color_scheme="gray")),
+                rx.text(S.sim_summary, size="2", data_testid="sim-summary"),
+                rx.cond(S.sim_detail != "", rx.text(S.sim_detail, size="1", color=rx.color("gray", 11))),
                 rx.cond(S.sim_goals.length() > 0,
                         rx.text("Milestones: ", rx.foreach(S.sim_goals, lambda g: rx.badge(g, margin_right="4px")),
                                 size="1")),
