@@ -17,6 +17,7 @@ import httpx
 from backend.auth.jobs import password_reset_requested, signup_requested
 from backend.channels.jobs import handle_channel_event
 from backend.channels.telegram.sender import TelegramSender
+from backend.channels.whatsapp.sender import WhatsAppSender
 from backend.delivery.jobs import Delivery
 from backend.delivery.live import LiveHub
 from backend.delivery.senders import SENDERS
@@ -50,6 +51,7 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
 ]
 # The outbox's channels beside the web (each sends one row; backend/delivery/senders.py).
 SENDERS[Channel.telegram] = TelegramSender()
+SENDERS[Channel.whatsapp] = WhatsAppSender()
 
 
 @dataclass

@@ -965,6 +965,27 @@ class WebChannelOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     companion_url: str
 
 
+class WhatsAppIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    phone_number_id: str
+    access_token: str
+    app_secret: str
+    verify_token: str
+    api_base: str | None = None
+    api_version: str | None = None
+    template_name: str | None = None
+    template_language: str | None = None
+
+
+class WhatsAppOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    connected: bool
+    phone_number_id: str | None = None
+    webhook_url: str | None = None
+    template_name: str | None = None
+    template_language: str | None = None
+    last_update_at: datetime | None = None
+    last_error: str | None = None
+
+
 class WidgetConfigOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     twin_name: str
     theme: Theme
