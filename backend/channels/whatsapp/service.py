@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.channels import messaging
 from backend.channels import service as web
+from backend.channels.api_bases import api_base as allowed_api_base
 from backend.channels.schemas import WhatsAppIn, WhatsAppOut
 from backend.channels.whatsapp.api import DEFAULT_API_BASE, DEFAULT_API_VERSION, RE_ENGAGEMENT, WhatsAppCloud
 from backend.channels.whatsapp.webhooks import (
@@ -76,7 +77,7 @@ async def connect(platform: Platform, db: AsyncSession, creator_id: uuid.UUID, d
         raise InvalidInput("template_name and template_language go together")
     settings: dict[str, Any] = {
         "phone_number_id": data.phone_number_id,
-        "api_base": (data.api_base or DEFAULT_API_BASE).rstrip("/"),
+        "api_base": allowed_api_base(platform.settings, data.api_base, DEFAULT_API_BASE),
         "api_version": data.api_version or DEFAULT_API_VERSION,
         "template_name": data.template_name,
         "template_language": data.template_language,
