@@ -19,6 +19,7 @@ from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
 from backend.channels.webhooks import WebhooksController
 from backend.delivery.controllers import DeliveriesController
+from backend.health.access import ops_only
 from backend.health.controllers import DiagnosticsController, HealthController
 from backend.knowledge.controllers import KnowledgeController
 from backend.lib.cors import skip_cors_without_origin
@@ -26,10 +27,13 @@ from backend.lib.deps import DEPENDENCIES
 from backend.lib.edge import EXCLUDE_FROM_AUTH, Edge
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.gcwatch import GcWatch
+from backend.lib.headers import install_security_headers
 from backend.lib.jsonin import ApiRequest
 from backend.lib.logging import configure_logging
 from backend.lib.openapi import ErrorResponses, StrictStructs
+from backend.lib.origins import allowed_origins
 from backend.lib.platform import Platform
+from backend.mail.controllers import DevMailboxController
 from backend.me.controllers import MeController
 from backend.members.controllers import MembersController
 from backend.programs.controllers import EnrollmentsController, ProgramsController
@@ -48,6 +52,7 @@ PUBLIC_PATHS = ["^/health", "^/metrics", "^/schema"]
 class Metrics(PrometheusController):
     path = "/metrics"
     opt = {EXCLUDE_FROM_AUTH: True}
+    guards = [ops_only]  # monitoring's token (OPS_TOKEN), or this machine in dev
     include_in_schema = False  # Prometheus' text format, for scrapers: not part of the API's contract
 
 
@@ -77,9 +82,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await asyncio.gather(services.jobs.stop_worker(), services.delivery.jobs.stop_worker())
             await platform.close()
 
+    # The dev mailbox exists only in dev with no SMTP server configured (mails are captured, not sent).
+    dev_only = [DevMailboxController] if settings.env == "dev" and not settings.smtp_url else []
     api = Router(
         path="/",
         route_handlers=[
+            *dev_only,
             AuthController,
             WorkspaceController,
             TeamController,
@@ -108,7 +116,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[edge],
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["x-request-id"]),
+        cors_config=CORSConfig(
+            allow_origins=list(allowed_origins(settings)),
+            allow_credentials=False,
+            expose_headers=["x-request-id", "retry-after"],
+        ),
         openapi_config=OpenAPIConfig(
             title="CoachTwin API",
             version="1.0.0",
@@ -125,4 +137,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     skip_cors_without_origin(app)
+    install_security_headers(app, settings)  # outermost: every answer, routed or not
     return app

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from backend.auth.jobs import password_reset_requested, signup_requested
 from backend.channels.jobs import handle_channel_event
 from backend.channels.telegram.sender import TelegramSender
 from backend.delivery.jobs import Delivery
@@ -27,6 +28,7 @@ from backend.lib.llm import LLM
 from backend.lib.onnx_embeddings import OnnxEmbedder
 from backend.lib.platform import Platform
 from backend.lib.vectors import VectorStore
+from backend.mail.jobs import send_mail
 from backend.programs.jobs import advance_program_timers, kick
 from backend.trainer.jobs import run_evaluation
 from backend.twin.consistency import Scorer
@@ -38,6 +40,9 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     synthesize_persona,
     advance_program_timers,
     run_evaluation,
+    send_mail,
+    signup_requested,
+    password_reset_requested,
     handle_channel_event,
 ]
 # The outbox's channels beside the web (each sends one row; backend/delivery/senders.py).

@@ -34,6 +34,13 @@ class DocumentStatus(StrEnum):
     failed = "failed"
 
 
+class AccountTokenPurpose(StrEnum):
+    """What a one-time account link does (table `account_tokens`)."""
+
+    signup = "signup"
+    password_reset = "password_reset"
+
+
 # ---- twin ----------------------------------------------------------------------------------------------
 
 

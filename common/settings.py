@@ -11,6 +11,7 @@ _DEV_SECRET = "dev-only-insecure-secret-change-me-0123456789"
 # Encrypts secrets kept in the database (a widget's identity secret, later bot tokens): refused outside dev.
 _DEV_SECRET_KEY = "dev-only-insecure-encryption-key-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SMTP_SECURITY = {"auto", "starttls", "ssl", "none"}
 
 
 def _env(name: str, default: str = "") -> str:
@@ -51,6 +52,14 @@ class Settings:
     login_limit_per_email: int = 10
     login_limit_per_ip: int = 30
     login_limit_window: int = 300
+    # One-time links: confirm a sign-up, reset a password.
+    signup_token_ttl: int = 24 * 3600
+    reset_token_ttl: int = 3600
+    # Sign-up, password-reset requests and the other password checks (accepting an invitation, setting a
+    # new password), per IP and per email, in a window of `account_limit_window` seconds.
+    account_limit_per_ip: int = 20
+    account_limit_per_email: int = 5
+    account_limit_window: int = 3600
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 4
@@ -65,9 +74,21 @@ class Settings:
     api_workers: int = 1
     hub_port: int = 3000
     public_api_url: str = "http://127.0.0.1:8000"
-    cors_origins: tuple[str, ...] = ("*",)
+    cors_origins: tuple[str, ...] = ("http://127.0.0.1:3000",)  # the loader: "*" in dev, else the hub origin
     max_body_bytes: int = 1024 * 1024
+    # Bearer token for /metrics and the details of /health/ready (monitoring). Unset: in dev, loopback
+    # clients may read them; elsewhere nobody (admins of a workspace still see readiness details).
+    ops_token: str = ""
     max_upload_bytes: int = 25 * 1024 * 1024
+    # The hub's public address: links in emails point there.
+    public_hub_url: str = "http://127.0.0.1:3000"
+    # Email: `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://...` (TLS from the start).
+    # Empty in dev: mails are captured into the dev mailbox (DATA_DIR/mail) instead of being sent.
+    smtp_url: str = ""
+    smtp_security: str = "auto"  # auto (STARTTLS if offered), starttls (required), ssl, none
+    smtp_timeout: float = 15.0
+    smtp_validate_certs: bool = True
+    mail_from: str = "CoachTwin <no-reply@localhost>"
     # Parsing an upload (a child process per file): its CPU time, memory and wall clock, and the most text
     # a file may expand to. A file past any of them fails with a reason; the API never stalls on it.
     parse_cpu_seconds: int = 30
@@ -99,6 +120,11 @@ class Settings:
     def is_dev(self) -> bool:
         return self.env in {"dev", "test"}
 
+    @property
+    def mail_captured(self) -> bool:
+        """Mails go to the dev mailbox instead of an SMTP server (dev and test only, with no SMTP_URL)."""
+        return self.is_dev and not self.smtp_url
+
     def validate(self) -> None:
         """Refuse insecure defaults outside dev and test."""
         if self.is_dev:
@@ -109,6 +135,24 @@ class Settings:
             raise RuntimeError("RS256 needs JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE")
         if self.secret_key in {_DEV_SECRET_KEY, ""} or len(self.secret_key) < 32:
             raise RuntimeError("SECRET_KEY must be set outside dev (32 characters or more)")
+        if not self.smtp_url:
+            raise RuntimeError("SMTP_URL must be set outside dev (sign-up, password reset and invitations send email)")
+        if any(o in {"*", "null"} for o in self.cors_origins):
+            raise RuntimeError("CORS_ORIGINS may not contain '*' or 'null' outside dev: name the allowed origins")
+        if self.smtp_security not in SMTP_SECURITY:
+            raise RuntimeError(f"SMTP_SECURITY must be one of {', '.join(sorted(SMTP_SECURITY))}")
+
+
+def _cors_origins() -> tuple[str, ...]:
+    """CORS_ORIGINS (comma separated); by default any origin in dev and test, the hub's own outside them."""
+    raw = _env("CORS_ORIGINS")
+    if raw:
+        return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if _env("APP_ENV", "dev") in {"dev", "test"}:
+        return ("*",)
+    hub = _env("PUBLIC_HUB_URL") or f"http://127.0.0.1:{_int('HUB_PORT', 3000)}"
+    parts = hub.split("/")
+    return ("/".join(parts[:3]),)
 
 
 def load_settings() -> Settings:
@@ -132,6 +176,11 @@ def load_settings() -> Settings:
         login_limit_per_email=_int("LOGIN_LIMIT_PER_EMAIL", 10),
         login_limit_per_ip=_int("LOGIN_LIMIT_PER_IP", 30),
         login_limit_window=_int("LOGIN_LIMIT_WINDOW", 300),
+        signup_token_ttl=_int("SIGNUP_TOKEN_TTL", 24 * 3600),
+        reset_token_ttl=_int("RESET_TOKEN_TTL", 3600),
+        account_limit_per_ip=_int("ACCOUNT_LIMIT_PER_IP", 20),
+        account_limit_per_email=_int("ACCOUNT_LIMIT_PER_EMAIL", 5),
+        account_limit_window=_int("ACCOUNT_LIMIT_WINDOW", 3600),
         argon2_time_cost=_int("ARGON2_TIME_COST", 3),
         argon2_memory_cost=_int("ARGON2_MEMORY_COST", 65536),
         argon2_parallelism=_int("ARGON2_PARALLELISM", 4),
@@ -144,8 +193,15 @@ def load_settings() -> Settings:
         api_workers=_int("API_WORKERS", 1),
         hub_port=_int("HUB_PORT", 3000),
         public_api_url=_env("PUBLIC_API_URL") or f"http://127.0.0.1:{_int('API_PORT', 8000)}",
-        cors_origins=tuple(o for o in _env("CORS_ORIGINS", "*").split(",") if o),
+        public_hub_url=(_env("PUBLIC_HUB_URL") or f"http://127.0.0.1:{_int('HUB_PORT', 3000)}").rstrip("/"),
+        smtp_url=_env("SMTP_URL"),
+        smtp_security=_env("SMTP_SECURITY", "auto").lower(),
+        smtp_timeout=float(_env("SMTP_TIMEOUT", "15")),
+        smtp_validate_certs=_bool("SMTP_VALIDATE_CERTS", True),
+        mail_from=_env("MAIL_FROM", "CoachTwin <no-reply@localhost>"),
+        cors_origins=_cors_origins(),
         max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
+        ops_token=_env("OPS_TOKEN"),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         parse_cpu_seconds=_int("PARSE_CPU_SECONDS", 30),
         parse_memory_mb=_int("PARSE_MEMORY_MB", 1024),

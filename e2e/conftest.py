@@ -7,10 +7,12 @@ servers you started yourself. Screenshots of each page land in e2e/screenshots/ 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -33,10 +35,35 @@ PASSWORD = "correct-horse-battery"
 expect.set_options(timeout=15_000)
 
 
+_STARTED: list[Servers] = []
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     with running_servers() as started:
+        _STARTED.append(started)
         yield started
+        _STARTED.clear()
+
+
+def mail_link(email: str, path: str, count: int = 1) -> str:
+    """The link to `path` in the `count`-th mail to `email`: from the loopback SMTP server the API sends to,
+    or, for servers started by hand on embedded defaults (APP_ENV=dev, no SMTP_URL), their dev mailbox."""
+    started = _STARTED[-1]
+    if started.mail is not None:
+        return started.mail.wait(email, count=count, match=lambda m: any(path in link for link in m.links)).link(path)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = httpx.get(f"{started.api_url}/api/v1/dev/mailbox", params={"to": email}, timeout=10).json()
+        links = [link for m in reversed(found) for link in m["links"] if path in link]
+        if len(links) >= count:
+            return str(links[count - 1])
+        time.sleep(0.2)
+    raise AssertionError(f"no mail with a {path} link reached {email}")
+
+
+def token_in(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
 
 
 @pytest.fixture(scope="session")
@@ -69,11 +96,14 @@ def new_creator(prefix: str = "creator") -> Creator:
 
 
 def register(api: httpx.Client, creator: Creator) -> dict[str, Any]:
+    """Sign up as a person does: register, then open the emailed confirmation link (through the API)."""
     r = api.post(
         "/api/v1/auth/register",
         json={"email": creator.email, "password": creator.password, "full_name": creator.name,
               "workspace_name": creator.workspace},
     )  # fmt: skip
+    assert r.status_code == 202, r.text
+    r = api.post("/api/v1/auth/verify-email", json={"token": token_in(mail_link(creator.email, "/verify-email"))})
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -98,6 +128,11 @@ def sign_up(page: Page, creator: Creator) -> None:
     page.locator("input[name=password]").fill(creator.password)
     page.locator("input[name=workspace_name]").fill(creator.workspace)
     page.get_by_test_id("sign-up-submit").click()
+    expect(page.get_by_test_id("signup-sent")).to_be_visible()
+    # The person opens the link from the confirmation mail in the same browser.
+    link = mail_link(creator.email, "/verify-email")
+    parts = urlsplit(link)
+    page.goto(f"{parts.path}?{parts.query}")
 
 
 def shot(page: Page, name: str) -> None:

@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from tests.fixtures.smtp import SmtpServer, SmtpSink
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 # Variables a test session may have set for its own database; the servers here use embedded services.
@@ -109,6 +111,8 @@ class Servers:
     api_url: str
     hub_url: str
     metrics: dict[str, Any] = field(default_factory=dict)
+    # The loopback SMTP server the API sends to (None for servers started by hand: use their dev mailbox).
+    mail: SmtpSink | None = None
 
     def record(self, name: str, value: Any) -> None:
         self.metrics[name] = value
@@ -148,6 +152,8 @@ def running_servers() -> Iterator[Servers]:
         TRANSFORMERS_OFFLINE="1",
         ANONYMIZED_TELEMETRY="False",
     )
+    smtp = SmtpServer().start()  # a real SMTP server on loopback: sign-up links and invitations arrive here
+    api_env.update(SMTP_URL=smtp.url, PUBLIC_HUB_URL=hub_url, ACCOUNT_LIMIT_PER_IP="100000")
     api_log, hub_log = data_dir / "api.log", data_dir / "hub.log"
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -170,11 +176,12 @@ def running_servers() -> Iterator[Servers]:
         wait_http(f"{api_url}/health", procs[0], 120, api_log)
         wait_http(f"{hub_url}/ping", procs[1], 300, hub_log)
         wait_http(f"{hub_url}/login", procs[1], 60, hub_log)
-        result = Servers(api_url, hub_url)
+        result = Servers(api_url, hub_url, mail=smtp.sink)
         result.record("hub_build_and_start_seconds", round(time.monotonic() - started, 1))
         yield result
     finally:
         for proc in reversed(procs):
             stop(proc)
+        smtp.stop()
         stop_embedded_redis(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)

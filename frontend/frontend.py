@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.pages.auth import InviteState, accept_page, login_page, signup_page
+from frontend.pages.auth import InviteState, accept_page, login_page, signup_page, verify_page
 from frontend.pages.channels.page import channels_page
 from frontend.pages.channels.state import ChannelsState
 from frontend.pages.conversation import ThreadState, thread_page
@@ -28,6 +28,7 @@ app = rx.App()
 
 app.add_page(login_page, route="/login", title="Sign in · CoachTwin", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title="Sign up · CoachTwin", on_load=AuthState.redirect_if_signed_in)
+app.add_page(verify_page, route="/verify-email", title="Confirm your email · CoachTwin", on_load=AuthState.verify_email)
 app.add_page(accept_page, route="/accept-invitation", title="Join · CoachTwin", on_load=InviteState.reset_invite)
 app.add_page(home_page, route="/", title="CoachTwin: your coaching twin", on_load=HomeState.load)
 app.add_page(not_found_page, route="404", title="Page not found · CoachTwin")

@@ -83,6 +83,7 @@ class AuthState(rx.State):
     role: str = ""
     form_error: str = ""
     busy: bool = False
+    signup_sent_to: str = ""  # a sign-up was asked for: the confirmation link is on its way to this address
 
     # --- derived ------------------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class AuthState(rx.State):
     @event
     async def redirect_if_signed_in(self) -> Redirect:
         """on_load of the sign-in and sign-up pages."""
-        self.form_error = ""
+        self.form_error = self.signup_sent_to = ""
         self.busy = False
         if (self.access_token or self.refresh_token) and await self._ensure_session():
             return rx.redirect(self.next_param, replace=True)
@@ -273,13 +274,29 @@ class AuthState(rx.State):
         yield
         try:
             await api.auth.register(email, password, name, workspace)
-            await self._open_session(email, password)
         except api.ApiError as exc:
             self.form_error = exc.detail
             return
         finally:
             self.busy = False
-        yield rx.redirect("/", replace=True)
+        self.signup_sent_to = email  # no account exists until the emailed link is opened
+
+    @event
+    async def verify_email(self) -> Redirect:
+        """on_load of /verify-email: confirm the sign-up with the link's token, sign in, go home."""
+        self.form_error = ""
+        token = self.router.url.query_parameters.get("token", "")
+        if not token:
+            self.form_error = "This confirmation link is incomplete: open the link from the email again."
+            return None
+        try:
+            session = await api.auth.verify_email(token)
+            self.access_token, self.refresh_token = session.access_token, session.refresh_token
+            self._apply_me(await api.auth.me(self.access_token))
+        except api.ApiError as exc:
+            self.form_error = exc.detail
+            return None
+        return rx.redirect("/", replace=True)
 
     @event
     async def sign_out(self) -> EventSpec:

@@ -11,12 +11,17 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.fixtures import database
+from tests.fixtures.smtp import SmtpServer, SmtpSink
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # Unique per test process: concurrent runs (clones, xdist workers) never drop each other's database.
 RUN = f"{WORKER}_{os.getpid()}"
 DB_NAME = f"coachtwin_test_{RUN}"
 ADMIN_URL, APP_URL = database.urls_for(DB_NAME)
+# The loopback SMTP server every mail of the run goes to (started by the `smtp` fixture below).
+SMTP = SmtpServer()
+OPS_TOKEN = f"ops-{uuid.uuid4().hex}"
+OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
 # Settings are read once per process: set them before anything imports them.
 os.environ.update(
@@ -30,6 +35,7 @@ os.environ.update(
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
         "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
         "WIDGET_LIMIT_PER_IP": "1000",  # and opens its widget sessions from there (tests/widget lowers it)
+        "ACCOUNT_LIMIT_PER_IP": "100000",  # and signs up from there; limit tests fill the counters themselves
         # Session-scoped fixtures sign in once; on a loaded machine the suite outlives a 5-minute token.
         "ACCESS_TOKEN_TTL": "3600",
         "ARGON2_TIME_COST": "1",
@@ -38,6 +44,8 @@ os.environ.update(
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
         "OLLAMA_URL": "http://127.0.0.1:9",  # nothing listens: extractive mode unless a test starts a fake
+        "SMTP_URL": SMTP.url,
+        "OPS_TOKEN": OPS_TOKEN,  # /metrics and /health/ready's details
     }
 )
 os.environ.setdefault("DATA_DIR", f"/tmp/coachtwin-test-{RUN}")
@@ -61,6 +69,29 @@ def migrated_database() -> Iterator[str]:
     shutil.rmtree(os.environ["DATA_DIR"], ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def smtp_server() -> Iterator[SmtpServer]:
+    SMTP.start()
+    yield SMTP
+    SMTP.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> SmtpSink:
+    """What the loopback SMTP server received (wait for a message with `await mailbox.await_message(to)`)."""
+    return smtp_server.sink
+
+
+@pytest.fixture
+async def platform(migrated_database: str) -> AsyncIterator[Any]:
+    """A platform of the test's own event loop (the app's lives in the test client's loop and thread)."""
+    from backend.features import open_platform
+
+    opened = open_platform()
+    yield opened
+    await opened.close()
+
+
 @pytest.fixture(scope="session")
 async def app(migrated_database: str) -> AsyncIterator[Any]:
     from backend.app import create_app
@@ -82,14 +113,31 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
 
 
+def token_of(link: str) -> str:
+    """The `token` query parameter of an emailed link."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+async def signup(
+    client: AsyncTestClient[Any], email: str, password: str = STRONG_PASSWORD, full_name: str = "A person", **extra: Any
+) -> dict[str, Any]:
+    """Sign up as a person does: register (202), open the emailed link, confirm. Returns the new session."""
+    sent = len(SMTP.sink.to(email))
+    r = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password, "full_name": full_name, **extra}
+    )
+    assert r.status_code == 202, r.text
+    mail = await SMTP.sink.await_message(email, count=sent + 1)
+    r = await client.post("/api/v1/auth/verify-email", json={"token": token_of(mail.link("/verify-email"))})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
 async def register_and_login(client: AsyncTestClient[Any], prefix: str = "creator") -> dict[str, Any]:
     email = unique_email(prefix)
-    r = await client.post(
-        "/api/v1/auth/register",
-        json={"email": email, "password": STRONG_PASSWORD, "full_name": f"{prefix} person"},
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
+    body = await signup(client, email, full_name=f"{prefix} person")
     r = await client.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
     assert r.status_code == 200, r.text
     tokens = r.json()

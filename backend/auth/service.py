@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.auth.schemas import LoginIn, RegisterIn, TokenPair
+from backend.auth import devices
+from backend.auth.schemas import LoginIn, TokenPair
+from backend.auth.sessions import revoke_access_token
 from backend.lib.cache import global_key, hit, tenant_key
-from backend.lib.errors import Conflict, Forbidden, NotAuthenticated, RateLimited
+from backend.lib.errors import Forbidden, NotAuthenticated, RateLimited
 from backend.lib.platform import Platform
-from backend.lib.principal import Principal, revoked_jti_key
-from backend.lib.security import check_password_policy, sha256_hex
+from backend.lib.principal import Principal
+from backend.lib.security import sha256_hex
 from backend.lib.tenancy import TenantContext, switch_tenant
 from common.enums import Role
 from common.models import Creator, Membership, RefreshToken, User
@@ -69,26 +69,6 @@ async def me(db: AsyncSession, principal: Principal) -> tuple[User, Creator, Mem
     return user, creator, membership
 
 
-async def register(platform: Platform, db: AsyncSession, data: RegisterIn) -> tuple[User, Creator]:
-    email = data.email.lower()
-    check_password_policy(data.password, email)
-    creator = Creator(name=data.workspace_name or f"{data.full_name}'s workspace")
-    user = User(email=email, full_name=data.full_name, password_hash="")
-    user.password_hash = await hash_password(platform, data.password)
-    # The tenant is born here: scope the transaction to it before writing any of its rows.
-    await switch_tenant(db, TenantContext(creator.id, user.id))
-    db.add(creator)
-    await db.flush()
-    db.add(user)
-    try:
-        await db.flush()
-    except IntegrityError as exc:
-        raise Conflict("An account with this email already exists") from exc
-    db.add(Membership(creator_id=creator.id, user_id=user.id, role=Role.owner))
-    await db.flush()
-    return user, creator
-
-
 async def issue_pair(
     platform: Platform,
     db: AsyncSession,
@@ -125,24 +105,39 @@ async def issue_pair(
     )
 
 
-async def login(platform: Platform, db: AsyncSession, data: LoginIn, ip: str) -> TokenPair:
+async def _refuse_if_locked(platform: Platform, key: str, message: str) -> None:
+    failures = await platform.redis.get(key)
+    if failures and int(failures) >= platform.settings.login_limit_per_email:
+        ttl = await platform.redis.ttl(key)
+        raise RateLimited(message, extra={"retry_after": max(int(ttl), 1)})
+
+
+async def login(
+    platform: Platform, db: AsyncSession, data: LoginIn, ip: str, device_token: str | None = None
+) -> TokenPair:
+    """Sign in. Failures count per IP, and per account either against this device (a browser that signed in
+    to this account before) or against the account's unknown devices: strangers' guesses lock out unknown
+    devices only, never the owner's own browser (OWASP device cookies)."""
     s = platform.settings
     email = data.email.lower()
-    email_key = global_key("login", f"email:{sha256_hex(email)}")
     await hit(platform.redis, global_key("login", f"ip:{ip}"), s.login_limit_per_ip, s.login_limit_window)
-    failures = await platform.redis.get(email_key)
-    if failures and int(failures) >= s.login_limit_per_email:
-        ttl = await platform.redis.ttl(email_key)
-        raise RateLimited(
-            "Too many failed sign-ins for this account; try again later",
-            extra={"retry_after": max(int(ttl), 1)},
+    device = devices.device_id(platform, data.device_token or device_token, email)
+    if device is not None:
+        failures_key = global_key("login", f"device:{device}")
+        locked = "Too many failed sign-ins from this device; try again later"
+    else:
+        failures_key = global_key("login", f"email:{sha256_hex(email)}")
+        locked = (
+            "Too many failed sign-ins for this account from new devices; try again later, sign in from a "
+            "device you used before, or reset your password"
         )
+    await _refuse_if_locked(platform, failures_key, locked)
     account = await lookup_account(db, email)
     ok = await verify_password(platform, account.password_hash if account else None, data.password)
     if not account or not ok:
-        await hit(platform.redis, email_key, 10**9, s.login_limit_window)
+        await hit(platform.redis, failures_key, 10**9, s.login_limit_window)
         raise NotAuthenticated("Email or password is incorrect")
-    await platform.redis.delete(email_key)
+    await platform.redis.delete(failures_key)
     if not account.memberships:
         raise Forbidden("This account belongs to no workspace")
     chosen = account.memberships[0]
@@ -151,7 +146,9 @@ async def login(platform: Platform, db: AsyncSession, data: LoginIn, ip: str) ->
         if not matches:
             raise Forbidden("This account is not a member of that workspace")
         chosen = matches[0]
-    return await issue_pair(platform, db, account.user_id, chosen[0], chosen[1])
+    pair = await issue_pair(platform, db, account.user_id, chosen[0], chosen[1])
+    pair.device_token = devices.issue(platform, email)
+    return pair
 
 
 async def refresh(platform: Platform, db: AsyncSession, token: str) -> TokenPair:
@@ -188,13 +185,15 @@ async def revoke_family(platform: Platform, creator_id: uuid.UUID, family_id: uu
 
 
 async def logout(platform: Platform, db: AsyncSession, principal: Principal, refresh_token: str | None) -> None:
-    remaining = max(principal.exp - int(time.time()), 1)
-    await platform.redis.set(revoked_jti_key(principal.creator_id, principal.jti), "1", ex=remaining)
-    if not refresh_token:
-        return
-    claims = platform.tokens.verify(refresh_token, typ="refresh")
-    if claims.cid != principal.creator_id or claims.sub != principal.subject_id or not claims.fam:
+    # Check everything first, then act: a refused sign-out must leave the caller's own session alone.
+    claims = platform.tokens.verify(refresh_token, typ="refresh") if refresh_token else None
+    if claims is not None and (
+        claims.cid != principal.creator_id or claims.sub != principal.subject_id or not claims.fam
+    ):
         raise Forbidden("That refresh token belongs to another session")
+    await revoke_access_token(platform, principal)
+    if claims is None or claims.fam is None:
+        return
     await revoke_family(platform, claims.cid, claims.fam)
     await db.execute(
         update(RefreshToken)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
 from backend.health import service
+from backend.health.access import may_see_details
 from backend.lib.deps import Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.principal import min_role
@@ -32,10 +33,13 @@ class HealthController(Controller):
             503: ResponseSpec(data_container=dict[str, Any], description="Not ready: `checks` says what failed")
         },
     )
-    async def ready(self, platform: Plat) -> Response[dict[str, Any]]:
-        """Each part up or not (503 when a required one is down); the language model is optional."""
+    async def ready(self, request: Request[Any, Any, Any], platform: Plat) -> Response[dict[str, Any]]:
+        """Each part up or not (503 when a required one is down); the language model is optional. What failed
+        and how (roles, paths, errors) only for monitoring (OPS_TOKEN) and workspace admins."""
         results = await service.probe(platform)
         body = service.public_summary(results)
+        if await may_see_details(request):
+            body["checks"] = results
         return Response(body, status_code=200 if body["status"] == "ok" else 503)
 
 

@@ -30,7 +30,10 @@ def global_key(kind: str, rest: str) -> str:
 
 def connect(url: str) -> Redis:
     if url:
-        client = Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        # Short timeouts: with Redis unreachable a request answers 503 in seconds, never hangs.
+        client = Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, socket_connect_timeout=2, socket_timeout=5
+        )
         pool = client.connection_pool  # TCP, TLS or Unix socket, as the URL says
         pool.connection_class = hiredis_packing(pool.connection_class)
         return client

@@ -118,7 +118,7 @@ class Edge:
                 self.metrics.finished(running, status, time.perf_counter() - started)
 
     async def _authenticate(self, scope: Any, authorization: bytes, cache: Any) -> None:
-        token = _bearer(authorization)
+        token = bearer_token(authorization)
         if not token:
             raise NotAuthenticated("Missing bearer token")
         platform: Platform = scope["litestar_app"].state.platform
@@ -128,7 +128,7 @@ class Edge:
             scope[PREFETCHED] = prefetched
 
 
-def _bearer(authorization: bytes) -> str:
+def bearer_token(authorization: bytes) -> str:
     scheme, _, token = authorization.partition(b" ")
     if scheme.lower() == b"bearer" and token:
         return token.strip().decode("latin-1")

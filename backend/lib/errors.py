@@ -18,6 +18,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -54,6 +55,24 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     code, status = "conflict", 409
+
+
+class AccountExists(Conflict):
+    code = "account_exists"
+
+
+class InvalidToken(DomainError):
+    """A one-time link's token that was never issued (or was altered): no such link."""
+
+    code, status = "invalid_token", 404
+
+
+class TokenExpired(DomainError):
+    code, status = "token_expired", 410
+
+
+class TokenUsed(DomainError):
+    code, status = "token_used", 410
 
 
 class PayloadTooLarge(DomainError):
@@ -136,6 +155,23 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return _respond(exc.status_code, error_body(code, str(exc.detail)), exc.headers)
 
 
+# How long a client should wait before trying again when Redis (sessions, limits, queue) is unreachable.
+REDIS_RETRY_AFTER = 5
+
+
+def redis_unavailable() -> Unavailable:
+    return Unavailable(
+        "A service the API needs is unavailable for a moment; try again shortly",
+        extra={"retry_after": REDIS_RETRY_AFTER},
+    )
+
+
+def redis_error_handler(request: Request[Any, Any, Any], exc: RedisError) -> Response[Any]:
+    """Redis down: 503 with Retry-After (never 500); the client reconnects by itself once it is back."""
+    log.warning("redis_unavailable", path=request.url.path, error=str(exc)[:200])
+    return domain_error_handler(request, redis_unavailable())
+
+
 # PostgreSQL's SQLSTATEs for values it cannot store or compare (class 22) said in words people act on.
 _DATA_ERRORS: dict[str, str] = {
     "22001": "A text value is longer than allowed",
@@ -195,6 +231,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
+    RedisError: redis_error_handler,
     ValidationException: validation_handler,
     NotAuthorizedException: http_error_handler,
     PermissionDeniedException: http_error_handler,

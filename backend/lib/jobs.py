@@ -45,19 +45,31 @@ class Jobs:
         key: str | None = None,
         timeout: int = 3600,  # noqa: ASYNC109 - saq's job timeout, not an await timeout
         retries: int = 3,
+        retry_delay: float = 1.0,
+        retry_backoff: bool | float = False,
         delay: float = 0,
         **kwargs: Any,
     ) -> None:
         """Queue `function(**kwargs)`, to start `delay` seconds from now at the earliest; a `key` dedupes (a
-        job with the same key is not queued twice)."""
+        job with the same key is not queued twice). `retry_backoff`: saq's exponential backoff from
+        `retry_delay` (a number caps the delay, in seconds)."""
         if self.queue is None:
             task = asyncio.create_task(self._run_local(function, kwargs, delay))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
+        if key is not None:  # saq takes key=None literally: every such job would share the key "None" (and be dropped)
+            kwargs["key"] = key
         when = {"scheduled": int(time.time() + delay)} if delay > 0 else {}
         await self.queue.enqueue(
-            function, key=key, timeout=timeout, retries=retries, heartbeat=120, retry_delay=1.0, **when, **kwargs
+            function,
+            timeout=timeout,
+            retries=retries,
+            heartbeat=120,
+            retry_delay=retry_delay,
+            retry_backoff=retry_backoff,
+            **when,
+            **kwargs,
         )
 
     async def _run_local(self, function: str, kwargs: dict[str, Any], delay: float = 0) -> None:

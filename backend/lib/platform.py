@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from backend.lib.cache import connect
 from backend.lib.db import Database, create_database
 from backend.lib.hotpath.mget import MGetBatcher
+from backend.lib.live_sessions import LiveSessions
 from backend.lib.security import Passwords, Tokens
 from common.settings import Settings
 
@@ -40,9 +41,12 @@ class Platform:
     tokens: Tokens
     # The per-request revocation MGETs of one loop turn, sent as one (see MGetBatcher).
     mget: MGetBatcher = field(init=False)
+    # This process's open sockets, closed when their session is revoked on any worker (Redis pub/sub).
+    sessions: LiveSessions = field(init=False)  # open sockets, closed when their session is revoked
 
     def __post_init__(self) -> None:
         self.mget = MGetBatcher(self.redis)
+        self.sessions = LiveSessions(self.redis)
         # The feature services (vector store, embedder, LLM, job queue, ...), attached by `open_services`.
         # Not a dataclass field: Litestar's signature models (msgspec) resolve a dependency's field types at
         # run time, and `Services` is only imported for type checking.
@@ -82,5 +86,6 @@ class Platform:
         for _, service in self.service_items():
             if isinstance(service, Closable):
                 await service.aclose()
+        await self.sessions.aclose()
         await self.redis.aclose()
         await self.db.dispose()

@@ -8,9 +8,10 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from redis.exceptions import RedisError
 
 from backend.lib.cache import tenant_key
-from backend.lib.errors import Forbidden, NotAuthenticated
+from backend.lib.errors import Forbidden, NotAuthenticated, redis_unavailable
 from backend.lib.hotpath.readcache import Prefetched, TenantReadCache
 from backend.lib.memo import BoundedMemo
 from backend.lib.platform import Platform
@@ -78,7 +79,10 @@ async def authenticate_prefetching(
     """
     claims = platform.tokens.verify(token, typ=("access", "member"))
     principal, keys = _derived(token, claims)
-    found = await platform.mget.mget((*keys, *cache.keys(claims.cid)) if cache else keys)
+    try:
+        found = await platform.mget.mget((*keys, *cache.keys(claims.cid)) if cache else keys)
+    except RedisError as exc:  # revocation cannot be checked: refuse for now (503), never let the token through
+        raise redis_unavailable() from exc
     jti_revoked, subject_revoked_at = found[0], found[1]
     if jti_revoked or (subject_revoked_at and claims.iat < float(subject_revoked_at)):
         raise NotAuthenticated("Token has been revoked")

@@ -110,6 +110,14 @@ class Tokens:
             return Path(self.settings.jwt_public_key_file).read_text()
         return self.settings.jwt_secret
 
+    @cached_property
+    def mac_key(self) -> bytes:
+        """A key for our own MACs (device cookies), derived from the signing key so there is no new secret."""
+        material = self._signing_key
+        return hashlib.sha256(
+            b"coachtwin-mac|" + (material if isinstance(material, bytes) else material.encode())
+        ).digest()
+
     def issue(self, *, typ: str, sub: uuid.UUID, cid: uuid.UUID, ttl: int, **extra: Any) -> tuple[str, Claims]:
         issued = round(time.time(), 3)
         now = int(issued)

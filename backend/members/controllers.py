@@ -33,3 +33,9 @@ class MembersController(Controller):
         """A token that lets this member (and only this member) chat with the twin."""
         token = await service.issue_token(platform, db, principal.creator_id, member_id)
         return MemberToken(member_id=member_id, token=token, expires_in=platform.settings.member_token_ttl)
+
+    @post("/{member_id:uuid}/revoke-sessions", guards=[min_role(Role.editor)], status_code=204)
+    async def revoke_sessions(self, member_id: FromPath[uuid.UUID], db: Db, platform: Plat, principal: Caller) -> None:
+        """End every session of this member: the tokens issued so far stop working and open chats close, on
+        every worker, within a second. New tokens (`POST .../token`) work again."""
+        await service.revoke_sessions(platform, db, principal.creator_id, member_id)

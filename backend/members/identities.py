@@ -16,7 +16,6 @@ A table that gains a `member_id` column must be handled in `merge` (it lists eve
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from backend.auth.sessions import cut_off
 from backend.lib.db import after_commit
 from backend.lib.platform import Platform
-from backend.lib.principal import revoked_subject_key
 from backend.programs.runtime import RUNNING
 from common.enums import Channel, IdentityKind
 from common.models import (
@@ -201,10 +200,8 @@ async def merge(platform: Platform, db: AsyncSession, source: Member, target: Me
     await db.flush()
     db.expunge(source)
 
-    async def revoke() -> None:
-        await platform.redis.set(
-            revoked_subject_key(target.creator_id, s), f"{time.time():.3f}", ex=platform.settings.member_token_ttl + 5
-        )
+    async def revoke() -> None:  # the merged visitor's tokens and open sockets end
+        await cut_off(platform, target.creator_id, s, ttl=platform.settings.member_token_ttl)
 
     after_commit(db, revoke)
 

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.auth import sessions
 from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
 from backend.lib.validation import check_timezone
@@ -59,3 +60,9 @@ async def issue_token(platform: Platform, db: AsyncSession, creator_id: uuid.UUI
         typ="member", sub=member_id, cid=creator_id, ttl=platform.settings.member_token_ttl
     )
     return token
+
+
+async def revoke_sessions(platform: Platform, db: AsyncSession, creator_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    """Every token of the member issued so far stops working; their open sockets close on every worker."""
+    await get(db, member_id)
+    await sessions.cut_off(platform, creator_id, member_id, ttl=platform.settings.member_token_ttl)

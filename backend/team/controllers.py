@@ -106,8 +106,8 @@ class TeamController(Controller):
 
     @post("/invitations", guards=[min_role(Role.admin)], status_code=HTTP_201_CREATED, responses=errors(409))
     async def invite(self, data: JSONBody[InvitationIn], platform: Plat, db: Db, principal: Caller) -> InvitationOut:
-        invitation, token = await invitations.create(platform, db, principal, data.email, data.role)
-        return invitation_out(invitation, token)
+        """Invite someone by email: the link goes to them by mail, never back to the inviter."""
+        return invitation_out(await invitations.create(platform, db, principal, data.email, data.role))
 
     @delete("/invitations/{invitation_id:uuid}", guards=[min_role(Role.admin)], status_code=HTTP_204_NO_CONTENT)
     async def revoke(self, invitation_id: FromPath[uuid.UUID], db: Db) -> None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
 
@@ -48,7 +47,6 @@ class InvitationOut(msgspec.Struct, kw_only=True):
     role: Role
     expires_at: datetime
     accepted_at: datetime | None
-    token: Annotated[str | None, msgspec.Meta(description="Shown once, at creation")] = None
 
 
 class RoleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -59,12 +57,12 @@ def team_member_out(m: Membership, u: User) -> TeamMemberOut:
     return TeamMemberOut(user_id=u.id, email=u.email, full_name=u.full_name, role=Role(m.role), joined_at=m.created_at)
 
 
-def invitation_out(inv: Invitation, token: str | None = None) -> InvitationOut:
+def invitation_out(inv: Invitation) -> InvitationOut:
+    """An invitation as its workspace's admins see it: never its token (it goes to the invitee by mail)."""
     return InvitationOut(
         id=inv.id,
         email=inv.email,
         role=Role(inv.role),
         expires_at=inv.expires_at,
         accepted_at=inv.accepted_at,
-        token=token,
     )

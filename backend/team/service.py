@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.invitations import may_grant
+from backend.auth.sessions import cut_off
 from backend.lib.db import after_commit
 from backend.lib.errors import Conflict, Forbidden, NotFound
 from backend.lib.hotpath.readcache import TenantReadCache
 from backend.lib.platform import Platform
-from backend.lib.principal import Principal, revoked_subject_key
+from backend.lib.principal import Principal
 from backend.twin import service as twin_service
 from common.enums import Role
 from common.models import Creator, Invitation, Membership, User
@@ -61,12 +61,8 @@ async def _owners(db: AsyncSession) -> int:
 
 
 async def _cut_off(platform: Platform, principal: Principal, user_id: uuid.UUID) -> None:
-    """Tokens the user holds now carry the old role: make them stop working."""
-    await platform.redis.set(
-        revoked_subject_key(principal.creator_id, user_id),
-        f"{time.time():.3f}",
-        ex=platform.settings.access_token_ttl + 5,
-    )
+    """Tokens the user holds now carry the old role: make them stop working, and close their sockets."""
+    await cut_off(platform, principal.creator_id, user_id)
 
 
 async def _cut_off_now_and_after_commit(
@@ -87,6 +83,8 @@ async def change_role(
     current = Role(member.role)
     if not (may_grant(principal.role, role) and may_grant(principal.role, current)):
         raise Forbidden("Only an owner can grant or take away the owner role")
+    if current is role:  # nothing changes, so nobody's sessions end (it used to sign the caller out)
+        return member
     if current is Role.owner and role is not Role.owner and await _owners(db) <= 1:
         raise Conflict("A workspace needs at least one owner")
     member.role = role

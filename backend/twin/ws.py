@@ -10,8 +10,9 @@ A member's socket also receives what the platform sends on its own, pushed from 
 (backend/delivery/live.py): `{"type": "message", "id", "role", "text", "created_at", ...}` (the shape of
 `GET /api/v1/me/messages`), and `{"type": "takeover", "active", "by"}` when a creator takes over or hands
 back. While a creator holds the conversation a member's message is answered with `held` (no twin reply).
-Close codes: 4401 bad or expired token, 4403 a member's page origin not allowed, 1009 frame too large,
-1008 too many bad frames.
+Close codes: 4401 bad, expired or revoked token (a revocation closes the socket within a second, on any
+worker), 4403 a page of an origin that is not allowed (a member's: the workspace's widget sites; staff's:
+CORS_ORIGINS), 1009 frame too large, 1008 too many bad frames.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from backend.delivery.live import LiveConnection, publish
 from backend.lib import jsonin
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.errors import DomainError
+from backend.lib.live_sessions import Watched
+from backend.lib.origins import socket_origin_allowed
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal, authenticate
 from backend.twin import repository
@@ -213,43 +216,81 @@ async def _member_origin_ok(platform: Platform, principal: Principal, origin: st
     return origin_allowed(origin, rules.allowed_origins, own_origins(platform.settings))
 
 
+def _watch(socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, token: str) -> Watched:
+    """Close this socket when its session is revoked (sign-out, removal, role change, ...) on any worker."""
+
+    async def kick(reason: str) -> None:
+        await _send(socket, _error("not_authenticated", reason))
+        await socket.close(code=4401, reason="session revoked")
+
+    async def still_valid() -> bool:
+        return await _session_ended(platform, token, principal) is None
+
+    issued_at = platform.tokens.verify(token, typ=("access", "member")).iat
+    entry = Watched(principal.creator_id, principal.subject_id, principal.jti, issued_at, kick, still_valid)
+    return platform.sessions.watch(entry)
+
+
+async def _session_ended(platform: Platform, token: str, principal: Principal) -> str | None:
+    """Why the socket's token no longer holds (expired or revoked), re-checked on every frame."""
+    if principal.exp <= time.time():
+        return "Token has expired"
+    try:
+        await authenticate(platform, token)
+    except DomainError as exc:
+        return exc.detail
+    return None
+
+
 @websocket("/ws/chat", opt={EXCLUDE_FROM_AUTH: True})  # authenticates itself (see backend/lib/edge.py)
 async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
     platform: Platform = socket.app.state.platform
     await socket.accept()
+    token = socket.query_params.get("token", "")
     try:
-        principal = await authenticate(platform, socket.query_params.get("token", ""))
+        principal = await authenticate(platform, token)
     except DomainError as exc:
         await _send(socket, _error(exc.code, exc.detail))
         await socket.close(code=4401, reason=exc.detail[:100])
         return
+    origin = socket.headers.get("origin")
     live: LiveConnection | None = None
     if principal.kind is PrincipalKind.member:
-        if not await _member_origin_ok(platform, principal, socket.headers.get("origin")):
+        if not await _member_origin_ok(platform, principal, origin):
             await _send(socket, _error("origin_not_allowed", "This site is not allowed to open the chat"))
             await socket.close(code=4403, reason="origin not allowed")
             return
+    elif not socket_origin_allowed(platform.settings, origin):
+        await _send(socket, _error("forbidden", "This site may not open a chat with this workspace"))
+        await socket.close(code=4403, reason="origin not allowed")
+        return
+    watched = _watch(socket, platform, principal, token)
+    with contextlib.suppress(TimeoutError):  # subscribed before "ready" (if Redis answers; frames re-check anyway)
+        await asyncio.wait_for(platform.sessions.ready(), 1.0)
+    if principal.kind is PrincipalKind.member:
         # Messages the platform sends this member (programs, a creator's replies) arrive as `message` frames.
         live = LiveConnection(socket.send_text)
         await platform.services.live.attach(principal.creator_id, principal.subject_id, live)
     try:
-        await _serve(socket, platform, principal, live)
+        await _serve(socket, platform, principal, token, live)
     finally:
+        platform.sessions.forget(watched)
         if live is not None:
             await platform.services.live.detach(principal.creator_id, principal.subject_id, live)
 
 
 async def _serve(
-    socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, live: LiveConnection | None
+    socket: WebSocket[Any, Any, Any], platform: Platform, principal: Principal, token: str, live: LiveConnection | None
 ) -> None:
     await _send(socket, {"type": "ready", "kind": principal.kind.value})
     bad = 0
     try:
         while True:
             raw = await socket.receive_text()
-            if principal.exp <= time.time():
-                await _send(socket, _error("not_authenticated", "Token has expired"))
-                await socket.close(code=4401, reason="token expired")
+            ended = await _session_ended(platform, token, principal)
+            if ended is not None:
+                await _send(socket, _error("not_authenticated", ended))
+                await socket.close(code=4401, reason="session ended")
                 return
             if len(raw) > MAX_FRAME:
                 await socket.close(code=1009, reason="frame too large")

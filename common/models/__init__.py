@@ -1,6 +1,6 @@
 """SQLModel tables shared by backend and frontend. Every tenant table carries `creator_id`."""
 
-from common.models.accounts import Creator, Invitation, Membership, RefreshToken, User
+from common.models.accounts import AccountToken, Creator, Invitation, Membership, RefreshToken, User
 from common.models.base import TenantTable
 from common.models.channels import (
     ChannelEvent,
@@ -16,6 +16,7 @@ from common.models.trainer import Correction, Evaluation, EvaluationResult, Gold
 from common.models.twin import Conversation, Member, MemberFact, Message, Persona
 
 __all__ = [
+    "AccountToken",
     "Achievement",
     "ChannelEvent",
     "Chunk",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from common.enums import Role
@@ -62,4 +64,22 @@ class Invitation(TenantTable, table=True):
     invited_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = created_at_field()
+
+
+class AccountToken(SQLModel, table=True):
+    """A pending sign-up or a password reset: one-time, expiring, only the SHA-256 of its secret stored.
+
+    The app role has no rights on this table: it goes through `account_token_issue` / `account_token_consume`
+    (migration 0008)."""
+
+    __tablename__ = "account_tokens"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    purpose: str = Field(max_length=16)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    email: str = Field(max_length=320, index=True)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = created_at_field()

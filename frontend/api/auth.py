@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from frontend.api.contracts import (
+    Accepted,
     AcceptInvitationIn,
     LoginIn,
     LogoutIn,
     MeOut,
     RefreshIn,
     RegisterIn,
-    RegisterOut,
+    SignedInOut,
+    TokenIn,
     TokenPair,
 )
 from frontend.api.transport import send
@@ -17,9 +19,15 @@ from frontend.api.transport import send
 BASE = "/api/v1/auth"
 
 
-async def register(email: str, password: str, full_name: str, workspace_name: str | None = None) -> RegisterOut:
+async def register(email: str, password: str, full_name: str, workspace_name: str | None = None) -> Accepted:
+    """Start a sign-up: a confirmation link is emailed (the same answer whether or not the address is known)."""
     body = RegisterIn(email=email, password=password, full_name=full_name, workspace_name=workspace_name or None)
-    return await send("POST", f"{BASE}/register", body=body, into=RegisterOut)
+    return await send("POST", f"{BASE}/register", body=body, into=Accepted)
+
+
+async def verify_email(signup_token: str) -> SignedInOut:
+    """Confirm a sign-up with the emailed link's token: the account exists now and is signed in."""
+    return await send("POST", f"{BASE}/verify-email", body=TokenIn(token=signup_token), into=SignedInOut)
 
 
 async def login(email: str, password: str) -> TokenPair:

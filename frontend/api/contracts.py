@@ -33,8 +33,13 @@ from common.enums import (
 
 class AcceptInvitationIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     token: str
-    password: str
+    password: str | None = None
     full_name: str | None = None
+
+
+class Accepted(msgspec.Struct, kw_only=True, omit_defaults=True):
+    status: str
+    detail: str
 
 
 class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -363,7 +368,15 @@ class InvitationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     role: Role
     expires_at: datetime
     accepted_at: datetime | None
-    token: str | None = None
+
+
+class InvitationPreview(msgspec.Struct, kw_only=True, omit_defaults=True):
+    email: str
+    workspace_name: str
+    role: str
+    invited_by: str | None
+    expires_at: datetime
+    account_exists: bool
 
 
 class IssueOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -377,6 +390,7 @@ class LoginIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     email: str
     password: str
     workspace_id: uuid.UUID | None = None
+    device_token: str | None = None
 
 
 class LogoutIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -485,6 +499,15 @@ class PassagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     total: int
     offset: int
     passages: list[PassageOut]
+
+
+class PasswordResetConfirmIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    token: str
+    password: str
+
+
+class PasswordResetIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    email: str
 
 
 class PersonaIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -605,12 +628,6 @@ class RegisterIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     workspace_name: str | None = None
 
 
-class RegisterOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    user: UserOut
-    workspace_id: uuid.UUID
-    workspace: WorkspaceRef
-
-
 class ResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     gold_id: uuid.UUID | None
     question: str
@@ -664,6 +681,16 @@ class SessionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     token_type: str = "bearer"
     visitor_id: str | None = None
     identified: bool = False
+
+
+class SignedInOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    workspace_id: uuid.UUID
+    user: UserOut
+    workspace: WorkspaceRef
+    token_type: str = "bearer"
 
 
 class SimulateIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -755,12 +782,17 @@ class Theme(msgspec.Struct, kw_only=True, omit_defaults=True):
     avatar_url: str | None = None
 
 
+class TokenIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    token: str
+
+
 class TokenPair(msgspec.Struct, kw_only=True, omit_defaults=True):
     access_token: str
     refresh_token: str
     expires_in: int
     workspace_id: uuid.UUID
     token_type: str = "bearer"
+    device_token: str | None = None
 
 
 class TranscriptLine(msgspec.Struct, kw_only=True, omit_defaults=True):

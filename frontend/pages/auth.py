@@ -77,6 +77,20 @@ def signup_page() -> rx.Component:
         rx.heading("Create your workspace", size="6"),
         rx.text("Your knowledge, your voice, your coaching twin.", color_scheme="gray"),
         error_callout(AuthState.form_error),
+        rx.cond(
+            AuthState.signup_sent_to != "",
+            rx.callout(
+                rx.text(
+                    "Check your inbox: we sent a link to ",
+                    rx.text.strong(AuthState.signup_sent_to),
+                    ". Open it to confirm your address and create your workspace.",
+                ),
+                icon="mail",
+                color_scheme="green",
+                width="100%",
+                data_testid="signup-sent",
+            ),
+        ),
         rx.form(
             rx.vstack(
                 _field("Your name", "full_name", placeholder="Marcus Aurelius", required=True, auto_focus=True),
@@ -92,6 +106,28 @@ def signup_page() -> rx.Component:
         ),
         rx.text(
             "Already have an account? ", rx.link("Sign in", href="/login", underline="always"), size="2", align="center"
+        ),
+    )
+
+
+def verify_page() -> rx.Component:
+    return auth_frame(
+        rx.heading("Confirming your email", size="6"),
+        rx.cond(
+            AuthState.form_error != "",
+            rx.vstack(
+                error_callout(AuthState.form_error),
+                rx.text(
+                    "Links work once and for a day. ",
+                    rx.link("Sign up again", href="/signup"),
+                    " or ",
+                    rx.link("sign in", href="/login"),
+                    ".",
+                    size="2",
+                ),
+                width="100%",
+            ),
+            rx.hstack(rx.spinner(size="2"), rx.text("One moment…", color_scheme="gray"), align="center"),
         ),
     )
 

@@ -30,8 +30,6 @@ ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
 class TeamState(PageState, AuthState):
     members: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     invitations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    invite_link: str = ""
-    invite_token: str = ""
     invite_email: str = ""
     invite_role: str = "editor"
     confirm_remove_id: str = ""
@@ -66,7 +64,7 @@ class TeamState(PageState, AuthState):
 
     @event
     async def load(self) -> Redirect:
-        self.error = self.notice = self.invite_link = self.invite_token = ""
+        self.error = self.notice = self.invite_email = ""
         redirect = await self._load_page(self._reload)
         self.loaded = True
         return redirect
@@ -84,10 +82,8 @@ class TeamState(PageState, AuthState):
             return None
 
         async def work() -> Redirect:
-            inv = await self._call(api.team.invite, email, Role(self.invite_role))
-            self.invite_token = inv.token or ""
-            origin = self.router.url.origin if self.router.url.origin not in {"", "://"} else ""
-            self.invite_link = f"{origin}/accept-invitation?token={self.invite_token}" if self.invite_token else ""
+            # The link goes to the invitee by email only (never shown here: whoever holds it could take it).
+            await self._call(api.team.invite, email, Role(self.invite_role))
             self.invite_email = email
             await self._reload()
             return rx.set_value("invite-email", "")
@@ -217,37 +213,17 @@ def invite_card() -> rx.Component:
         ),
         roles_explained(),
         rx.cond(
-            TeamState.invite_token != "",
+            TeamState.invite_email != "",
             callout(
-                rx.vstack(
-                    rx.text(
-                        "Invitation created for ",
-                        rx.text.strong(TeamState.invite_email),
-                        ". Share this link now: it is shown only once.",
-                    ),
-                    rx.hstack(
-                        rx.code(TeamState.invite_link, data_testid="invite-link", word_break="break-all"),
-                        rx.icon_button(
-                            rx.icon("copy", size=14),
-                            size="1",
-                            variant="soft",
-                            on_click=rx.set_clipboard(TeamState.invite_link),
-                            aria_label="Copy link",
-                        ),
-                        align="center",
-                    ),
-                    rx.text(
-                        "Token: ",
-                        rx.code(TeamState.invite_token, data_testid="invite-token"),
-                        size="1",
-                        color_scheme="gray",
-                        word_break="break-all",
-                    ),
-                    spacing="2",
+                rx.text(
+                    "Invitation emailed to ",
+                    rx.text.strong(TeamState.invite_email),
+                    ". The link in it works once, for 7 days.",
                 ),
-                icon="link",
+                icon="mail",
                 color_scheme="green",
                 width="100%",
+                data_testid="invite-sent",
             ),
         ),
         data_testid="invite-card",

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import STRONG_PASSWORD, register_and_login, unique_email
+from tests.conftest import SMTP, STRONG_PASSWORD, register_and_login, token_of, unique_email
 
 MEMBERS = "/api/v1/team/members"
 INVITATIONS = "/api/v1/team/invitations"
@@ -32,11 +32,15 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def invite(client: AsyncTestClient[Any], headers: dict[str, str], role: str, email: str | None = None) -> str:
-    r = await client.post(INVITATIONS, headers=headers, json={"email": email or unique_email(role), "role": role})
+    """Invite `email`; return the token from the link the invitee received by email (the inviter never sees it)."""
+    email = email or unique_email(role)
+    sent = len(SMTP.sink.to(email))
+    r = await client.post(INVITATIONS, headers=headers, json={"email": email, "role": role})
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["role"] == role and body["token"] and body["accepted_at"] is None
-    return str(body["token"])
+    assert body["role"] == role and "token" not in body and body["accepted_at"] is None
+    mail = await SMTP.sink.await_message(email, count=sent + 1)
+    return token_of(mail.link("/accept-invitation"))
 
 
 async def join(client: AsyncTestClient[Any], inviter: dict[str, Any], role: str) -> dict[str, Any]:
@@ -104,10 +108,12 @@ async def test_existing_user_of_another_workspace_joins(
     client: AsyncTestClient[Any], creator: dict[str, Any], other_creator: dict[str, Any]
 ) -> None:
     token = await invite(client, creator["headers"], "admin", other_creator["email"])
-    # The existing account must prove it is theirs.
+    # The existing account must prove it is theirs: by being signed in as it, never by a password typed here.
     r = await client.post("/api/v1/auth/accept-invitation", json={"token": token, "password": "Wrong-Password-1"})
-    assert r.status_code == 401
+    assert r.status_code == 409 and r.json()["error"] == "account_exists"
     r = await client.post("/api/v1/auth/accept-invitation", json={"token": token, "password": STRONG_PASSWORD})
+    assert r.status_code == 409 and r.json()["error"] == "account_exists"
+    r = await client.post("/api/v1/auth/accept-invitation", json={"token": token}, headers=other_creator["headers"])
     assert r.status_code == 200, r.text
     assert r.json()["workspace_id"] == creator["workspace_id"]
     in_a = bearer(r.json()["access_token"])

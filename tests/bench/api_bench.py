@@ -27,7 +27,8 @@ from typing import Any
 from litestar import Litestar, get
 from litestar.datastructures import State
 
-from tests.bench import serving
+from tests.bench import accounts, serving
+from tests.bench.accounts import smtp_env
 
 NAME = "api"
 TITLE = "API: authenticated tenant-scoped read vs bare Litestar, and sign-in"
@@ -200,16 +201,16 @@ def api_env(app_url: str, admin_url: str, redis_url: str, settings: dict[str, st
         "WORKER_IN_PROCESS": "false",
         "OLLAMA_URL": "http://127.0.0.1:9",
         "DATA_DIR": tempfile.mkdtemp(prefix="coachtwin-bench-"),
+        **smtp_env(),
         **settings,
     }
 
 
-def sign_up(base: str) -> dict[str, Any]:
+def sign_up(base: str, worker_env: dict[str, str] | None = None) -> dict[str, Any]:
     import httpx
 
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    r = httpx.post(f"{base}/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "Bench"})
-    r.raise_for_status()
+    accounts.sign_up(base, email, PASSWORD, "Bench", worker_env=worker_env)
     r = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     r.raise_for_status()
     token = r.json()["access_token"]
@@ -290,7 +291,7 @@ def run(options: Any) -> dict[str, Any]:
         stack.enter_context(serve("backend.asgi:app", raw_port, uncached_env, "/health", workers))
         for name, port in floor_ports.items():
             stack.enter_context(serve(f"tests.bench.api_bench:floor_{name}_app", port, env, "/", workers))
-        account = sign_up(api_url)
+        account = sign_up(api_url, worker_env=env)  # the APIs run no jobs: a worker confirms the sign-up
         auth = {"Authorization": f"Bearer {account['token']}"}
         read_url, raw_read_url = f"{api_url}/api/v1/workspace", f"{raw_url}/api/v1/workspace"
         # Warm all (connections, caches, pools and imports), then measure back to back.

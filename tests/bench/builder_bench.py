@@ -61,14 +61,16 @@ def big_program(blocks: int) -> dict[str, Any]:
     return auto_layout({"nodes": nodes, "edges": edges})
 
 
-def _setup(api_url: str) -> tuple[str, str, str, str]:
+def _setup(api_url: str, mail: Any) -> tuple[str, str, str, str]:
     import httpx
+
+    from tests.bench.accounts import sign_up
 
     tag = uuid.uuid4().hex[:8]
     email, password = f"bench-{tag}@example.com", "correct-horse-battery"
     graph = big_program((NODES - 2) // 6)
     with httpx.Client(base_url=api_url, timeout=60) as api:
-        api.post("/api/v1/auth/register", json={"email": email, "password": password, "full_name": "Bench Coach"})
+        sign_up(api_url, email, password, "Bench Coach", sink=mail)
         token = api.post("/api/v1/auth/login", json={"email": email, "password": password}).json()["access_token"]
         created = api.post(
             "/api/v1/programs/",
@@ -143,7 +145,7 @@ def run(options: Any) -> dict[str, Any]:
 
     loads = 2 if options.quick else 5
     with running_servers() as servers:
-        email, password, program_id, count = _setup(servers.api_url)
+        email, password, program_id, count = _setup(servers.api_url, servers.mail)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()

@@ -59,14 +59,14 @@ def _stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def _workspace(api_url: str, allowed: str) -> str:
+def _workspace(api_url: str, allowed: str, env: dict[str, str]) -> str:
     import httpx
 
+    from tests.bench import accounts
+
+    email = f"bench-{time.time_ns()}@example.com"
+    token = accounts.sign_up(api_url, email, PASSWORD, "Bench", worker_env=env)  # a worker sends the mail
     with httpx.Client(base_url=api_url, timeout=30) as api:
-        email = f"bench-{time.time_ns()}@example.com"
-        body = {"email": email, "password": PASSWORD, "full_name": "Bench", "workspace_name": "Bench Studio"}
-        assert api.post("/api/v1/auth/register", json=body).status_code == 201
-        token = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
         headers = {"authorization": f"Bearer {token['access_token']}"}
         r = api.put("/api/v1/channels/web", headers=headers, json={"allowed_origins": [allowed]})
         assert r.status_code == 200, r.text
@@ -170,7 +170,7 @@ def run(options: Any) -> dict[str, Any]:
     api_url = f"http://127.0.0.1:{port}"
     result["load_before"] = round(os.getloadavg()[0], 2)
     with serving.serve(serving.granian_command("backend.asgi:app", port), port, env, "/health"), host_site() as site:
-        key = _workspace(api_url, site.origin)  # the site (another loopback port) is the one allowed origin
+        key = _workspace(api_url, site.origin, env)  # the site (another loopback port) is the one allowed origin
         result["browser"] = browser_phase(api_url, key, site)
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["runs"] = RUNS

@@ -26,7 +26,8 @@ from backend.lib.jobs import Jobs
 from backend.programs.jobs import JOB
 from common.settings import get_settings
 from tests.bench import serving
-from tests.conftest import STRONG_PASSWORD, unique_email
+from tests.conftest import SMTP, STRONG_PASSWORD, unique_email
+from tests.fixtures.accounts import sign_up
 from tests.fixtures.live import free_port
 from tests.fixtures.programs import wait_graph
 from tests.fixtures.widget import identity_hash
@@ -59,13 +60,10 @@ def processes(migrated_database: str) -> Iterator[tuple[str, str]]:
         worker_log.close()
 
 
-async def staff_of(http: httpx.AsyncClient, base: str) -> dict[str, str]:
-    email = unique_email("procs")
-    body = {"email": email, "password": STRONG_PASSWORD, "full_name": "Coach"}
-    r = await http.post(f"{base}/api/v1/auth/register", json=body)
-    assert r.status_code == 201, r.text
-    r = await http.post(f"{base}/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+async def staff_of(base: str) -> dict[str, str]:
+    """A creator signed up through the emailed link (the worker process sends the mail)."""
+    session = await asyncio.to_thread(sign_up, base, unique_email("procs"), STRONG_PASSWORD, "Coach", SMTP.sink)
+    return {"Authorization": f"Bearer {session['access_token']}"}
 
 
 async def next_message(ws: Any, timeout: float = 10) -> tuple[dict[str, Any], float]:
@@ -81,7 +79,7 @@ async def test_from_the_worker_and_from_another_api_process(
 ) -> None:
     a = f"http://{processes[0]}"  # the socket goes to processes[1]
     async with httpx.AsyncClient() as http:
-        staff = await staff_of(http, a)
+        staff = await staff_of(a)
         secret = (await http.post(f"{a}/api/v1/channels/web/identity-secret", headers=staff)).json()["identity_secret"]
         key = (await http.get(f"{a}/api/v1/channels/web", headers=staff)).json()["public_key"]
         session = await http.post(

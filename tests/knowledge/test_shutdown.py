@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from backend.cli import api_command
-from tests.conftest import STRONG_PASSWORD, unique_email
+from tests.conftest import SMTP, STRONG_PASSWORD, unique_email
+from tests.fixtures.accounts import sign_up
 from tests.fixtures.hostile import docx_bomb, pdf_bomb
 from tests.fixtures.live import free_port
 from tests.knowledge.helpers import admin_fetch
@@ -84,8 +85,7 @@ async def test_sigterm_under_load_exits_within_10s(migrated_database: str) -> No
                 assert server.poll() is None, "the API did not start"
                 await asyncio.sleep(0.1)
             email = unique_email("shutdown")
-            body = {"email": email, "password": STRONG_PASSWORD, "full_name": "Shut Down"}
-            assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201
+            await asyncio.to_thread(sign_up, base, email, STRONG_PASSWORD, "Shut Down", SMTP.sink)
             r = await client.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
             ids = []

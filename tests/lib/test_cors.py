@@ -13,7 +13,9 @@ from common.settings import get_settings
 
 def test_requests_without_origin_skip_the_cors_middleware(app: Any) -> None:
     # Fails if a Litestar upgrade changes what skip_cors_without_origin relies on: the gate is not installed.
-    assert app.asgi_handler.__qualname__ == "skip_cors_without_origin.<locals>.gate"
+    outer = app.asgi_handler  # the security headers wrap everything; the CORS gate is right inside
+    assert outer.__qualname__ == "install_security_headers.<locals>.with_headers"
+    assert outer.__wrapped__.__qualname__ == "skip_cors_without_origin.<locals>.gate"  # type: ignore[attr-defined]
 
 
 async def test_cross_origin_requests_and_preflights_get_cors_headers(

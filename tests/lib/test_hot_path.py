@@ -23,6 +23,7 @@ from backend.lib.hotpath.mget import MGetBatcher
 from backend.lib.memo import BoundedMemo
 from backend.lib.security import Tokens
 from common.settings import get_settings
+from tests.conftest import OPS
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ async def test_requests_are_counted_by_route_template(client: AsyncTestClient[An
     for _ in range(2):
         assert (await client.get("/api/v1/workspace", headers=creator["headers"])).status_code == 200
     assert (await client.get("/api/v1/workspace")).status_code == 401
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=OPS)).text
     line = 'app_name="coachtwin",method="GET",path="/api/v1/workspace",status_code="200"'
     assert f"litestar_requests_total{{{line}}}" in text
     assert f"litestar_request_duration_seconds_count{{{line}}}" in text

@@ -11,7 +11,7 @@ import httpx
 
 from backend import cli
 from common.settings import get_settings
-from tests.conftest import STRONG_PASSWORD, unique_email
+from tests.conftest import OPS, SMTP, STRONG_PASSWORD, token_of, unique_email
 from tests.fixtures.live import free_port
 
 
@@ -31,7 +31,7 @@ def test_metrics_add_up_across_workers(migrated_database: str) -> None:
     port = free_port()
     command = [*cli.api_command(2), "--log-level", "warning"]
     command[command.index("--port") + 1] = str(port)
-    server = subprocess.Popen(command, env={**env, "WORKER_IN_PROCESS": "false"}, cwd=cli.PROJECT_ROOT)
+    server = subprocess.Popen(command, env=env, cwd=cli.PROJECT_ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -45,14 +45,16 @@ def test_metrics_add_up_across_workers(migrated_database: str) -> None:
             time.sleep(0.3)
         email = unique_email("metrics")
         body = {"email": email, "password": STRONG_PASSWORD, "full_name": "Metrics"}
-        assert httpx.post(f"{base}/api/v1/auth/register", json=body).status_code == 201
+        assert httpx.post(f"{base}/api/v1/auth/register", json=body).status_code == 202
+        link = SMTP.sink.wait(email).link("/verify-email")
+        assert httpx.post(f"{base}/api/v1/auth/verify-email", json={"token": token_of(link)}).status_code == 201
         login = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
         for _ in range(40):  # a new connection each time: the kernel spreads them over both workers
             assert httpx.get(f"{base}/api/v1/workspace", headers=auth).status_code == 200
         workers = {p.stem.rsplit("_", 1)[-1] for p in folder.glob("counter_*.db")}
         assert len(workers) == 2, f"requests reached {len(workers)} worker(s): nothing to add up"
-        assert [_count(httpx.get(f"{base}/metrics").text) for _ in range(6)] == [40.0] * 6
+        assert [_count(httpx.get(f"{base}/metrics", headers=OPS).text) for _ in range(6)] == [40.0] * 6
     finally:
         server.terminate()
         server.wait(30)

@@ -18,7 +18,8 @@ import pytest
 
 from backend.lib.security import Tokens
 from common.settings import get_settings
-from tests.conftest import STRONG_PASSWORD, unique_email
+from tests.conftest import SMTP, STRONG_PASSWORD, unique_email
+from tests.fixtures.accounts import sign_up
 from tests.fixtures.live import serve
 
 EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "6")
@@ -32,13 +33,7 @@ EXCLUDED_OPERATIONS = ["/api/v1/auth/logout"]
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(migrated_database: str, tmp_path: Path) -> None:
     with serve() as host:
         base = f"http://{host}"
-        r = httpx.post(
-            f"{base}/api/v1/auth/register",
-            json={"email": unique_email("fuzz"), "password": STRONG_PASSWORD, "full_name": "Fuzz Owner"},
-            timeout=30,
-        )
-        assert r.status_code == 201, r.text
-        body = r.json()
+        body = sign_up(base, unique_email("fuzz"), STRONG_PASSWORD, "Fuzz Owner", SMTP.sink)
         # A token that outlives the run (access tokens live 5 minutes), for the workspace just made.
         token, _ = Tokens(get_settings()).issue(
             typ="access",

@@ -35,7 +35,14 @@ def test_production_refuses_the_dev_secret() -> None:
         Settings(env="production", jwt_algorithm="RS256").validate()
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         Settings(env="production", jwt_secret="a-real-secret-" * 4).validate()
-    Settings(env="production", jwt_secret="a-real-secret-" * 4, secret_key="an-encryption-key-" * 2).validate()
+    Settings(
+        env="production",
+        jwt_secret="a-real-secret-" * 4,
+        secret_key="an-encryption-key-" * 2,
+        smtp_url="smtp://mail.example.com:587",
+    ).validate()
+    with pytest.raises(RuntimeError, match="SMTP_URL"):
+        Settings(env="production", jwt_secret="a-real-secret-" * 4, secret_key="an-encryption-key-" * 2).validate()
     Settings(env="dev").validate()
 
 

@@ -55,6 +55,9 @@ async def test_frame_page_allows_only_the_workspaces_origins_to_embed_it(
     assert "frame-ancestors 'self' https://coach.example.com https://*.academy.io" in csp
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
+    # The page's own policy only (the API's strict one would block its scripts), and nothing that forbids framing.
+    assert len(r.headers.get_list("content-security-policy")) == 1 and "x-frame-options" not in r.headers
+    assert r.headers.get_list("x-content-type-options") == ["nosniff"]
     # No list: any site may embed it.
     key2 = (await configure(client, creator, allowed_origins=[]))["public_key"]
     r = await client.get("/widget/frame", params={"key": key2})

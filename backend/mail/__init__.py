@@ -1,0 +1,1 @@
+"""Transactional email: compose, queue, send over SMTP (or capture into the dev mailbox)."""
