@@ -19,6 +19,7 @@ from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
 from backend.channels.webhooks import WebhooksController
 from backend.delivery.controllers import DeliveriesController
+from backend.engagement.controllers import EngagementController, EventsController
 from backend.health.access import ops_only
 from backend.health.controllers import DiagnosticsController, HealthController
 from backend.knowledge.controllers import KnowledgeController
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MeController,
             TakeoverController,
             FeedbackController,
+            EventsController,
+            EngagementController,
             DiagnosticsController,
             chat_socket,
         ],

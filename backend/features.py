@@ -17,9 +17,12 @@ import httpx
 from backend.auth.jobs import password_reset_requested, signup_requested
 from backend.channels.jobs import handle_channel_event
 from backend.channels.telegram.sender import TelegramSender
+from backend.channels.whatsapp.sender import WhatsAppSender
 from backend.delivery.jobs import Delivery
 from backend.delivery.live import LiveHub
 from backend.delivery.senders import SENDERS
+from backend.engagement.jobs import evaluate_engagement
+from backend.engagement.jobs import kick as kick_engagement
 from backend.knowledge.chunking import LazyChunker
 from backend.knowledge.jobs import ingest_document
 from backend.lib.embeddings import Embedder
@@ -40,6 +43,7 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     synthesize_persona,
     advance_program_timers,
     run_evaluation,
+    evaluate_engagement,
     send_mail,
     signup_requested,
     password_reset_requested,
@@ -47,6 +51,7 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
 ]
 # The outbox's channels beside the web (each sends one row; backend/delivery/senders.py).
 SENDERS[Channel.telegram] = TelegramSender()
+SENDERS[Channel.whatsapp] = WhatsAppSender()
 
 
 @dataclass
@@ -90,6 +95,7 @@ async def start_features(platform: Platform) -> None:
         await services.jobs.start_worker()
         await services.delivery.start_worker()
         await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
+        await kick_engagement(platform)
 
 
 def open_platform() -> Platform:
@@ -115,6 +121,7 @@ def run_worker() -> int:
         await platform.services.jobs.start_worker(concurrency=2, sweep_seconds=15)
         await platform.services.delivery.start_worker()
         await kick(platform)
+        await kick_engagement(platform)
         await stop.wait()
         await platform.close()
 

@@ -189,3 +189,41 @@ class DeliveryStatus(StrEnum):
 class Rating(StrEnum):
     up = "up"
     down = "down"
+
+
+class TriggerKind(StrEnum):
+    inactivity = "inactivity"  # no activity for N days
+    missed_checkin = "missed_checkin"  # K program check-ins unanswered in a row
+    streak_broken = "streak_broken"  # a daily event missed past its grace days
+    milestone = "milestone"  # a program goal reached, or an event's count hit
+    event = "event"  # a custom event matching a condition
+    risk = "risk"  # a safety flag: the creator is told at once
+
+
+class ActionType(StrEnum):
+    message = "message"
+    twin_nudge = "twin_nudge"
+    enroll = "enroll"
+    notify_creator = "notify_creator"
+
+
+class FiringStatus(StrEnum):
+    pending = "pending"  # found, or deferred to `due_at` (quiet hours)
+    done = "done"
+
+
+class DecisionOutcome(StrEnum):
+    """Every decision about one firing, logged with its reason."""
+
+    sent = "sent"
+    deferred_quiet_hours = "deferred_quiet_hours"
+    capped = "capped"
+    cooldown = "cooldown"
+    opted_out = "opted_out"
+    holdout = "holdout"
+    cancelled_member_active = "cancelled_member_active"
+
+
+class EventSource(StrEnum):
+    member = "member"
+    staff = "staff"

@@ -75,6 +75,10 @@ class Settings:
     hub_port: int = 3000
     public_api_url: str = "http://127.0.0.1:8000"
     cors_origins: tuple[str, ...] = ("http://127.0.0.1:3000",)  # the loader: "*" in dev, else the hub origin
+    # Bot API / Graph API servers a workspace may name besides the official ones (a self-hosted Bot API
+    # server, a test double). `http://host:*` allows any port of that host. Anything else is refused: the
+    # server would otherwise call any address a creator types (SSRF).
+    channel_api_bases: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     # Bearer token for /metrics and the details of /health/ready (monitoring). Unset: in dev, loopback
     # clients may read them; elsewhere nobody (admins of a workspace still see readiness details).
@@ -200,6 +204,7 @@ def load_settings() -> Settings:
         smtp_validate_certs=_bool("SMTP_VALIDATE_CERTS", True),
         mail_from=_env("MAIL_FROM", "CoachTwin <no-reply@localhost>"),
         cors_origins=_cors_origins(),
+        channel_api_bases=tuple(b.strip().rstrip("/") for b in _env("CHANNEL_API_BASES").split(",") if b.strip()),
         max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
         ops_token=_env("OPS_TOKEN"),
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),

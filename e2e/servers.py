@@ -144,6 +144,7 @@ def running_servers() -> Iterator[Servers]:
         ARGON2_TIME_COST="1",
         ARGON2_MEMORY_COST="8192",
         ARGON2_PARALLELISM="1",
+        CHANNEL_API_BASES="http://127.0.0.1:*",  # the fake Telegram / WhatsApp servers
         # Every widget page load of the suites comes from 127.0.0.1.
         WIDGET_LIMIT_PER_IP="100000",
         WIDGET_LIMIT_PER_KEY="100000",

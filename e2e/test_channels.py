@@ -82,3 +82,37 @@ def test_takeover_from_a_handoff_request(page: Page, api: httpx.Client) -> None:
     expect(page.get_by_text("The twin answers this member")).to_be_visible()
     me = api.get("/api/v1/me", headers=as_member).json()
     assert me["takeover"]["active"] is False
+
+
+def test_channels_page_connects_telegram_and_whatsapp(page: Page, api: httpx.Client) -> None:
+    from tests.fakes.fake_telegram import FakeTelegram
+
+    creator = new_creator("messaging")
+    register(api, creator)
+    sign_in(page, creator)
+    page.get_by_role("link", name="Channels").first.click()
+    expect(page.get_by_test_id("page-title")).to_have_text("Channels")
+    with FakeTelegram() as tg:
+        page.get_by_label("Bot token").fill(tg.token)
+        page.get_by_label("Bot API address (optional)").fill(tg.url)
+        page.get_by_role("button", name="Connect Telegram").click()
+        expect(page.get_by_text("Telegram bot @coach_twin_bot connected.")).to_be_visible()
+        assert tg.webhooks[tg.token][0].endswith("/webhook")
+    expect(page.get_by_role("button", name="Disconnect Telegram")).to_be_visible()
+    expect(page.get_by_text(tg.token)).to_have_count(0)  # the token is never shown back
+
+    page.get_by_label("Phone number ID").fill("109876543210")
+    page.get_by_label("Access token").fill("EAAG-e2e-access-token")
+    page.get_by_label("App secret").fill("e2e-app-secret")
+    page.get_by_label("Verify token").fill("e2e-verify-token")
+    page.get_by_label("Template name (outside the 24-hour window)").fill("checkin_reminder")
+    page.get_by_label("Template language").fill("en_US")
+    page.get_by_role("button", name="Connect WhatsApp").click()
+    expect(page.get_by_text("WhatsApp number connected", exact=False)).to_be_visible()
+    expect(page.get_by_text("checkin_reminder (en_US)")).to_be_visible()
+    shot(page, "channels-messaging")
+    headers = {"Authorization": f"Bearer {token_for(api, creator)}"}
+    assert api.get("/api/v1/channels/whatsapp", headers=headers).json()["connected"] is True
+    page.get_by_role("button", name="Disconnect Telegram").click()
+    expect(page.get_by_text("Telegram disconnected.")).to_be_visible()
+    expect(page.get_by_role("button", name="Connect Telegram")).to_be_visible()

@@ -9,6 +9,7 @@ from frontend.pages.channels.page import channels_page
 from frontend.pages.channels.state import ChannelsState
 from frontend.pages.conversation import ThreadState, thread_page
 from frontend.pages.conversations import ConversationsState, conversations_page
+from frontend.pages.engagement import EngagementState, engagement_page
 from frontend.pages.home import HomeState, home_page
 from frontend.pages.knowledge.document import DocumentState, document_page
 from frontend.pages.knowledge.page import knowledge_page
@@ -46,6 +47,7 @@ app.add_page(
     title="Program builder · CoachTwin",
     on_load=[BuilderState.load, SimulatorState.reset_run],
 )
+app.add_page(engagement_page, route="/engagement", title="Engagement · CoachTwin", on_load=EngagementState.load)
 app.add_page(channels_page, route="/channels", title="Channels · CoachTwin", on_load=ChannelsState.load)
 app.add_page(team_page, route="/team", title="Team · CoachTwin", on_load=TeamState.load)
 app.add_page(settings_page, route="/settings", title="Settings · CoachTwin", on_load=SettingsState.load)

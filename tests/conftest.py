@@ -35,6 +35,7 @@ os.environ.update(
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
         "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
         "WIDGET_LIMIT_PER_IP": "1000",  # and opens its widget sessions from there (tests/widget lowers it)
+        "CHANNEL_API_BASES": "http://127.0.0.1:*",  # the fake Telegram / WhatsApp servers (tests/fakes)
         "ACCOUNT_LIMIT_PER_IP": "100000",  # and signs up from there; limit tests fill the counters themselves
         # Session-scoped fixtures sign in once; on a loaded machine the suite outlives a 5-minute token.
         "ACCESS_TOKEN_TTL": "3600",

@@ -15,8 +15,11 @@ from backend.channels.schemas import (
     TelegramOut,
     WebChannelIn,
     WebChannelOut,
+    WhatsAppIn,
+    WhatsAppOut,
 )
 from backend.channels.telegram import service as telegram
+from backend.channels.whatsapp import service as whatsapp
 from backend.lib.crypto import SecretBox
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.openapi import errors
@@ -83,3 +86,23 @@ class ChannelsController(Controller):
     ) -> TelegramLinkOut:
         """A one-time link (24 hours) that joins the Telegram chat opening it to this member."""
         return await telegram.link(platform, db, principal.creator_id, data.member_id)
+
+    @get("/whatsapp")
+    async def whatsapp_status(self, db: Db, platform: Plat, principal: Caller) -> WhatsAppOut:
+        """The workspace's WhatsApp number: connected, the webhook to give Meta, the template, the last update
+        and error."""
+        return await whatsapp.status(platform, db, principal.creator_id)
+
+    @put("/whatsapp", guards=[min_role(Role.admin)], responses=errors(422))
+    async def connect_whatsapp(
+        self, data: JSONBody[WhatsAppIn], db: Db, platform: Plat, principal: Caller
+    ) -> WhatsAppOut:
+        """Connect a WhatsApp Cloud API number (its access token, app secret and verify token stored encrypted,
+        never returned); the template is what may be sent outside the 24-hour window. Then point the app's
+        webhook at `webhook_url` with the verify token."""
+        return await whatsapp.connect(platform, db, principal.creator_id, data)
+
+    @delete("/whatsapp", guards=[min_role(Role.admin)], status_code=204, responses=errors(404))
+    async def disconnect_whatsapp(self, db: Db, platform: Plat, principal: Caller) -> None:
+        """Forget the number and its secrets."""
+        await whatsapp.disconnect(platform, db, principal.creator_id)

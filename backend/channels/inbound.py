@@ -5,9 +5,13 @@ channel (a welcome after /start, the /stop confirmation), which go out the same 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from backend.channels import messaging
 from backend.delivery import outbox
 from backend.lib.platform import Platform
 from backend.lib.principal import Principal
@@ -15,14 +19,29 @@ from backend.lib.tenancy import TenantContext
 from backend.twin import repository
 from backend.twin.chat import run_turn
 from common.enums import Channel, ConversationKind, MessageRole, MessageSender, PrincipalKind, ReplyMode
-from common.models import Conversation, Message
+from common.models import ChannelEvent, Conversation, Message
 
-# A note the member asked for by leaving (the /stop confirmation) goes out even though they opted out.
-PARTING = "optout:"
+PARTING = messaging.PARTING
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def member_principal(creator_id: uuid.UUID, member_id: uuid.UUID) -> Principal:
     return Principal(PrincipalKind.member, member_id, creator_id, None, uuid.uuid4(), 0)
+
+
+async def pending_event(db: AsyncSession, event_id: uuid.UUID) -> ChannelEvent | None:
+    """A stored inbound event not handled yet (None: handled already, by an earlier try of the job)."""
+    row = await db.get(ChannelEvent, event_id)
+    return row if row is not None and row.processed_at is None else None
+
+
+async def handled(platform: Platform, creator_id: uuid.UUID, event_id: uuid.UUID) -> None:
+    async with platform.db.session(TenantContext(creator_id)) as db:
+        await db.execute(update(ChannelEvent).where(col(ChannelEvent.id) == event_id).values(processed_at=utcnow()))
+        await db.commit()
 
 
 async def member_turn(

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from backend.channels.telegram import inbound as telegram
+from backend.channels.whatsapp import inbound as whatsapp
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.enums import Channel
@@ -22,4 +23,6 @@ async def handle_channel_event(ctx: dict[str, Any], *, creator_id: str, event_id
         await db.commit()
     if channel == Channel.telegram.value:
         return {"telegram": await telegram.handle(platform, cid, eid)}
+    if channel == Channel.whatsapp.value:
+        return {"whatsapp": await whatsapp.handle(platform, cid, eid)}
     return {"skipped": event_id}

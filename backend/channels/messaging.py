@@ -22,14 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.channels import service as web
+from backend.delivery.senders import SendResult
 from backend.lib.cache import TenantMemo, tenant_key
 from backend.lib.crypto import SecretBox
 from backend.lib.db import after_commit
 from backend.lib.errors import NotFound
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext, switch_tenant
-from common.enums import Channel, IdentityKind
-from common.models import ChannelEvent, MemberIdentity, MessagingChannel
+from common.enums import Channel, DeliveryStatus, IdentityKind
+from common.models import ChannelEvent, MemberIdentity, MessagingChannel, OutboxMessage
 from common.settings import Settings
 
 
@@ -43,6 +44,8 @@ class Connection:
     secrets: dict[str, str] = field(default_factory=dict)
 
 
+# A note the member asked for by leaving (the /stop confirmation) goes out even though they opted out.
+PARTING = "optout:"
 _CONNECTIONS: TenantMemo[Connection | None] = TenantMemo("messaging", size=4096, ttl=300)
 
 
@@ -225,6 +228,32 @@ async def within_rate(platform: Platform, creator_id: uuid.UUID, limits: list[tu
     if all(int(n) <= limit for n, (_, limit) in zip(counts, limits, strict=True)):
         return 0.0
     return max(0.05, second + 1 - time.time())
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where one outbox row goes: the channel's connection and the member's address on it."""
+
+    conn: Connection
+    address: str
+    last_inbound: datetime
+
+
+async def recipient(
+    platform: Platform, row: OutboxMessage, channel: Channel, kinds: tuple[IdentityKind, ...], what: str
+) -> Recipient | SendResult:
+    """The row's connection and address, or the failed result that says why there is none (not connected,
+    no address, opted out: a note the member asked for by leaving still goes)."""
+    conn = await connection(platform, row.creator_id, channel)
+    if conn is None:
+        return SendResult(DeliveryStatus.failed, error=f"{channel.value} is not connected in this workspace")
+    found = await address_of(platform, row.creator_id, row.member_id, kinds)
+    if found is None:
+        return SendResult(DeliveryStatus.failed, error=f"the member has no {what}")
+    address, last_inbound, opted_out = found
+    if opted_out and not row.idempotency_key.startswith(PARTING):
+        return SendResult(DeliveryStatus.failed, error=f"the member opted out of {channel.value}")
+    return Recipient(conn, address, last_inbound)
 
 
 class Receipts:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.params import Parameter
 
 from backend.channels.telegram import service as telegram
+from backend.channels.whatsapp import service as whatsapp
 from backend.lib.deps import Db, Plat
 from backend.lib.edge import EXCLUDE_FROM_AUTH
 from backend.lib.openapi import errors
@@ -43,3 +44,41 @@ class WebhooksController(Controller):
         secret = request.headers.get(telegram.SECRET_HEADER)
         await telegram.accept(platform, db, public_key, secret, await request.body())
         return {"ok": True}
+
+    @get(
+        "/whatsapp/{public_key:str}/webhook",
+        opt=PUBLIC,
+        security=[],
+        media_type=MediaType.TEXT,
+        responses=errors(
+            403, 404, s403="Not a subscription, or not this workspace's verify token", s404="No WhatsApp here"
+        ),
+    )
+    async def whatsapp_verify(self, request: Request[Any, Any, Any], public_key: Key, db: Db, platform: Plat) -> str:
+        """Meta's subscription handshake: `hub.mode=subscribe` with this workspace's `hub.verify_token` gets
+        `hub.challenge` back (text); anything else 403."""
+        params = {k: str(v) for k, v in request.query_params.items() if k.startswith("hub.")}
+        return await whatsapp.challenge(platform, db, public_key, params)
+
+    @post(
+        "/whatsapp/{public_key:str}/webhook",
+        opt=PUBLIC,
+        status_code=200,
+        security=[],
+        responses=errors(
+            401,
+            404,
+            422,
+            s401="`X-Hub-Signature-256` is missing or not the HMAC of the body with this workspace's app secret",
+            s404="No workspace has this key, or it has no WhatsApp number",
+            s422="The body is not a WhatsApp webhook payload",
+        ),
+    )
+    async def whatsapp_webhook(
+        self, request: Request[Any, Any, Any], public_key: Key, db: Db, platform: Plat
+    ) -> dict[str, int]:
+        """Meta posts messages and statuses here, signed. Messages are stored once (by id) and answered by a
+        job; statuses move the delivery record forward (a 131047 sends the message again as the template)."""
+        raw = await request.body()
+        taken = await whatsapp.accept(platform, db, public_key, request.headers.get(whatsapp.SIGNATURE_HEADER), raw)
+        return {"taken": taken}

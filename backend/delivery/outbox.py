@@ -196,7 +196,13 @@ async def deliver(
     if not taken:
         return {}, None
     results: list[tuple[OutboxMessage, SendResult]] = []
+    waiting: dict[uuid.UUID, float] = {}  # members whose earlier message must go first (kept in order)
     for row, message in taken:
+        if row.member_id in waiting:
+            after = waiting[row.member_id]
+            held = SendResult(DeliveryStatus.queued, error="after an earlier message", retry_after=after, attempt=False)
+            results.append((row, held))
+            continue
         live = await publish(platform.redis, creator_id, row.member_id, message_frame(member_message(message)))
         sender = SENDERS.get(Channel(row.channel))
         try:
@@ -207,6 +213,8 @@ async def deliver(
         except Exception as exc:  # a channel's failure is the row's, never the batch's
             log.exception("outbox_send_failed", outbox_id=str(row.id), channel=row.channel)
             result = SendResult(DeliveryStatus.queued, error=f"{type(exc).__name__}: {exc}"[:500])
+        if result.status is DeliveryStatus.queued:
+            waiting[row.member_id] = result.retry_after or _backoff(row.attempts).total_seconds()
         results.append((row, result))
     counts: dict[str, int] = {}
     retry_at: datetime | None = None
@@ -225,12 +233,8 @@ async def deliver(
     return counts, retry_at
 
 
-async def record_status(
-    db: AsyncSession, channel: Channel, provider_message_id: str, status: DeliveryStatus, error: str | None = None
-) -> bool:
-    """A provider's report on a message it took (a status webhook): move the row forward, never back.
-    False when no row of this tenant has that provider id, or the report is older than what is known."""
-    row = (
+async def _by_provider_id(db: AsyncSession, channel: Channel, provider_message_id: str) -> OutboxMessage | None:
+    found: OutboxMessage | None = (
         await db.execute(
             select(OutboxMessage)
             .where(
@@ -240,6 +244,15 @@ async def record_status(
             .with_for_update()
         )
     ).scalar_one_or_none()
+    return found
+
+
+async def record_status(
+    db: AsyncSession, channel: Channel, provider_message_id: str, status: DeliveryStatus, error: str | None = None
+) -> bool:
+    """A provider's report on a message it took (a status webhook): move the row forward, never back.
+    False when no row of this tenant has that provider id, or the report is older than what is known."""
+    row = await _by_provider_id(db, channel, provider_message_id)
     if row is None or _RANK[status] <= _RANK[DeliveryStatus(row.status)]:
         return False
     now = utcnow()
@@ -267,3 +280,18 @@ async def stale(platform: Platform, limit: int = 500) -> list[tuple[uuid.UUID, u
         ).all()
         await db.commit()
     return [(c, o) for o, c in found]
+
+
+async def retry_as_template(db: AsyncSession, channel: Channel, provider_message_id: str, error: str) -> bool:
+    """The provider refused free text after taking it (WhatsApp's 131047 in a later status: the 24-hour window
+    had closed): the row goes back to `queued`, to be sent as the creator's template, at once (after the
+    commit). False when no row of this tenant has that provider id, or it was already re-sent."""
+    row = await _by_provider_id(db, channel, provider_message_id)
+    if row is None or row.template_only or row.status == DeliveryStatus.queued.value:
+        return False
+    now = utcnow()
+    row.status, row.template_only, row.error = DeliveryStatus.queued.value, True, error[:500]
+    row.provider_message_id, row.next_attempt_at, row.claimed_at, row.updated_at = None, now, None, now
+    await db.flush()
+    db.info.setdefault(STAGED, []).append((row.creator_id, row.id))
+    return True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
+from backend.engagement import service as engagement
+from backend.engagement.schemas import PreferencesIn, PreferencesOut
 from backend.lib.deps import Caller, Db, Plat
 from backend.lib.openapi import errors
 from backend.lib.principal import member_only
@@ -52,3 +54,16 @@ class MeController(Controller):
         name = await twin_name(db, principal.creator_id)
         coach = await service.workspace_person(db, principal.creator_id)
         return await service.handoff(platform, db, principal, data.reason if data else None, name, coach)
+
+    @get("/preferences")
+    async def preferences(self, db: Db, principal: Caller) -> PreferencesOut:
+        """The member's reminder preferences: quiet hours (their local time), pause, channels opted out of."""
+        return engagement.preferences_out(
+            await engagement.engagement_of(db, principal.creator_id, principal.subject_id)
+        )
+
+    @put("/preferences")
+    async def set_preferences(self, data: JSONBody[PreferencesIn], db: Db, principal: Caller) -> PreferencesOut:
+        """Change them: the fields sent replace the stored ones (`paused_until` in the past resumes reminders;
+        `opt_out_channels` may hold "all")."""
+        return await engagement.set_preferences(db, principal, data)

@@ -10,6 +10,7 @@ from common.models.channels import (
     OutboxMessage,
     WebChannel,
 )
+from common.models.engagement import Decision, EventType, Firing, MemberEngagement, MemberEvent, Trigger
 from common.models.knowledge import Chunk, Document, DocumentFile, KnowledgeStats
 from common.models.programs import Achievement, Enrollment, Program, ProgramEvent, ProgramTimer, ProgramVersion
 from common.models.trainer import Correction, Evaluation, EvaluationResult, GoldQuestion
@@ -23,15 +24,20 @@ __all__ = [
     "Conversation",
     "Correction",
     "Creator",
+    "Decision",
     "Document",
     "DocumentFile",
     "Enrollment",
     "Evaluation",
     "EvaluationResult",
+    "EventType",
+    "Firing",
     "GoldQuestion",
     "Invitation",
     "KnowledgeStats",
     "Member",
+    "MemberEngagement",
+    "MemberEvent",
     "MemberFact",
     "MemberIdentity",
     "Membership",
@@ -46,6 +52,7 @@ __all__ = [
     "ProgramVersion",
     "RefreshToken",
     "TenantTable",
+    "Trigger",
     "User",
     "WebChannel",
 ]

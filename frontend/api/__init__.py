@@ -2,15 +2,28 @@
 
 Page states call the API only through these modules, with the signed-in user's access token (through
 `AuthState.call`); the hub never opens a database session. One module per API feature (`auth`, `team`,
-`channels`, `inbox`, `knowledge`, `twin`, `trainer`, `programs`, `members`, `health`), each function answering
-with the API's own contract (`frontend.api.contracts`, generated from the OpenAPI schema). Every failure is an
-`ApiError` carrying the API's stable `error` code and its human `detail`, so pages show a readable message and
-never a stack trace.
+`channels`, `engagement`, `inbox`, `knowledge`, `twin`, `trainer`, `programs`, `members`, `health`), each
+function answering with the API's own contract (`frontend.api.contracts`, generated from the OpenAPI schema).
+Every failure is an `ApiError` carrying the API's stable `error` code and its human `detail`, so pages show a
+readable message and never a stack trace.
 """
 
 from __future__ import annotations
 
-from frontend.api import auth, channels, contracts, health, inbox, knowledge, members, programs, team, trainer, twin
+from frontend.api import (
+    auth,
+    channels,
+    contracts,
+    engagement,
+    health,
+    inbox,
+    knowledge,
+    members,
+    programs,
+    team,
+    trainer,
+    twin,
+)
 from frontend.api.transport import ApiError, base_url, ws_url
 
 __all__ = [
@@ -19,6 +32,7 @@ __all__ = [
     "base_url",
     "channels",
     "contracts",
+    "engagement",
     "health",
     "inbox",
     "knowledge",

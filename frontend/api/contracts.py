@@ -15,6 +15,7 @@ import msgspec
 from common.enums import (
     Channel,
     ConversationKind,
+    DecisionOutcome,
     DocumentStatus,
     EnrollmentStatus,
     EvaluationStatus,
@@ -27,6 +28,7 @@ from common.enums import (
     Role,
     SimulationStatus,
     StepOutcome,
+    TriggerKind,
     WaitingFor,
 )
 
@@ -45,6 +47,14 @@ class Accepted(msgspec.Struct, kw_only=True, omit_defaults=True):
 class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     status: DocumentStatus
+
+
+class BehaviourEventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str | None = None
+    member_id: uuid.UUID | None = None
+    name: str
+    at: datetime | None = None
+    properties: dict[str, Any] = {}
 
 
 class ChatIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -139,6 +149,20 @@ class CreatorMessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversation: ConversationState
     delivery_id: uuid.UUID
     channel: str
+
+
+class DecisionLog(msgspec.Struct, kw_only=True, omit_defaults=True):
+    decisions: list[DecisionOut]
+
+
+class DecisionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    trigger_id: uuid.UUID
+    member_id: uuid.UUID
+    outcome: DecisionOutcome
+    reason: str
+    at: datetime
+    message_id: uuid.UUID | None = None
+    channel: str | None = None
 
 
 class DeliveriesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -251,6 +275,11 @@ class EvaluationRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     summary: Summary
 
 
+class EventAccepted(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    stored: bool
+
+
 class EventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: Literal["answer", "event", "message"]
     key: str
@@ -262,6 +291,18 @@ class EventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str
     messages: list[str]
     enrollment: EnrollmentOut
+
+
+class EventTypeIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    schema: dict[str, Any] = {}
+
+
+class EventTypeOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    name: str
+    schema: dict[str, Any]
+    created_at: datetime
 
 
 class ExportOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -488,6 +529,11 @@ class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     data: dict[str, Any] = {}
 
 
+class PassOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    found: int
+    decided: dict[str, int]
+
+
 class PassageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     ordinal: int
@@ -547,6 +593,23 @@ class PersonaVersionRef(msgspec.Struct, kw_only=True, omit_defaults=True):
 class Position(msgspec.Struct, kw_only=True, omit_defaults=True):
     x: float = 0.0
     y: float = 0.0
+
+
+class PreferencesIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    quiet_hours: QuietHours | None = None
+    paused_until: datetime | None = None
+    opt_out_channels: list[str] | None = None
+
+
+class PreferencesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    quiet_hours: QuietHours | None
+    paused_until: datetime | None
+    opt_out_channels: list[str]
+
+
+class PreviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    would_send: list[uuid.UUID]
+    suppressed: dict[str, list[uuid.UUID]]
 
 
 class ProgramIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -615,6 +678,11 @@ class PublishOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     program_id: uuid.UUID
     version: int
     published_at: datetime
+
+
+class QuietHours(msgspec.Struct, kw_only=True, omit_defaults=True):
+    start: str
+    end: str
 
 
 class RefreshIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -803,6 +871,41 @@ class TranscriptLine(msgspec.Struct, kw_only=True, omit_defaults=True):
     text: str
 
 
+class TriggerIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    kind: TriggerKind
+    params: dict[str, Any] = {}
+    action: dict[str, Any]
+    audience: dict[str, Any] = {}
+    quiet_hours: QuietHours | None = None
+    cooldown_hours: int = 24
+    max_per_day: int = 1
+    max_per_week: int = 3
+    holdout_percent: int = 0
+    enabled: bool = False
+
+
+class TriggerList(msgspec.Struct, kw_only=True, omit_defaults=True):
+    triggers: list[TriggerOut]
+
+
+class TriggerOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    name: str
+    kind: TriggerKind
+    params: dict[str, Any]
+    action: dict[str, Any]
+    audience: dict[str, Any]
+    quiet_hours: QuietHours | None
+    cooldown_hours: int
+    max_per_day: int
+    max_per_week: int
+    holdout_percent: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
 class TwinRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     avatar_url: str | None = None
@@ -860,6 +963,27 @@ class WebChannelOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     identity_secret_rotated_at: datetime | None
     snippet: str
     companion_url: str
+
+
+class WhatsAppIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    phone_number_id: str
+    access_token: str
+    app_secret: str
+    verify_token: str
+    api_base: str | None = None
+    api_version: str | None = None
+    template_name: str | None = None
+    template_language: str | None = None
+
+
+class WhatsAppOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    connected: bool
+    phone_number_id: str | None = None
+    webhook_url: str | None = None
+    template_name: str | None = None
+    template_language: str | None = None
+    last_update_at: datetime | None = None
+    last_error: str | None = None
 
 
 class WidgetConfigOut(msgspec.Struct, kw_only=True, omit_defaults=True):

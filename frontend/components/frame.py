@@ -15,6 +15,7 @@ NAV = [
     ("Persona & playground", "/persona", "sparkles"),
     ("Programs", "/programs", "route"),
     ("Conversations", "/conversations", "messages-square"),
+    ("Engagement", "/engagement", "bell-ring"),
     ("Channels", "/channels", "radio-tower"),
     ("Team", "/team", "users"),
     ("Settings", "/settings", "settings"),

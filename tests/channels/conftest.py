@@ -47,7 +47,7 @@ async def connect_telegram(
     return body
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+async def eventually(check: Callable[[], Any], timeout: float = 90.0) -> Any:
     """Poll until `check()` is truthy (the app's in-process worker does the work); its last value."""
     deadline = time.monotonic() + timeout
     while True:

@@ -34,11 +34,16 @@ async def chat_member(platform: Platform, creator_id: uuid.UUID, chat: int) -> u
 
 
 async def queue_message(
-    platform: Platform, creator_id: uuid.UUID, member_id: uuid.UUID, text: str, meta: dict[str, Any] | None = None
+    platform: Platform,
+    creator_id: uuid.UUID,
+    member_id: uuid.UUID,
+    text: str,
+    meta: dict[str, Any] | None = None,
+    channel: Channel = Channel.telegram,
 ) -> uuid.UUID:
     """A proactive message for the member, staged (not queued: the test delivers it by hand)."""
-    message = await a_message(platform, creator_id, member_id, text, Channel.telegram, meta)
-    ids = await staged(platform, creator_id, [Outgoing(member_id, message, f"t:{message}", Channel.telegram)])
+    message = await a_message(platform, creator_id, member_id, text, channel, meta)
+    ids = await staged(platform, creator_id, [Outgoing(member_id, message, f"t:{message}", channel)])
     return ids[0]
 
 

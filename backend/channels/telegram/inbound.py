@@ -23,7 +23,7 @@ from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from backend.members import identities
 from common.enums import Channel, IdentityKind
-from common.models import ChannelEvent, Member
+from common.models import Member
 
 log = structlog.get_logger()
 ANSWER_PREFIX = "a:"  # callback data of an answer button: "a:" + the answer
@@ -72,8 +72,8 @@ async def _acknowledge_button(platform: Platform, creator_id: uuid.UUID, event: 
 async def handle(platform: Platform, creator_id: uuid.UUID, event_id: uuid.UUID) -> str:
     """Handle one stored update once; what it was (for the job's result)."""
     async with platform.db.session(TenantContext(creator_id)) as db:
-        row = await db.get(ChannelEvent, event_id)
-        if row is None or row.processed_at is not None:
+        row = await inbound.pending_event(db, event_id)
+        if row is None:
             await db.commit()
             return "done"
         event = interpret(decode_update(str(row.payload.get("raw", "")).encode()))
@@ -100,9 +100,5 @@ async def handle(platform: Platform, creator_id: uuid.UUID, event_id: uuid.UUID)
         text = text.removeprefix(ANSWER_PREFIX)
     # The turn is idempotent by the update (a retried job replays the stored reply, staged under its key).
     await inbound.member_turn(platform, creator_id, member_id, text, f"tg:{event.update_id}", Channel.telegram)
-    async with platform.db.session(TenantContext(creator_id)) as db:
-        row = await db.get(ChannelEvent, event_id)
-        if row is not None:
-            row.processed_at = datetime.now(UTC)
-        await db.commit()
+    await inbound.handled(platform, creator_id, event_id)
     return kind.value

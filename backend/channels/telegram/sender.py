@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.channels import inbound, messaging
+from backend.channels import messaging
 from backend.channels.telegram.api import (
     TelegramBlocked,
     TelegramError,
@@ -44,15 +44,12 @@ def answer_buttons(message: Message) -> dict[str, Any] | None:
 
 class TelegramSender:
     async def send(self, platform: Platform, row: OutboxMessage, message: Message, live: int) -> SendResult:
-        conn = await messaging.connection(platform, row.creator_id, Channel.telegram)
-        if conn is None:
-            return SendResult(DeliveryStatus.failed, error="Telegram is not connected in this workspace")
-        address = await messaging.address_of(platform, row.creator_id, row.member_id, (IdentityKind.telegram_chat,))
-        if address is None:
-            return SendResult(DeliveryStatus.failed, error="the member has no Telegram chat")
-        chat, _, opted_out = address
-        if opted_out and not row.idempotency_key.startswith(inbound.PARTING):
-            return SendResult(DeliveryStatus.failed, error="the member opted out of Telegram")
+        found = await messaging.recipient(
+            platform, row, Channel.telegram, (IdentityKind.telegram_chat,), "Telegram chat"
+        )
+        if isinstance(found, SendResult):
+            return found
+        conn, chat = found.conn, found.address
         receipts = messaging.Receipts(platform, row.creator_id, row.id)
         parts = split_message(message.content) or [message.content or "…"]
         done = [await receipts.taken(str(i)) for i in range(len(parts))]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.channels import messaging
 from backend.channels import service as web
+from backend.channels.api_bases import api_base as allowed_api_base
 from backend.channels.schemas import TelegramIn, TelegramLinkOut, TelegramOut
 from backend.channels.telegram.api import (
     DEFAULT_API_BASE,
@@ -59,7 +60,7 @@ async def status(platform: Platform, db: AsyncSession, creator_id: uuid.UUID) ->
 
 async def connect(platform: Platform, db: AsyncSession, creator_id: uuid.UUID, data: TelegramIn) -> TelegramOut:
     """Check the token (getMe), point the bot's webhook at this workspace with a fresh secret, store both."""
-    api_base = (data.api_base or DEFAULT_API_BASE).rstrip("/")
+    api_base = allowed_api_base(platform.settings, data.api_base, DEFAULT_API_BASE)
     bot = TelegramBot(data.bot_token, api_base=api_base, http=platform.services.http)
     key = (await web.settings_of(db, creator_id)).public_key
     url = messaging.webhook_url(platform.settings, Channel.telegram, key)

@@ -9,6 +9,7 @@ from frontend.components import card, choice, error_callout, labeled, notice_cal
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.frame import layout
 from frontend.components.gates import page_body
+from frontend.pages.channels.messaging import telegram_card, whatsapp_card
 from frontend.pages.channels.state import SCHEMES, ChannelsState
 
 
@@ -156,7 +157,8 @@ def channels_page() -> rx.Component:
         notice_callout(ChannelsState.notice),
         page_body(
             ChannelsState.loaded,
-            rx.vstack(embed_card(), preview_card(), settings_form(), identity_card(), spacing="5", width="100%"),
+            rx.vstack(embed_card(), preview_card(), settings_form(), identity_card(), telegram_card(), whatsapp_card(),
+                      spacing="5", width="100%"),
         ),
         confirm_dialog(
             "Rotate the identity secret?",
@@ -169,5 +171,5 @@ def channels_page() -> rx.Component:
             ChannelsState.confirm_rotate,
         ),
         title="Channels",
-        subtitle="Where members reach your twin: the chat on your site and on their phone.",
+        subtitle="Where members reach your twin: the chat on your site, on their phone, in Telegram and WhatsApp.",
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""The Channels page's state: the web widget's settings (Telegram and WhatsApp sections come next)."""
+"""The Channels page's state: the web widget's settings, a Telegram bot, a WhatsApp number (the secrets typed
+into the forms are sent once and never read back: the API does not return them)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any, Literal
 
 import reflex as rx
 
-from frontend import api
-from frontend.api.contracts import Theme, WebChannelIn, WebChannelOut
+from frontend import api, format
+from frontend.api.contracts import TelegramIn, TelegramOut, Theme, WebChannelIn, WebChannelOut, WhatsAppIn, WhatsAppOut
 from frontend.state import AuthState, PageState, Redirect, event
 
 POSITIONS = ["right", "left"]
@@ -20,6 +21,10 @@ def _position(value: str) -> Literal["right", "left"]:
 
 def _scheme(value: str) -> Literal["auto", "light", "dark"]:
     return "light" if value == "light" else "dark" if value == "dark" else "auto"
+
+
+def _text(form: dict[str, Any], name: str) -> str | None:
+    return str(form.get(name) or "").strip() or None
 
 
 def _lines(text: str) -> list[str]:
@@ -44,6 +49,15 @@ class ChannelsState(PageState, AuthState):
     new_secret: str = ""  # shown once, right after it is made
     confirm_rotate: bool = False
     preview_nonce: int = 0  # bumped after a save: the preview reloads with the new look
+    tg_connected: bool = False
+    tg_bot: str = ""
+    tg_webhook: str = ""
+    tg_status: str = ""
+    wa_connected: bool = False
+    wa_number: str = ""
+    wa_webhook: str = ""
+    wa_template: str = ""
+    wa_status: str = ""
 
     def _apply(self, web: WebChannelOut) -> None:
         self.public_key, self.snippet, self.companion_url = web.public_key, web.snippet, web.companion_url
@@ -59,6 +73,7 @@ class ChannelsState(PageState, AuthState):
 
     async def _fetch(self) -> None:
         self._apply(await self._call(api.channels.web))
+        await self._fetch_messaging()
 
     @rx.var
     def preview_key(self) -> str:
@@ -144,3 +159,79 @@ class ChannelsState(PageState, AuthState):
     @event
     def hide_secret(self) -> None:
         self.new_secret = ""
+
+    def _apply_telegram(self, tg: TelegramOut) -> None:
+        self.tg_connected, self.tg_bot, self.tg_webhook = tg.connected, tg.bot_username or "", tg.webhook_url or ""
+        last = format.minute(tg.last_update_at) if tg.last_update_at else "none yet"
+        webhook = "webhook set" if tg.webhook_set else "webhook not set"
+        self.tg_status = f"{webhook}; last update: {last}" + (f"; error: {tg.last_error}" if tg.last_error else "")
+
+    def _apply_whatsapp(self, wa: WhatsAppOut) -> None:
+        self.wa_connected, self.wa_number, self.wa_webhook = (
+            wa.connected,
+            wa.phone_number_id or "",
+            wa.webhook_url or "",
+        )
+        self.wa_template = f"{wa.template_name} ({wa.template_language})" if wa.template_name else "none"
+        last = format.minute(wa.last_update_at) if wa.last_update_at else "none yet"
+        self.wa_status = f"last update: {last}" + (f"; error: {wa.last_error}" if wa.last_error else "")
+
+    async def _fetch_messaging(self) -> None:
+        self._apply_telegram(await self._call(api.channels.telegram))
+        self._apply_whatsapp(await self._call(api.channels.whatsapp))
+
+    @event
+    async def connect_telegram(self, form: dict[str, Any]) -> Redirect:
+        self._clear_messages()
+        body = TelegramIn(bot_token=str(form.get("bot_token") or "").strip(), api_base=_text(form, "api_base"))
+
+        async def work() -> Redirect:
+            self._apply_telegram(await self._call(api.channels.connect_telegram, body))
+            self.notice = f"Telegram bot @{self.tg_bot} connected."
+            return None
+
+        return await self._attempt(work)
+
+    @event
+    async def disconnect_telegram(self) -> Redirect:
+        self._clear_messages()
+
+        async def work() -> Redirect:
+            await self._call(api.channels.disconnect_telegram)
+            self._apply_telegram(TelegramOut(connected=False))
+            self.notice = "Telegram disconnected."
+            return None
+
+        return await self._attempt(work)
+
+    @event
+    async def connect_whatsapp(self, form: dict[str, Any]) -> Redirect:
+        self._clear_messages()
+        body = WhatsAppIn(
+            phone_number_id=str(form.get("phone_number_id") or "").strip(),
+            access_token=str(form.get("access_token") or "").strip(),
+            app_secret=str(form.get("app_secret") or "").strip(),
+            verify_token=str(form.get("verify_token") or "").strip(),
+            api_base=_text(form, "wa_api_base"),
+            template_name=_text(form, "template_name"),
+            template_language=_text(form, "template_language"),
+        )
+
+        async def work() -> Redirect:
+            self._apply_whatsapp(await self._call(api.channels.connect_whatsapp, body))
+            self.notice = "WhatsApp number connected: point your Meta app's webhook at the address shown."
+            return None
+
+        return await self._attempt(work)
+
+    @event
+    async def disconnect_whatsapp(self) -> Redirect:
+        self._clear_messages()
+
+        async def work() -> Redirect:
+            await self._call(api.channels.disconnect_whatsapp)
+            self._apply_whatsapp(WhatsAppOut(connected=False))
+            self.notice = "WhatsApp disconnected."
+            return None
+
+        return await self._attempt(work)

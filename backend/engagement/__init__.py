@@ -1,0 +1,1 @@
+"""Proactive engagement: behaviour events, creator-set triggers, and the scheduler that reaches out."""
