@@ -9,7 +9,9 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -183,3 +185,28 @@ def test_playground_comes_before_the_persona_card_on_a_phone(signed_in: Page) ->
     assert above and below and above["y"] < below["y"], (above, below)
     page.get_by_role("navigation", name="On this page").get_by_role("link", name="Playground").click()
     expect(message).to_be_in_viewport()
+
+
+def test_dates_read_as_people_say_them_in_the_viewers_time_zone(
+    browser: Browser, browser_context_args: dict[str, Any], servers: Servers, showcase: dict[str, Any]
+) -> None:
+    """Lists show "Today at 2:36 AM" in the browser's own time zone (here India, UTC+5:30), never UTC minutes."""
+    creator: Creator = showcase["creator"]
+    with httpx.Client(base_url=servers.api_url, timeout=30) as api:
+        headers = {"Authorization": f"Bearer {token_for(api, creator)}"}
+        created = api.get(f"/api/v1/knowledge/documents/{showcase['doc']}", headers=headers).json()["created_at"]
+    local = datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Kolkata"))
+    said = re.compile(rf"(Today|Yesterday) at {local.strftime('%-I:%M %p')}")
+    context = browser.new_context(**{**browser_context_args, "timezone_id": "Asia/Kolkata"})
+    try:
+        page = context.new_page()
+        sign_in(page, creator)
+        expect(page.get_by_test_id("page-title")).to_have_text("Home")
+        page.goto("/knowledge")
+        expect(page.get_by_role("row").filter(has_text="On Anger and Time")).to_contain_text(said)
+        page.goto(f"/knowledge/{showcase['doc']}")
+        expect(page.get_by_text(re.compile("^added "))).to_contain_text(said)
+        page.goto("/programs")
+        expect(page.get_by_role("row").filter(has_text="Stoic morning")).to_contain_text(re.compile(r"Today|Yesterday"))
+    finally:
+        context.close()

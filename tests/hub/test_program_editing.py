@@ -130,4 +130,4 @@ def test_scripted_answers_and_enrollment_line() -> None:
         waiting="answer", next_due_at="2026-01-02T07:00:00+00:00", status="active", path=[], enrolled_at=at,
         updated_at=at, completed_at=None,
     ))  # fmt: skip
-    assert line == "v2 · at ask · 3 steps · waiting for answer · next 2026-01-02 07:00 UTC"
+    assert line == "v2 · at ask · 3 steps · waiting for answer"  # the next time is shown in the viewer's time zone

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components import card, choice, error_callout, labeled, notice_callout, section_title
+from frontend.components import card, choice, error_callout, labeled, notice_callout, section_title, when
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.frame import layout
 from frontend.components.gates import page_body
@@ -69,8 +69,11 @@ def identity_card() -> rx.Component:
             spacing="2",
             align="center",
         ),
-        rx.text(rx.cond(ChannelsState.secret_set, "An identity secret is set (made " + ChannelsState.secret_rotated
-                        + ").", "No identity secret yet: members can only chat anonymously."), size="2"),
+        rx.text(rx.cond(ChannelsState.secret_set,
+                        rx.fragment("An identity secret is set",
+                                    rx.cond(ChannelsState.secret_rotated != "",
+                                            rx.fragment(" (made ", when(ChannelsState.secret_rotated), ")")), "."),
+                        "No identity secret yet: members can only chat anonymously."), size="2"),
         rx.cond(
             ChannelsState.new_secret != "",
             rx.callout(

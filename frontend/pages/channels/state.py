@@ -68,7 +68,8 @@ class ChannelsState(PageState, AuthState):
         self.welcome = web.welcome_message
         self.starters_text = "\n".join(web.starter_prompts)
         self.secret_set = web.identity_secret_set
-        self.secret_rotated = format.minute(web.identity_secret_rotated_at) if web.identity_secret_rotated_at else ""
+        rotated = web.identity_secret_rotated_at
+        self.secret_rotated = rotated.isoformat() if rotated else ""
 
     async def _fetch(self) -> None:
         self._apply(await self._call(api.channels.web))
@@ -150,7 +151,7 @@ class ChannelsState(PageState, AuthState):
         async def work() -> Redirect:
             made = await self._call(api.channels.rotate_identity_secret)
             self.new_secret = made.identity_secret
-            self.secret_set, self.secret_rotated = True, format.minute(made.rotated_at)
+            self.secret_set, self.secret_rotated = True, made.rotated_at.isoformat()
             return None
 
         return await self._attempt(work)

@@ -10,7 +10,7 @@ from reflex.vars import ObjectVar
 
 from frontend import api, format
 from frontend.api.contracts import PassagesOut
-from frontend.components import callout, card, status_badge
+from frontend.components import callout, card, status_badge, when
 from frontend.components.frame import layout
 from frontend.components.gates import back_link, detail_body
 from frontend.pages.knowledge.state import doc_row
@@ -123,7 +123,7 @@ def document_page() -> rx.Component:
             rx.heading(DocumentState.doc["title"], size="5", as_="h2", data_testid="doc-title"),
             rx.hstack(status_badge(DocumentState.doc["status"]),
                       rx.text(DocumentState.doc["chunks"], " passages", size="2", color=rx.color("gray", 11)),
-                      rx.text("added ", DocumentState.doc["created"], size="2", color=rx.color("gray", 11)),
+                      rx.text("added ", when(DocumentState.doc["created"]), size="2", color=rx.color("gray", 11)),
                       spacing="3", align="center", wrap="wrap"),
             rx.cond(DocumentState.doc["error"] != "",
                     callout(DocumentState.doc["error"], icon="triangle-alert", color_scheme="red")),

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from frontend.components import card, empty_state, section_title, status_badge
+from frontend.components import card, empty_state, section_title, status_badge, when
 from frontend.components.dialogs import confirm_dialog
 from frontend.pages.knowledge.state import KnowledgeState
 
@@ -36,7 +36,7 @@ def document_row(d: ObjectVar[dict[str, Any]]) -> rx.Component:
             )
         ),
         rx.table.cell(rx.text(d["chunks"], size="2")),
-        rx.table.cell(rx.text(d["created"], size="2", color_scheme="gray")),
+        rx.table.cell(rx.text(when(d["created"]), size="2", color_scheme="gray")),
         rx.table.cell(
             rx.cond(
                 KnowledgeState.can_edit,

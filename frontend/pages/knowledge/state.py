@@ -24,7 +24,7 @@ def doc_row(d: DocumentOut) -> dict[str, Any]:
         "chunks": d.chunk_count,
         "error": d.error or "",
         "tags": list(d.tags),
-        "created": format.minute(d.created_at),
+        "created": d.created_at.isoformat(),  # shown by `when`, in the viewer's time zone
     }
 
 

@@ -61,7 +61,7 @@ class PersonaState(PageState, AuthState):
         self.synth_error = str(synth.get("error") or "")
         self.has_persona = body.current is not None
         self.versions = [
-            {"version": str(v.version), "status": v.status, "source": v.source, "created": format.minute(v.created_at)}
+            {"version": str(v.version), "status": v.status, "source": v.source, "created": v.created_at.isoformat()}
             for v in body.versions
         ]
         if body.current is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from frontend.components import callout, card, labeled, section_title
+from frontend.components import callout, card, labeled, section_title, when
 from frontend.pages.persona.state import PersonaState
 
 
@@ -135,7 +135,7 @@ def version_row(v: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.badge("v", v["version"], variant=rx.cond(shown, "solid", "soft")),
         rx.badge(v["status"], color_scheme=rx.cond(v["status"] == "approved", "green", "gray"), variant="soft"),
-        rx.text(v["source"], " · ", v["created"], size="1", color_scheme="gray"),
+        rx.text(v["source"], " · ", when(v["created"]), size="1", color_scheme="gray"),
         rx.spacer(),
         rx.button("Show", size="1", variant="soft", on_click=PersonaState.open_version(v["version"]),
                   disabled=shown, aria_label="Show version " + v["version"], data_testid="persona-version-show"),

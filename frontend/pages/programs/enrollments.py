@@ -9,21 +9,20 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from frontend import api, format
+from frontend import api
 from frontend.api.contracts import EnrollmentOut
 from frontend.api.programs import EnrollmentAction
-from frontend.components import callout, error_callout, labeled, notice_callout
+from frontend.components import callout, error_callout, labeled, notice_callout, when
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.state import AuthState, Redirect, event
 
 
 def enrollment_where(e: EnrollmentOut) -> str:
-    """Where a member is in the program, in one line: version, step, what it waits for and until when."""
+    """Where a member is in the program, in one line: version, step, what it waits for (the time of the next
+    step is the row's `next`, shown in the viewer's time zone)."""
     parts = [f"v{e.version or '?'}", f"at {e.current_node or '-'}", f"{e.steps or 0} steps"]
     if e.waiting:
         parts.append(f"waiting for {e.waiting}")
-    if e.next_due_at:
-        parts.append(f"next {format.minute(e.next_due_at)} UTC")
     if e.error:
         parts.append(f"error: {e.error}")
     return " · ".join(parts)
@@ -44,7 +43,7 @@ class EnrollmentsState(AuthState):
         self.members = [{"id": k, "label": v} for k, v in names.items()]
         self.enrollments = [
             {"id": str(e.id), "member": names.get(str(e.member_id), str(e.member_id)[:8]), "status": e.status,
-             "where": enrollment_where(e)}
+             "where": enrollment_where(e), "next": e.next_due_at or ""}
             for e in await self._call(api.programs.enrollments, self._route_param("program_id"))
         ]  # fmt: skip
 
@@ -126,7 +125,8 @@ def enrollment_card(e: ObjectVar[dict[str, str]]) -> rx.Component:
                                color_scheme=rx.match(status, ("active", "green"), ("paused", "amber"),
                                                      ("completed", "blue"), "gray")),
                       width="100%", align="center"),
-            rx.text(e["where"], size="1", color_scheme="gray"),
+            rx.text(e["where"], rx.cond(e["next"] != "", rx.fragment(" · next ", when(e["next"]))), size="1",
+                    color_scheme="gray"),
             rx.cond(
                 B.can_edit,
                 rx.hstack(

@@ -9,9 +9,9 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from frontend import api, format
+from frontend import api
 from frontend.api.contracts import ProgramOut, ProgramSummary
-from frontend.components import card, empty_state, error_callout, file_drop, section_title
+from frontend.components import card, empty_state, error_callout, file_drop, section_title, when
 from frontend.components.frame import layout
 from frontend.components.gates import page_body
 from frontend.state import AuthState, PageState, Redirect, event
@@ -26,7 +26,7 @@ def summary_row(p: ProgramSummary) -> dict[str, Any]:
         "description": p.description,
         "status": f"published v{p.published_version}" if p.published_version else "draft",
         "enrollments": p.active_enrollments,
-        "updated": format.minute(p.updated_at),
+        "updated": p.updated_at.isoformat(),
     }
 
 
@@ -105,7 +105,7 @@ def program_row(p: ObjectVar[dict[str, Any]]) -> rx.Component:
             rx.badge(p["status"], variant="soft", color_scheme=rx.cond(p["status"] == "draft", "gray", "green"))
         ),
         rx.table.cell(rx.text(p["enrollments"], size="2")),
-        rx.table.cell(rx.text(p["updated"], size="2", color_scheme="gray")),
+        rx.table.cell(rx.text(when(p["updated"]), size="2", color_scheme="gray")),
         align="center",
         data_testid="program-row",
     )
