@@ -194,7 +194,12 @@ async def test_hub_delivers_per_member_and_per_tenant(migrated_database: str) ->
         assert member_channel(tenant, a) != member_channel(other_tenant, a)
         # The last socket of a member gone: the channel is unsubscribed, nothing is received for it.
         await hub.detach(tenant, b, conns["b"])
+        # Redis takes the UNSUBSCRIBE a moment after detach returns: the channel's subscriber count reaches 0.
+        async with asyncio.timeout(3):
+            while (await redis.pubsub_numsub(member_channel(tenant, b)))[0][1]:  # noqa: ASYNC110 - Redis state, no event
+                await asyncio.sleep(0.02)
         assert await publish(redis, tenant, b, "{}") == 0
+        assert not got["b"][1:]  # and nothing more reached the socket that left
         assert hub.sockets == 3
     finally:
         await hub.aclose()
