@@ -206,12 +206,14 @@ async def _turn(
     )
 
 
-async def _member_origin_ok(platform: Platform, principal: Principal, origin: str | None) -> bool:
-    """A member's socket opens only from a page the workspace allows (its widget's allowed origins). A browser
-    always sends `Origin` on the handshake; a client without one is not a web page (a server, an app) and
-    holds its token like any API client."""
+async def _origin_ok(platform: Platform, principal: Principal, origin: str | None) -> bool:
+    """A browser page may open a socket only from an allowed origin: a member's, the workspace's widget sites;
+    staff's, CORS_ORIGINS. A browser always sends `Origin` on the handshake; a client without one is not a web
+    page (a server, an app) and holds its token like any API client."""
     if origin is None:
         return True
+    if principal.kind is not PrincipalKind.member:
+        return socket_origin_allowed(platform.settings, origin)
     rules = await channel_rules(platform, principal.creator_id)
     return origin_allowed(origin, rules.allowed_origins, own_origins(platform.settings))
 
@@ -253,17 +255,11 @@ async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await _send(socket, _error(exc.code, exc.detail))
         await socket.close(code=4401, reason=exc.detail[:100])
         return
-    origin = socket.headers.get("origin")
-    live: LiveConnection | None = None
-    if principal.kind is PrincipalKind.member:
-        if not await _member_origin_ok(platform, principal, origin):
-            await _send(socket, _error("origin_not_allowed", "This site is not allowed to open the chat"))
-            await socket.close(code=4403, reason="origin not allowed")
-            return
-    elif not socket_origin_allowed(platform.settings, origin):
-        await _send(socket, _error("forbidden", "This site may not open a chat with this workspace"))
+    if not await _origin_ok(platform, principal, socket.headers.get("origin")):
+        await _send(socket, _error("origin_not_allowed", "This site is not allowed to open the chat"))
         await socket.close(code=4403, reason="origin not allowed")
         return
+    live: LiveConnection | None = None
     watched = _watch(socket, platform, principal, token)
     with contextlib.suppress(TimeoutError):  # subscribed before "ready" (if Redis answers; frames re-check anyway)
         await asyncio.wait_for(platform.sessions.ready(), 1.0)
