@@ -166,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_all([(api_command(args.workers), api_env(args.workers))])
     if args.cmd == "dev":
         _ensure_hub_toolchain()
+        print("Tip: `coachtwin demo` fills a new workspace with 60 days of a simulated cohort to explore (~5 min).")
         return _run_all([(api_command(), api_env()), (hub_command(), hub_env())])
     if args.cmd == "worker":
         from backend.features import run_worker

@@ -33,6 +33,7 @@ from common.models import Member
 
 TEMPLATE = "stoic-morning"
 DEMO_EMAIL = workspace.DEMO_EMAIL
+MAX_CHATS = 120  # questions to the twin (each a real chat turn, ~0.3 s)
 NUDGE = "{{name}}, the last two mornings passed without you. Tomorrow's passage is short: one question, one minute."
 
 
@@ -164,6 +165,7 @@ async def fill(platform: Platform, options: Options, say: Callable[[str], None])
     if options.twin and counts.chats:
         member_of = {id(p): m for m, p in people.items()}
         chats = [(member_of[id(p)], p, at) for p, at in counts.chats if at < end]
+        chats = chats[:: max(1, len(chats) // MAX_CHATS)][:MAX_CHATS]  # spread over the weeks, a few minutes at most
         say(f"twin: {len(chats)} members' questions through the chat turn")
         report.twin = await twin.converse(
             platform, creator_id, script, chats, lambda n: say(f"  {n}/{len(chats)} questions")
