@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend.demo import simulation, twin, workspace
+from backend.demo import material, simulation, twin, workspace
 from backend.demo.cohort import Person, Script
 from backend.engagement import service as engagement
 from backend.engagement.schemas import TriggerIn
@@ -166,6 +166,7 @@ async def fill(platform: Platform, options: Options, say: Callable[[str], None])
         member_of = {id(p): m for m, p in people.items()}
         chats = [(member_of[id(p)], p, at) for p, at in counts.chats if at < end]
         chats = chats[:: max(1, len(chats) // MAX_CHATS)][:MAX_CHATS]  # spread over the weeks, a few minutes at most
+        say(f"knowledge: the creator's notebook indexed ({await material.ingest(platform, creator_id)})")
         say(f"twin: {len(chats)} members' questions through the chat turn")
         report.twin = await twin.converse(
             platform, creator_id, script, chats, lambda n: say(f"  {n}/{len(chats)} questions")

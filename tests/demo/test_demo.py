@@ -54,7 +54,8 @@ async def test_fresh_workspace_holds_weeks_of_real_history(platform: Any) -> Non
     statuses = await scalar(
         platform,
         ws,
-        "SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) n FROM program_enrollments GROUP BY status) s",
+        "SELECT jsonb_object_agg(status, n) FROM "
+        "(SELECT status, count(*) n FROM program_enrollments GROUP BY status) s",
     )
     assert statuses.get("completed", 0) > 0 and statuses.get("unenrolled", 0) == c.left > 0, statuses
     assert statuses.get("active", 0) > 0, statuses
@@ -83,13 +84,21 @@ async def test_fresh_workspace_holds_weeks_of_real_history(platform: Any) -> Non
     decided = await scalar(
         platform,
         ws,
-        "SELECT jsonb_object_agg(outcome, n) FROM (SELECT outcome, count(*) n FROM engagement_decisions GROUP BY outcome) s",
+        "SELECT jsonb_object_agg(outcome, n) FROM "
+        "(SELECT outcome, count(*) n FROM engagement_decisions GROUP BY outcome) s",
     )
     assert decided.get("sent", 0) == c.nudged > 0 and decided.get("holdout", 0) == c.held_out > 0, decided
 
     # Members' questions went through the twin's chat turn, some rated, all at their simulated times.
     replies = await scalar(platform, ws, "SELECT count(*) FROM messages WHERE sender = 'twin' AND mode <> 'handoff'")
     assert replies == report.twin["replies"] > 0
+    # The creator's notebook was indexed like an upload, so replies are grounded in it and cite it.
+    cited = await scalar(
+        platform,
+        ws,
+        "SELECT count(*) FROM messages WHERE sender = 'twin' AND grounded AND jsonb_array_length(citations) > 0",
+    )
+    assert cited > 0
     votes = await scalar(platform, ws, "SELECT count(*) FROM message_feedback WHERE updated_at <= :end", end=END)
     assert votes == report.twin["up"] + report.twin["down"]
 
