@@ -3,7 +3,8 @@
 Four kinds of member, in shares a coaching program sees: the committed answer nearly every morning and their
 readiness (the 1-5 intention check-in) climbs; the steady answer most mornings and stay where they started; the
 faders answer the first few mornings, then go quiet and half of them leave the program; the silent never answer.
-A nudge from the engagement trigger makes a member likelier to answer the next two mornings (its uplift).
+A nudge from the engagement trigger makes a member likelier to answer the next two mornings (its uplift), and
+the program's second version (in an A/B experiment) is answered a little more often.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Kind(StrEnum):
 SHARES = [(Kind.committed, 0.35), (Kind.steady, 0.25), (Kind.fader, 0.25), (Kind.silent, 0.15)]
 ANSWER_RATE = {Kind.committed: 0.9, Kind.steady: 0.7, Kind.fader: 0.85, Kind.silent: 0.0}
 NUDGED_RATE = 0.55  # a quiet member's chance to answer in the two days after a nudge
+VERSION_B_BONUS = 0.08  # version 2 (an intention named in the question) is answered a little more often
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Person:
     leaves: bool  # a fader who unenrolls once quiet
     chats: int  # questions this member puts to the twin
     nudged_until: datetime | None = None
+    version: int = 1  # the program version the member was given (an A/B experiment assigns it)
     mornings: int = 0  # mornings asked so far
     answered: int = 0
     values: list[int] = field(default_factory=list)
@@ -104,6 +107,8 @@ class Script:
         rate = ANSWER_RATE[p.kind]
         if p.kind == Kind.fader and p.mornings > p.quits_after:
             rate = 0.0
+        if p.version >= 2 and rate > 0:
+            rate = min(0.97, rate + VERSION_B_BONUS)
         if p.nudged_until is not None and asked_at <= p.nudged_until:
             rate = max(rate, NUDGED_RATE)
         if self.rng.random() >= rate:

@@ -85,7 +85,7 @@ async def _trigger(platform: Platform, creator_id: uuid.UUID, program_id: uuid.U
         audience={"program_id": str(program_id)},
         cooldown_hours=72,
         holdout_percent=20,
-        enabled=True,
+        enabled=False,  # on once the simulated weeks are written (see simulation.run)
     )
     async with platform.db.session(TenantContext(creator_id)) as db:
         t = await engagement.create_trigger(db, creator_id, rule)
@@ -114,10 +114,6 @@ async def _members(platform: Platform, creator_id: uuid.UUID, people: list[Perso
 
 
 _SETTLE = [
-    # What the members' own clients did back then: every program message was fetched on their next visit.
-    """UPDATE outbox o SET status = 'sent', sent_at = m.created_at, created_at = m.created_at,
-         updated_at = m.created_at, next_attempt_at = m.created_at
-       FROM messages m WHERE m.id = o.message_id AND o.status = 'queued'""",
     # Activity and conversations follow the simulated messages, not the moment the command ran.
     """UPDATE member_engagement e SET last_active_at = s.last, updated_at = s.last FROM (
          SELECT c.member_id, max(m.created_at) AS last FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -153,7 +149,7 @@ async def fill(platform: Platform, options: Options, say: Callable[[str], None])
     trigger_id = await _trigger(platform, creator_id, program_id, start)
     script = Script(options.seed)
     people = await _members(platform, creator_id, script.people(options.members, start, end))
-    cohort = simulation.Cohort(script, program_id, people)
+    cohort = simulation.Cohort(script, program_id, trigger_id, people)
 
     def daily(at: datetime, c: simulation.Counts) -> None:
         if (at - start).days % 5 == 0 or at >= end - timedelta(days=1):

@@ -27,7 +27,7 @@ from backend.demo.cohort import Person, Script
 from backend.engagement import scheduler
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
-from backend.programs import inbox, runtime
+from backend.programs import inbox, repository, runtime
 from common.enums import (
     DecisionOutcome,
     EnrollmentStatus,
@@ -41,6 +41,16 @@ from common.models import Decision, Message
 
 CHECKIN = "intention"  # the Stoic morning check-in the cohort answers
 EVALUATE_EVERY = timedelta(hours=6)
+# While the weeks are simulated, a running worker must not fire their timers (all due in real time) nor send
+# their messages: the simulation's timers stay claimed "for ever", its outbox rows are settled as they commit.
+_HOLD_TIMERS = text("UPDATE program_timers SET claimed_at = 'infinity' WHERE fired_at IS NULL AND claimed_at IS NULL")
+RELEASE_TIMERS = text("UPDATE program_timers SET claimed_at = NULL WHERE claimed_at = 'infinity'")
+SETTLE_OUTBOX = text(
+    "UPDATE outbox o SET status = 'sent', sent_at = m.created_at, created_at = m.created_at, "
+    "updated_at = m.created_at, next_attempt_at = m.created_at FROM messages m "
+    "WHERE m.id = o.message_id AND o.status = 'queued'"
+)
+_ENABLE = text("UPDATE engagement_triggers SET enabled = :on WHERE id = :id")
 _NEXT_TIMERS = text(
     "SELECT due_at, array_agg(id) FROM program_timers WHERE fired_at IS NULL AND due_at < :until "
     "GROUP BY due_at ORDER BY due_at LIMIT 1"
@@ -64,6 +74,7 @@ class Cohort:
 
     script: Script
     program_id: uuid.UUID
+    trigger_id: uuid.UUID
     people: dict[uuid.UUID, Person]  # member id -> person
     enrollment_of: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # member id -> enrollment id
     member_of: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # enrollment id -> member id
@@ -121,8 +132,11 @@ async def _answer(db: AsyncSession, c: Cohort, member_id: uuid.UUID, value: int,
 
 
 async def _evaluate(platform: Platform, db: AsyncSession, c: Cohort, creator_id: uuid.UUID, at: datetime) -> None:
-    """The engagement pass at `at`; whoever it nudged answers more readily for two days."""
+    """The engagement pass at `at`; whoever it nudged answers more readily for two days. The trigger is on only
+    inside this transaction, so a running worker's pass (at the real time) never sees it during the weeks."""
+    await db.execute(_ENABLE, {"on": True, "id": c.trigger_id})
     await scheduler.evaluate(platform, db, creator_id, at)
+    await db.execute(_ENABLE, {"on": False, "id": c.trigger_id})
     rows = await db.execute(
         select(col(Decision.member_id), col(Decision.outcome)).where(
             col(Decision.at) == at, col(Decision.outcome).in_([DecisionOutcome.sent, DecisionOutcome.holdout])
@@ -154,6 +168,7 @@ async def _step(platform: Platform, db: AsyncSession, c: Cohort, creator_id: uui
         assert step.enrollment is not None
         c.enrollment_of[payload] = step.enrollment.id
         c.member_of[step.enrollment.id] = payload
+        c.people[payload].version = await repository.version_number(db, step.enrollment.version_id) or 1
         c.counts.enrolled += 1
     elif kind == "answer":
         await _answer(db, c, payload[0], payload[1], at)
@@ -189,9 +204,15 @@ async def run(
             while await _step(platform, db, c, creator_id, until):
                 pass
             outbox.take_staged(db)  # history: its messages were read back then, nothing is delivered now
+            await db.execute(SETTLE_OUTBOX)
+            await db.execute(_HOLD_TIMERS)
             await db.commit()
         hour = until
         if hour.date() != day:
             day = hour.date()
             progress(hour, c.counts)
+    async with platform.db.session(tenant) as db:  # from now on, the workers' as in any workspace
+        await db.execute(RELEASE_TIMERS)
+        await db.execute(_ENABLE, {"on": True, "id": c.trigger_id})
+        await db.commit()
     return c.counts

@@ -102,6 +102,11 @@ async def test_fresh_workspace_holds_weeks_of_real_history(platform: Any) -> Non
     votes = await scalar(platform, ws, "SELECT count(*) FROM message_feedback WHERE updated_at <= :end", end=END)
     assert votes == report.twin["up"] + report.twin["down"]
 
+    # From now on the workers take over: future timers are theirs, the trigger is on.
+    assert await scalar(platform, ws, "SELECT count(*) FROM program_timers WHERE claimed_at = 'infinity'") == 0
+    assert await scalar(platform, ws, "SELECT count(*) FROM program_timers WHERE fired_at IS NULL") > 0
+    assert await scalar(platform, ws, "SELECT bool_and(enabled) FROM engagement_triggers")
+
     # A second run refuses and changes nothing; another workspace sees none of it.
     with pytest.raises(workspace.Refused):
         await seed.fill(platform, options, lines.append)
