@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -189,7 +189,9 @@ async def run(
     start: datetime,
     end: datetime,
     progress: Callable[[datetime, Counts], None],
+    begin: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> Counts:
+    """`begin` runs first in each hour's transaction (e.g. to take a lock a concurrent worker would want)."""
     for member_id, p in c.people.items():
         c.push(p.enroll_at, "enroll", member_id)
     at = start + EVALUATE_EVERY
@@ -201,6 +203,8 @@ async def run(
     while hour < end:
         until = min(hour + timedelta(hours=1), end)
         async with platform.db.session(tenant) as db:
+            if begin is not None:
+                await begin(db)
             while await _step(platform, db, c, creator_id, until):
                 pass
             outbox.take_staged(db)  # history: its messages were read back then, nothing is delivered now
