@@ -35,9 +35,10 @@ the same). Units in brackets.
 - **proactive uplift**: per trigger: of the decisions `sent` (contacted) and `holdout`, the share whose member was
   active again within 48 h after the decision; uplift = contacted - holdout with Newcombe's 95% interval; judged
   only once the 48 h are over [0..1]
-- **twin quality**: the twin's replies in members' conversations (not the playground): grounded share (grounded),
-  refused share ("not in my material": not grounded), by mode (llm, extractive, correction...), members' thumbs
-  up/down, handoff requests, replies with a safety flag, mean persona consistency by day [counts; 0..1; UTC days]
+- **twin quality**: the twin's answers (modes llm, extractive, correction) in members' conversations (not the
+  playground): grounded share, refused share ("not in my material": not grounded), by mode; members' thumbs
+  up/down and handoff requests (by the day given); twin messages with a safety flag; mean persona consistency by day
+  (days with 5 or more scored replies) [counts; 0..1; UTC days]
 - **suppression**: any cell describing 1-4 members is `null` and named in `suppressed` (a rate whose count is hidden
   is hidden too); zero is shown; the CSV leaves it empty and says `suppressed`
 """
@@ -54,9 +55,11 @@ METRIC_KINDS = ("scale", "number")
 ADHERENCE_BUCKETS = 10  # per-member adherence in tenths: [0, 0.1), ..., [0.9, 1.0]
 STREAK_BUCKETS = ((0, 0), (1, 1), (2, 3), (4, 6), (7, 13), (14, None))  # days, inclusive ranges
 MAX_WEEKS = 26  # retention weeks followed after enrollment
+ANSWER_MODES = ("llm", "extractive", "correction")  # the twin answering a member (not a handoff's acknowledgement)
 
 __all__ = [
     "ADHERENCE_BUCKETS",
+    "ANSWER_MODES",
     "MAX_WEEKS",
     "METRIC_KINDS",
     "MIN_CELL",

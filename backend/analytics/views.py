@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.analytics.definitions import ANSWER_MODES
 from backend.analytics.schemas import (
     DayConsistency,
     Feedback,
@@ -41,7 +42,7 @@ async def twin_quality(db: AsyncSession, from_: date | None, to: date | None) ->
     trend: dict[date, list[float]] = {}
     for day, mode, replies, grounded, refused, flag, u, dn, h, c_sum, c_n in rows:
         up, down, handoffs, flagged = up + u, down + dn, handoffs + h, flagged + flag
-        if mode:
+        if mode in ANSWER_MODES:
             m = modes.setdefault(mode, [0, 0, 0])
             m[0], m[1], m[2] = m[0] + replies, m[1] + grounded, m[2] + refused
         if c_n:
