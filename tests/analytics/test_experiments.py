@@ -54,22 +54,22 @@ async def test_experiment_assigns_sticky_balanced_versions(client: AsyncTestClie
     b = sum(v == 2 for v in got.values())
     assert 15 <= b <= 45, b  # Binomial(60, 1/2): 30 +/- 3.9; outside 15..45 is a 4-sigma event
     # Sticky: leave and come back, same version.
+    listed = (await client.get(f"/api/v1/programs/{pid}/enrollments", headers=owner["headers"])).json()
     for m in members[:6]:
-        first = [e for e in (await client.get(f"/api/v1/programs/{pid}/enrollments", headers=owner["headers"])).json()
-                 if e["member_id"] == m["id"]][0]  # fmt: skip
+        first = next(e for e in listed if e["member_id"] == m["id"])
         r = await client.post(f"/api/v1/enrollments/{first['id']}/unenroll", headers=owner["headers"])
         assert r.status_code == 200, r.text
         assert (await enroll(client, owner, pid, m["id"]))["version"] == got[m["id"]]
     await refresh(client, owner["workspace_id"])
     r = await client.get(url, headers=viewer["headers"])
     assert r.status_code == 200
-    [listed] = r.json()["experiments"]
-    arms = {a["version"]: a["members"] for a in listed["arms"]}
+    [x] = r.json()["experiments"]
+    arms = {a["version"]: a["members"] for a in x["arms"]}
     assert arms == {
         1: 60 - b + sum(got[m["id"]] == 1 for m in members[:6]),
         2: b + sum(got[m["id"]] == 2 for m in members[:6]),
     }
-    assert listed["result"]["difference"] == 0 and listed["result"]["test"] in ("two-proportion z", "Fisher exact")
+    assert x["result"]["difference"] == 0 and x["result"]["test"] in ("two-proportion z", "Fisher exact")
     r = await client.post(f"{url}/stop", headers=owner["headers"])
     assert r.status_code == 200 and r.json()["status"] == "stopped"
     assert (await client.post(f"{url}/stop", headers=owner["headers"])).status_code == 409
