@@ -22,8 +22,8 @@ the same). Units in brackets.
 - **metric change**: paired: mean of (latest - first) over n members with two or more answers, Student's t 95%
   interval; improved_share: members whose latest is better / n [the answer's unit; 0..1]
 - **funnel reached**: members who reached the node at least once [members]
-- **funnel dropped**: members whose enrollment stopped there: unenrolled or paused there, or still there with no
-  step for 7 days [members]
+- **funnel dropped**: members whose enrollment stopped there without completing: unenrolled there, or paused
+  there (a member merely waiting is not counted: with windows and timeouts a silent member moves on) [members]
 - **median_time_to_next**: per node, median over members of the time from first reaching it to the next step (0 for
   steps passed in the same moment); from a histogram of quarter-octaves, so within about 9% [seconds]
 - **retention**: weekly cohorts by the UTC calendar week (Monday) of enrollment: the share of the cohort active in
@@ -49,7 +49,6 @@ from datetime import timedelta
 
 from backend.analytics.stats import MIN_CELL, SMALL_SAMPLE
 
-STALL = timedelta(days=7)  # an enrollment with no step for this long has dropped where it stands
 REACTIVATION = timedelta(hours=48)  # a contacted member active again within this counts as reactivated
 METRIC_KINDS = ("scale", "number")
 ADHERENCE_BUCKETS = 10  # per-member adherence in tenths: [0, 0.1), ..., [0.9, 1.0]
@@ -65,6 +64,5 @@ __all__ = [
     "MIN_CELL",
     "REACTIVATION",
     "SMALL_SAMPLE",
-    "STALL",
     "STREAK_BUCKETS",
 ]

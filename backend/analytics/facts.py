@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from backend.analytics.definitions import ADHERENCE_BUCKETS, MAX_WEEKS, METRIC_KINDS, STALL, STREAK_BUCKETS
+from backend.analytics.definitions import ADHERENCE_BUCKETS, MAX_WEEKS, METRIC_KINDS, STREAK_BUCKETS
 from backend.lib.streaks import streaks
 from backend.programs.engine import coerce_answer, zone
 from backend.programs.graph import Graph, Node
@@ -55,8 +55,7 @@ def enrollment_facts(graph: Graph, e: EnrollmentInput, now: datetime) -> dict[st
     sent = sum(int(visits.get(c, 0)) for c in checkins) - pending
     answers = [a for a in e.answers if a.node in checkins]
     completed = e.status == EnrollmentStatus.completed
-    stalled = e.status != EnrollmentStatus.active or now - e.updated_at >= STALL
-    dropped = state.get("node") if not completed and stalled else None
+    dropped = state.get("node") if e.status in (EnrollmentStatus.unenrolled, EnrollmentStatus.paused) else None
     metrics: dict[str, list[Any]] = {}
     for a in answers:
         node = graph.nodes[a.node]
@@ -67,6 +66,9 @@ def enrollment_facts(graph: Graph, e: EnrollmentInput, now: datetime) -> dict[st
             continue
         seen = metrics.get(a.node)
         metrics[a.node] = [value, value, 1] if seen is None else [seen[0], value, seen[2] + 1]
+    for node_id, m in metrics.items():  # [first, latest, answers, improved]
+        change = float(m[1]) - float(m[0])
+        m.append(change < 0 if graph.nodes[node_id].data.get("lower_is_better") else change > 0)
     tz = zone(e.timezone)
     local_days = [a.at.astimezone(tz).date() for a in answers]
     s = streaks(local_days, now.astimezone(tz).date())
@@ -121,7 +123,7 @@ def _bump(d: dict[str, Any], key: str, by: float = 1) -> None:
     d[key] = d.get(key, 0) + by
 
 
-def day_sums(rows: Iterable[Mapping[str, Any]], higher_is_better: Mapping[str, bool]) -> tuple[int, dict[str, Any]]:
+def day_sums(rows: Iterable[Mapping[str, Any]]) -> tuple[int, dict[str, Any]]:
     """(enrolled, the `data` of `analytics_program_days`) from the facts of one day's cohort."""
     enrolled = 0
     data: dict[str, Any] = {
@@ -158,7 +160,7 @@ def day_sums(rows: Iterable[Mapping[str, Any]], higher_is_better: Mapping[str, b
             _bump(data["waits"].setdefault(node, {}), str(time_bucket(float(seconds))))
         for node, seconds in r["goals"].items():
             _bump(data["goals"].setdefault(node, {}), str(time_bucket(float(seconds))))
-        for node, (first, latest, count) in r["metrics"].items():
+        for node, (first, latest, count, improved) in r["metrics"].items():
             if count < 2:
                 continue  # one answer: no change to measure
             m = data["metrics"].setdefault(node, {"n": 0, "s1": 0.0, "s2": 0.0, "sd": 0.0, "sdd": 0.0, "imp": 0})
@@ -168,10 +170,19 @@ def day_sums(rows: Iterable[Mapping[str, Any]], higher_is_better: Mapping[str, b
             m["s2"] += float(latest)
             m["sd"] += change
             m["sdd"] += change * change
-            m["imp"] += int(change > 0 if higher_is_better.get(node, True) else change < 0)
+            m["imp"] += int(improved)
         for w in r["active_weeks"]:
             _bump(data["weeks"], str(w))
     return enrolled, data
+
+
+def negate(a: Any) -> Any:
+    """A day sum with every count's sign flipped (merging it takes a contribution back out)."""
+    if isinstance(a, dict):
+        return {k: negate(v) for k, v in a.items()}
+    if isinstance(a, list):
+        return [negate(v) for v in a]
+    return -a
 
 
 def merge(a: Any, b: Any) -> Any:

@@ -2,10 +2,11 @@
 
 Row triggers (migration 0013) mark what changed in `analytics_dirty`; a refresh of one workspace takes a batch of
 marks (DELETE ... RETURNING, so a mark written meanwhile waits for the next refresh), recomputes the facts of the
-enrollments concerned (an enrollment that stepped, every enrollment of a member who was active), then the day
-sums of the cohorts those belong to, the twin's days marked, and judges the proactive decisions whose 48 h are
-over. It runs in one transaction under a per-workspace advisory lock (a second worker skips the workspace), in
-the caller's tenant session: everything stays under RLS. The dashboard only ever reads the day sums.
+enrollments concerned (an enrollment that stepped, every enrollment of a member who was active) and adds the
+difference (new facts minus old) to the sums of the cohort days they belong to, so no other enrollment is read; then
+it recounts the twin's days marked, and judges the proactive decisions whose 48 h are over. It runs in one
+transaction under a per-workspace advisory lock (a second worker skips the workspace), in the caller's tenant
+session: everything stays under RLS. The dashboard only ever reads the day sums.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics.definitions import REACTIVATION
-from backend.analytics.facts import Answer, EnrollmentInput, day_sums, enrollment_facts, is_metric
+from backend.analytics.facts import Answer, EnrollmentInput, day_sums, enrollment_facts, merge, negate
 from backend.programs.runtime import version_graph
 from common.models import AnalyticsEnrollment, AnalyticsProgramDay, AnalyticsTwinDay
 
@@ -84,12 +85,14 @@ async def refresh(db: AsyncSession, creator_id: uuid.UUID, now: datetime | None 
             text("SELECT id FROM program_enrollments WHERE member_id = ANY(:m)"), {"m": _uuids(by_kind["member"])}
         )
         enrollments |= set(rows.scalars())
-    keys: set[Key] = set()
+    deltas: dict[Key, Delta] = {}
     ordered = sorted(enrollments)
     for i in range(0, len(ordered), CHUNK):
-        keys |= await _refresh_enrollments(db, creator_id, ordered[i : i + CHUNK], now)
+        for key, (n, change) in (await _refresh_enrollments(db, creator_id, ordered[i : i + CHUNK], now)).items():
+            seen = deltas.get(key)
+            deltas[key] = (n, change) if seen is None else (seen[0] + n, merge(seen[1], change))
     stats.enrollments = len(enrollments)
-    stats.days = await _refresh_days(db, creator_id, keys)
+    stats.days = await _apply_days(db, creator_id, deltas)
     for day in sorted(by_kind["twin_day"]):
         await _refresh_twin_day(db, creator_id, date.fromisoformat(day))
     stats.twin_days = len(by_kind["twin_day"])
@@ -98,9 +101,17 @@ async def refresh(db: AsyncSession, creator_id: uuid.UUID, now: datetime | None 
     return stats
 
 
+FACT_COLUMNS = (
+    "program_id, version, enrolled_day, completed, sent, answered, reached, dropped_at, waits, goals, metrics,"
+    " streak_current, streak_longest, active_weeks"
+)
+Delta = tuple[int, dict[str, Any]]
+
+
 async def _refresh_enrollments(
     db: AsyncSession, creator_id: uuid.UUID, ids: list[uuid.UUID], now: datetime
-) -> set[Key]:
+) -> dict[Key, Delta]:
+    """Recompute these enrollments' facts; return, per cohort day, what changed in its sums (new minus old)."""
     rows = (
         await db.execute(
             text(
@@ -113,7 +124,7 @@ async def _refresh_enrollments(
         )
     ).all()
     if not rows:
-        return set()
+        return {}
     answers: dict[uuid.UUID, list[Answer]] = defaultdict(list)
     for eid, node, value, at in await db.execute(
         text(
@@ -139,8 +150,14 @@ async def _refresh_enrollments(
         {"ids": ids},
     ):
         goals[eid][node] = at
+    changes: dict[Key, tuple[list[Any], list[Any]]] = defaultdict(lambda: ([], []))
+    for old in (
+        await db.execute(
+            text(f"SELECT {FACT_COLUMNS} FROM analytics_enrollments WHERE enrollment_id = ANY(:ids)"), {"ids": ids}
+        )
+    ).mappings():
+        changes[(old["program_id"], old["version"], old["enrolled_day"])][0].append(old)
     values: list[dict[str, Any]] = []
-    keys: set[Key] = set()
     for r in rows:
         graph = await version_graph(db, creator_id, r.version_id)
         facts = enrollment_facts(
@@ -158,7 +175,6 @@ async def _refresh_enrollments(
             now,
         )
         day = r.enrolled_at.astimezone(UTC).date()
-        keys.add((r.program_id, r.version, day))
         values.append(
             {
                 "id": uuid.uuid4(),
@@ -172,6 +188,7 @@ async def _refresh_enrollments(
                 **facts,
             }
         )
+        changes[(r.program_id, r.version, day)][1].append(values[-1])
     stmt = insert(AnalyticsEnrollment)
     skip = {"id", "creator_id", "enrollment_id"}
     await db.execute(
@@ -181,44 +198,34 @@ async def _refresh_enrollments(
         ),
         values,
     )
-    return keys
+    deltas: dict[Key, Delta] = {}
+    for key, (before, after) in changes.items():
+        n_old, sums_old = day_sums(before)
+        n_new, sums_new = day_sums(after)
+        deltas[key] = (n_new - n_old, merge(sums_new, negate(sums_old)))
+    return deltas
 
 
-FACT_COLUMNS = (
-    "program_id, version, enrolled_day, completed, sent, answered, reached, dropped_at, waits, goals, metrics,"
-    " streak_current, streak_longest, active_weeks"
-)
-
-
-async def _refresh_days(db: AsyncSession, creator_id: uuid.UUID, keys: set[Key]) -> int:
-    """Recompute the day sums of these cohorts from their enrollments' facts."""
+async def _apply_days(db: AsyncSession, creator_id: uuid.UUID, deltas: dict[Key, Delta]) -> int:
+    """Add each cohort day's change to its stored sums (incremental: no other enrollment is read)."""
     by_version: dict[tuple[uuid.UUID, int], list[date]] = defaultdict(list)
-    for program_id, version, day in keys:
+    for program_id, version, day in deltas:
         by_version[(program_id, version)].append(day)
-    written = 0
+    values = []
     for (program_id, version), days in by_version.items():
-        graph_row = (
-            await db.execute(
-                text("SELECT id FROM program_versions WHERE program_id = :p AND version = :v"),
-                {"p": program_id, "v": version},
-            )
-        ).scalar_one()
-        graph = await version_graph(db, creator_id, graph_row)
-        better = {n.id: not n.data.get("lower_is_better") for n in graph.nodes.values() if is_metric(n)}
-        cohorts: dict[date, list[Any]] = {d: [] for d in days}
-        for r in (
-            await db.execute(
+        stored = {
+            day: (enrolled, data)
+            for day, enrolled, data in await db.execute(
                 text(
-                    f"SELECT {FACT_COLUMNS} FROM analytics_enrollments"
-                    " WHERE program_id = :p AND version = :v AND enrolled_day = ANY(:d)"
+                    "SELECT day, enrolled, data FROM analytics_program_days"
+                    " WHERE program_id = :p AND version = :v AND day = ANY(:d) FOR UPDATE"
                 ),
                 {"p": program_id, "v": version, "d": days},
             )
-        ).mappings():
-            cohorts[r["enrolled_day"]].append(r)
-        values = []
-        for day, rows in cohorts.items():
-            enrolled, data = day_sums(rows, better)
+        }
+        for day in days:
+            n, change = deltas[(program_id, version, day)]
+            enrolled, data = stored.get(day, (0, {}))
             values.append(
                 {
                     "id": uuid.uuid4(),
@@ -226,10 +233,11 @@ async def _refresh_days(db: AsyncSession, creator_id: uuid.UUID, keys: set[Key])
                     "program_id": program_id,
                     "version": version,
                     "day": day,
-                    "enrolled": enrolled,
-                    "data": data,
+                    "enrolled": enrolled + n,
+                    "data": merge(data, change),
                 }
             )
+    if values:
         stmt = insert(AnalyticsProgramDay)
         await db.execute(
             stmt.on_conflict_do_update(
@@ -238,8 +246,7 @@ async def _refresh_days(db: AsyncSession, creator_id: uuid.UUID, keys: set[Key])
             ),
             values,
         )
-        written += len(values)
-    return written
+    return len(values)
 
 
 async def _refresh_twin_day(db: AsyncSession, creator_id: uuid.UUID, day: date) -> None:

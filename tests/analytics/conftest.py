@@ -3,6 +3,7 @@ missed windows, waits until a local time of day, unenrolling), and refreshes run
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,51 +19,10 @@ from backend.lib.tenancy import TenantContext
 from backend.programs import runtime
 from common.enums import ProgramEventType
 from tests.engagement.conftest import add_member, in_app
+from tests.fixtures.analytics import metric_graph
 from tests.programs.conftest import stop_app_worker
 
-__all__ = ["add_member", "in_app", "stop_app_worker"]
-
-
-def metric_graph(times: int = 3, window_minutes: int = 600, until: str = "00:15") -> dict[str, Any]:
-    """start -> mood (scale 1-5, a metric, window) -> enough? (visits.mood >= times) -> end, else wait until a
-    local time of day -> mood again. An unanswered mood times out to the same place."""
-
-    def node(nid: str, type_: str, **data: Any) -> dict[str, Any]:
-        return {"id": nid, "type": type_, "position": {"x": 0, "y": 0}, "data": data}
-
-    return {
-        "nodes": [
-            node("start", "start"),
-            node(
-                "mood",
-                "checkin",
-                question="Mood?",
-                kind="scale",
-                min=1,
-                max=5,
-                metric=True,
-                window_minutes=window_minutes,
-                title="Mood",
-            ),
-            node(
-                "enough",
-                "condition",
-                source="attribute",
-                attribute="visits.mood",
-                rules=[{"label": "done", "op": "gte", "value": times}],
-            ),
-            node("next", "wait", until=until),
-            node("end", "end"),
-        ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "mood"},
-            {"id": "e2", "source": "mood", "target": "enough"},
-            {"id": "e3", "source": "mood", "target": "enough", "label": "timeout", "sourceHandle": "timeout"},
-            {"id": "e4", "source": "enough", "target": "end", "label": "done", "sourceHandle": "done"},
-            {"id": "e5", "source": "enough", "target": "next", "label": "else", "sourceHandle": "else"},
-            {"id": "e6", "source": "next", "target": "mood"},
-        ],
-    }
+__all__ = ["add_member", "in_app", "metric_graph", "stop_app_worker"]
 
 
 async def publish(
@@ -145,4 +105,10 @@ async def drive(
 
 
 async def refresh(client: AsyncTestClient[Any], creator_id: str, now: datetime | None = None) -> RefreshStats:
-    return await in_app(client, lambda p: refresh_workspace(p, uuid.UUID(creator_id), now))
+    """One refresh of the workspace; if the app's own worker holds it, wait for that one and refresh again."""
+    for _ in range(100):
+        stats = await in_app(client, lambda p: refresh_workspace(p, uuid.UUID(creator_id), now))
+        if not stats.busy:
+            return stats
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workspace stayed busy")

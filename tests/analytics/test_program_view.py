@@ -15,10 +15,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from backend.analytics.facts import day_sums
+from backend.analytics.rollups import FACT_COLUMNS
 from backend.lib.tenancy import TenantContext
 from tests.analytics.conftest import Script, add_member, drive, in_app, metric_graph, publish, refresh, stop_app_worker
 from tests.auth.test_team import join
 from tests.conftest import register_and_login
+from tests.fixtures.analytics import nonzero
 
 START = datetime(2026, 3, 28, 0, 15, tzinfo=UTC)  # a Saturday; London springs forward the next night
 COHORT = {  # name: (time zone, script)
@@ -161,3 +164,29 @@ async def test_viewers_read_and_other_workspaces_see_nothing(
         assert r.status_code == 404 and r.json()["error"] == "not_found"
     r = await client.get("/api/v1/analytics/overview", headers=owner["headers"])
     assert [p["program_id"] for p in r.json()["programs"]] == [pid]
+
+
+async def test_incremental_refresh_equals_a_rebuild(client: AsyncTestClient[Any], cohort: dict[str, Any]) -> None:
+    """Changes after the first refresh are added as differences (old facts out, new in); the stored sums equal the
+    sums of every enrollment's facts."""
+    owner, pid = cohort["owner"], cohort["program_id"]
+    late = []
+    for i, script in enumerate((Script([5, 4, 3]), Script([None, 2]), Script([1], leave_at=1))):
+        m = await add_member(client, owner, f"late{i}", "Europe/London")
+        late.append(await drive(client, owner["workspace_id"], pid, m["id"], START, script))
+        stats = await refresh(client, owner["workspace_id"], datetime(2026, 4, 1, 12, tzinfo=UTC))
+        assert stats.enrollments == 1 and stats.days == 1
+    # The second late member (still running) leaves: their facts change (dropped where they were).
+    r = await client.post(f"/api/v1/enrollments/{late[1]}/unenroll", headers=owner["headers"])
+    assert r.status_code == 200, r.text
+    assert (await refresh(client, owner["workspace_id"], datetime(2026, 4, 1, 12, tzinfo=UTC))).enrollments == 1
+
+    async def stored_and_rebuilt(platform: Any) -> tuple[Any, Any]:
+        async with platform.db.session(TenantContext(uuid.UUID(owner["workspace_id"]))) as db:
+            stored = (await db.execute(text("SELECT enrolled, data FROM analytics_program_days"))).one()
+            facts = (await db.execute(text(f"SELECT {FACT_COLUMNS} FROM analytics_enrollments"))).mappings().all()
+            return (stored[0], stored[1]), day_sums(facts)
+
+    (n, data), (n_all, data_all) = await in_app(client, stored_and_rebuilt)
+    assert n == n_all == 11
+    assert nonzero(data) == nonzero(data_all) and data["dropped"]["next"] == 1
