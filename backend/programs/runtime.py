@@ -271,7 +271,7 @@ async def _record(
             node_id=node,
             payload=payload,
             outcome=StepOutcome.applied,
-            received_at=now,  # the step's clock (a simulated one too), which analytics' streaks count by
+            received_at=now,  # the step's clock (a replayed or simulated history keeps its own times)
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "key"])
         .returning(col(ProgramEvent.id))
