@@ -233,7 +233,13 @@ async def enroll(
 
 
 async def _record(
-    db: AsyncSession, e: Enrollment, key: str, type_: ProgramEventType, node: str | None, payload: dict[str, Any]
+    db: AsyncSession,
+    e: Enrollment,
+    key: str,
+    type_: ProgramEventType,
+    node: str | None,
+    payload: dict[str, Any],
+    now: datetime,
 ) -> uuid.UUID | None:
     stmt = (
         insert(ProgramEvent)
@@ -246,6 +252,7 @@ async def _record(
             node_id=node,
             payload=payload,
             outcome=StepOutcome.applied,
+            received_at=now,  # the step's clock (a replayed or simulated history keeps its own times)
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "key"])
         .returning(col(ProgramEvent.id))
@@ -274,7 +281,7 @@ async def handle_event(
     )  # lock first: a concurrent duplicate waits, then sees the key
     node = payload.get("node_id")
     node = str(node) if node is not None else None
-    event_id = await _record(db, e, key, type_, node, payload)
+    event_id = await _record(db, e, key, type_, node, payload, now)
     if event_id is None:
         return StepResult(StepOutcome.duplicate, f"event {key!r} was already received", e)
     if e.status != EnrollmentStatus.active:
