@@ -130,7 +130,7 @@ def program_card() -> rx.Component:
         rx.recharts.bar(data_key="reached", name="reached", fill=BLUE),
         rx.recharts.bar(data_key="dropped", name="dropped there", fill=RED),
         rx.recharts.x_axis(type_="number"),
-        rx.recharts.y_axis(data_key="step", type_="category", width=170),
+        rx.recharts.y_axis(data_key="step", type_="category", width=170, interval=0),
         rx.recharts.legend(),
         rx.recharts.graphing_tooltip(),
         data=S.funnel_points,
