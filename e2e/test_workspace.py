@@ -126,10 +126,12 @@ def test_owner_invites_changes_role_and_removes(page: Page, api: httpx.Client, s
     context = page.context.browser.new_context(base_url=servers.hub_url)  # type: ignore[union-attr]
     other = context.new_page()
     other.goto(url)
-    other.locator("input[name=full_name]").fill("Cole League")
-    other.locator("input[name=password]").fill("another-good-password")
-    other.get_by_role("button", name="Join workspace").click()
-    expect(other.get_by_text("You have joined")).to_be_visible()
+    expect(other.get_by_role("main")).to_contain_text(f"invited {email} to join {owner.workspace} as editor")
+    other.get_by_label("Your name").fill("Cole League")
+    other.get_by_label("Choose a password").fill("Another-good-password")
+    other.get_by_label("Password again").fill("Another-good-password")
+    other.get_by_role("button", name="Create account and join").click()
+    expect(other.get_by_text(f"{owner.workspace} · editor")).to_be_visible()
     context.close()
 
     # The checklist ticks "invite a colleague" by itself.

@@ -1,8 +1,9 @@
 """The hub's one typed client of the CoachTwin API.
 
 Page states call the API only through these modules, with the signed-in user's access token (through
-`AuthState.call`); the hub never opens a database session. One module per API feature (`analytics`, `auth`, `team`,
-`channels`, `engagement`, `inbox`, `knowledge`, `twin`, `trainer`, `programs`, `members`, `health`), each
+`AuthState.call`); the hub never opens a database session. One module per API feature (`analytics`, `auth`,
+`team`,
+`channels`, `dev`, `engagement`, `inbox`, `knowledge`, `twin`, `trainer`, `programs`, `members`, `health`), each
 function answering with the API's own contract (`frontend.api.contracts`, generated from the OpenAPI schema).
 Every failure is an `ApiError` carrying the API's stable `error` code and its human `detail`, so pages show a
 readable message and never a stack trace.
@@ -15,6 +16,7 @@ from frontend.api import (
     auth,
     channels,
     contracts,
+    dev,
     engagement,
     health,
     inbox,
@@ -34,6 +36,7 @@ __all__ = [
     "base_url",
     "channels",
     "contracts",
+    "dev",
     "engagement",
     "health",
     "inbox",

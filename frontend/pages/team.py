@@ -22,6 +22,7 @@ from frontend.components import (
 )
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.frame import layout
+from frontend.pages.auth import dev_mailbox_pointer
 from frontend.state import AuthState, PageState, Redirect, event
 
 ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
@@ -85,6 +86,7 @@ class TeamState(PageState, AuthState):
             # The link goes to the invitee by email only (never shown here: whoever holds it could take it).
             await self._call(api.team.invite, email, Role(self.invite_role))
             self.invite_email = email
+            await self._point_at_mailbox(email)
             await self._reload()
             return rx.set_value("invite-email", "")
 
@@ -226,6 +228,7 @@ def invite_card() -> rx.Component:
                 data_testid="invite-sent",
             ),
         ),
+        rx.cond(TeamState.invite_email != "", dev_mailbox_pointer()),
         data_testid="invite-card",
     )
 
