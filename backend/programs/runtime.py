@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.analytics import experiments
 from backend.delivery import outbox
 from backend.delivery.frames import check_in_meta
 from backend.lib.errors import Conflict, InvalidInput, NotFound
@@ -165,6 +166,7 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
             }
             for node, name, n in out.goals
         ]
+        _time_steps(e, out, now)
         e.state = dict(out.state)
         e.current_node = out.state.get("node")
         e.steps = step
@@ -192,6 +194,21 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
     return results
 
 
+def _time_steps(e: Enrollment, out: Outcome, now: datetime) -> None:
+    """How long the member stayed at each step before the next one (first visit; analytics' funnel): the node
+    they waited at until now, and 0 for nodes passed in this same step. A step that moves nowhere changes neither."""
+    if not out.visited:
+        return
+    waits: dict[str, float] = dict(e.state.get("waits") or {})
+    arrived = e.state.get("arrived_at")
+    if e.current_node and arrived and e.current_node not in waits:
+        waits[e.current_node] = max(0.0, (now - datetime.fromisoformat(arrived)).total_seconds())
+    for node in out.visited[:-1]:
+        waits.setdefault(node, 0.0)
+    out.state["waits"] = waits
+    out.state["arrived_at"] = now.isoformat()
+
+
 def _message_meta(graph: Graph, node_id: str, enrollment_id: uuid.UUID) -> dict[str, Any]:
     """A check-in's question carries its answer options, so the member's chat can show them as buttons."""
     node = graph.nodes.get(node_id)
@@ -211,7 +228,9 @@ async def enroll(
     if program.published_version is None:
         raise Conflict("Publish the program before enrolling members")
     member = await repository.member(db, member_id)
-    version_id = await repository.published_version_id(db, program_id, program.published_version)
+    # A running A/B experiment picks one of its two versions for this member (always the same one).
+    number = await experiments.assigned_version(db, program_id, member_id) or program.published_version
+    version_id = await repository.published_version_id(db, program_id, number)
     running = await repository.running_enrollment(db, program_id, member_id)
     if running is not None:
         raise Conflict("This member is already enrolled in this program", extra={"enrollment_id": str(running)})
