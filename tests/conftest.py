@@ -53,7 +53,7 @@ os.environ.update(
         # A Redis database and a job queue of this run's own (15 databases to spread concurrent runs).
         "REDIS_URL": _redis_url_of_this_run(),
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
-        "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
+        "LOGIN_LIMIT_PER_IP": "400",  # every test signs in from 127.0.0.1 (a worker signs in ~100 times in 5 min)
         "WIDGET_LIMIT_PER_IP": "1000",  # and opens its widget sessions from there (tests/widget lowers it)
         "CHANNEL_API_BASES": "http://127.0.0.1:*",  # the fake Telegram / WhatsApp servers (tests/fakes)
         "ACCOUNT_LIMIT_PER_IP": "100000",  # and signs up from there; limit tests fill the counters themselves
