@@ -141,9 +141,19 @@ def choose(
     return out
 
 
+_ITALICS = re.compile(r"(?<![\w*_\\])_([^\s_](?:[^_]*?[^\s_])?)_(?![\w*_])")
+
+
 def _md(text: str) -> str:
-    """Quoted text is plain: markdown's emphasis marks in it are escaped."""
-    return re.sub(r"([*_`\\])", r"\\\1", text)
+    """Quoted text as markdown that shows what the edition shows: its `_italics_` (plain-text editions' mark)
+    as emphasis, every other mark escaped, so no reader ever sees a stray underscore or asterisk turn into
+    formatting or a backslash."""
+    parts = _ITALICS.split(text)  # even: plain text, odd: an italic span
+    return "".join(_escape(p) if i % 2 == 0 else f"*{_escape(p)}*" for i, p in enumerate(parts))
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([*_`\\\[\]])", r"\\\1", text)
 
 
 FRAMES = {
