@@ -15,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 
+from backend.analytics.controllers import AnalyticsController
 from backend.auth.controllers import AuthController
 from backend.channels.controllers import ChannelsController
 from backend.channels.webhooks import WebhooksController
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FeedbackController,
             EventsController,
             EngagementController,
+            AnalyticsController,
             DiagnosticsController,
             chat_socket,
         ],

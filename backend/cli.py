@@ -144,6 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ingest.add_argument("--workspace", required=True, help="workspace (creator) id")
     ingest.add_argument("folder")
     ingest.add_argument("--tags", default="", help="comma-separated tags")
+    demo = sub.add_parser("demo", help="fill a workspace with a simulated cohort (Stoic morning, weeks of history)")
+    demo.add_argument("--workspace", help="fill this workspace (default: a new account and workspace)")
+    demo.add_argument("--email", default="demo@coachtwin.local", help="the new account's email")
+    demo.add_argument("--password", help="the new account's password (default: generated and printed)")
+    demo.add_argument("--members", type=int, default=500)
+    demo.add_argument("--days", type=int, default=60)
+    demo.add_argument("--seed", type=int, default=17)
+    demo.add_argument("--no-twin", action="store_true", help="skip the members' questions to the twin")
     args = parser.parse_args(argv)
 
     if args.cmd == "hub":
@@ -158,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_all([(api_command(args.workers), api_env(args.workers))])
     if args.cmd == "dev":
         _ensure_hub_toolchain()
+        print("Tip: `coachtwin demo` fills a new workspace with 60 days of a simulated cohort to explore (~5 min).")
         return _run_all([(api_command(), api_env()), (hub_command(), hub_env())])
     if args.cmd == "worker":
         from backend.features import run_worker
@@ -168,6 +177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backend.knowledge.bulk import ingest_folder
 
         return ingest_folder(open_platform, args.workspace, args.folder, [t for t in args.tags.split(",") if t])
+    if args.cmd == "demo":
+        import uuid
+
+        from backend.demo.seed import Options
+        from backend.demo.seed import main as demo_main
+        from backend.features import open_platform
+
+        if args.members < 1 or not 1 <= args.days <= 365:
+            parser.error("--members must be at least 1 and --days between 1 and 365")
+        workspace = uuid.UUID(args.workspace) if args.workspace else None
+        options = Options(args.members, args.days, args.seed, workspace, args.email, args.password, not args.no_twin)
+        return demo_main(open_platform, options)
     return 2
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from backend.analytics.jobs import kick as kick_analytics
+from backend.analytics.jobs import refresh_analytics
 from backend.auth.jobs import password_reset_requested, signup_requested
 from backend.channels.jobs import handle_channel_event
 from backend.channels.telegram.sender import TelegramSender
@@ -48,6 +50,7 @@ JOB_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     signup_requested,
     password_reset_requested,
     handle_channel_event,
+    refresh_analytics,
 ]
 # The outbox's channels beside the web (each sends one row; backend/delivery/senders.py).
 SENDERS[Channel.telegram] = TelegramSender()
@@ -96,6 +99,7 @@ async def start_features(platform: Platform) -> None:
         await services.delivery.start_worker()
         await kick(platform)  # timers due while no worker ran (or whose chained job Redis lost) fire now
         await kick_engagement(platform)
+        await kick_analytics(platform)
 
 
 def open_platform() -> Platform:
@@ -122,6 +126,7 @@ def run_worker() -> int:
         await platform.services.delivery.start_worker()
         await kick(platform)
         await kick_engagement(platform)
+        await kick_analytics(platform)
         await stop.wait()
         await platform.close()
 

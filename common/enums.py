@@ -227,3 +227,19 @@ class DecisionOutcome(StrEnum):
 class EventSource(StrEnum):
     member = "member"
     staff = "staff"
+
+
+# ---- analytics -----------------------------------------------------------------------------------------
+
+
+class ExperimentOutcome(StrEnum):
+    """The primary outcome an A/B of program versions is judged on (chosen before it starts)."""
+
+    completion = "completion"  # share of members who completed
+    adherence = "adherence"  # each member's check-ins answered within their window / sent
+    metric = "metric"  # each member's change of a self-reported metric (latest - first)
+
+
+class ExperimentStatus(StrEnum):
+    running = "running"
+    stopped = "stopped"

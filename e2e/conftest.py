@@ -116,19 +116,19 @@ def token_for(api: httpx.Client, creator: Creator) -> str:
 
 def sign_in(page: Page, creator: Creator, path: str = "/login") -> None:
     page.goto(path)
-    page.locator("input[name=email]").fill(creator.email)
-    page.locator("input[name=password]").fill(creator.password)
-    page.get_by_test_id("sign-in-submit").click()
+    page.get_by_label("Email").fill(creator.email)
+    page.get_by_label("Password", exact=True).fill(creator.password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def sign_up(page: Page, creator: Creator) -> None:
     page.goto("/signup")
-    page.locator("input[name=full_name]").fill(creator.name)
-    page.locator("input[name=email]").fill(creator.email)
-    page.locator("input[name=password]").fill(creator.password)
-    page.locator("input[name=workspace_name]").fill(creator.workspace)
-    page.get_by_test_id("sign-up-submit").click()
-    expect(page.get_by_test_id("signup-sent")).to_be_visible()
+    page.get_by_label("Your name").fill(creator.name)
+    page.get_by_label("Email").fill(creator.email)
+    page.get_by_label("Password", exact=True).fill(creator.password)
+    page.get_by_label("Workspace name (optional)").fill(creator.workspace)
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_text("Check your inbox")).to_be_visible()
     # The person opens the link from the confirmation mail in the same browser.
     link = mail_link(creator.email, "/verify-email")
     parts = urlsplit(link)

@@ -16,7 +16,7 @@ def test_sign_up_lands_on_home_with_checklist(page: Page, servers: Servers) -> N
     shot(page, "signup")
     sign_up(page, creator)
     expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     checklist = page.get_by_test_id("checklist")
     expect(checklist).to_be_visible()
     expect(page.get_by_test_id("checklist-count")).to_contain_text("of 4 done")
@@ -32,33 +32,33 @@ def test_sign_out_and_back_in(page: Page, api, servers: Servers) -> None:  # typ
     page.goto("/login")
     shot(page, "login")
     # A wrong password gives a sentence, not a stack trace.
-    page.locator("input[name=email]").fill(creator.email)
-    page.locator("input[name=password]").fill("wrong-password")
-    page.get_by_test_id("sign-in-submit").click()
-    expect(page.get_by_test_id("error")).to_contain_text("Email or password is incorrect")
+    page.get_by_label("Email").fill(creator.email)
+    page.get_by_label("Password", exact=True).fill("wrong-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect")
 
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
-    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
+    page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
     # Signed out means signed out: a protected page sends us back to sign in.
     page.goto("/team")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fteam"))
     sign_in(page, creator, path=page.url)
     expect(page).to_have_url(re.compile(r"/team/?$"))
-    expect(page.get_by_test_id("page-title")).to_have_text("Team")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team")
 
 
 def test_invalid_session_returns_to_sign_in_and_back(page: Page, api, servers: Servers) -> None:  # type: ignore[no-untyped-def]
     creator = new_creator()
     register(api, creator)
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
 
     # An expired access token is renewed silently with the refresh token.
     page.evaluate("localStorage.setItem('ct_access_token', 'expired.or.garbage')")
     page.goto("/team")
-    expect(page.get_by_test_id("page-title")).to_have_text("Team")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team")
     expect(page.get_by_test_id("member-row")).to_have_count(1)
     assert page.evaluate("localStorage.getItem('ct_access_token')") != "expired.or.garbage"
 
@@ -66,11 +66,11 @@ def test_invalid_session_returns_to_sign_in_and_back(page: Page, api, servers: S
     page.evaluate("localStorage.setItem('ct_access_token', 'bad'); localStorage.setItem('ct_refresh_token', 'bad')")
     page.goto("/settings")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fsettings"))
-    expect(page.get_by_test_id("signin-needed")).to_be_visible()
+    expect(page.get_by_text("Please sign in to continue where you were.")).to_be_visible()
     shot(page, "session-expired")
     sign_in(page, creator, path=page.url)
     expect(page).to_have_url(re.compile(r"/settings/?$"))
-    expect(page.get_by_test_id("page-title")).to_have_text("Settings")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
 
 
 def test_signup_errors_are_readable(page: Page, api, servers: Servers) -> None:  # type: ignore[no-untyped-def]
@@ -78,19 +78,20 @@ def test_signup_errors_are_readable(page: Page, api, servers: Servers) -> None: 
     register(api, creator)
     # A taken address is answered like a new one (no enumeration: its owner gets an email instead) ...
     page.goto("/signup")
-    page.locator("input[name=full_name]").fill(creator.name)
-    page.locator("input[name=email]").fill(creator.email)
-    page.locator("input[name=password]").fill(creator.password)
-    page.get_by_test_id("sign-up-submit").click()
-    expect(page.get_by_test_id("signup-sent")).to_be_visible()
+    page.get_by_label("Your name").fill(creator.name)
+    page.get_by_label("Email").fill(creator.email)
+    page.get_by_label("Password", exact=True).fill(creator.password)
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_text("Check your inbox")).to_be_visible()
     # ... and a refused password is a readable sentence.
     page.goto("/signup")
-    page.locator("input[name=full_name]").fill(creator.name)
-    page.locator("input[name=email]").fill(f"other-{creator.email}")
-    page.locator("input[name=password]").fill("weakweakweak")
-    page.get_by_test_id("sign-up-submit").click()
-    expect(page.get_by_test_id("error")).to_be_visible()
-    text = page.get_by_test_id("error").inner_text()
+    page.get_by_label("Your name").fill(creator.name)
+    page.get_by_label("Email").fill(f"other-{creator.email}")
+    page.get_by_label("Password", exact=True).fill("weakweakweak")
+    expect(page.get_by_role("list", name="Password rules")).to_contain_text("digits or symbols (not yet)")
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    text = page.get_by_role("alert").inner_text()
     assert "Traceback" not in text and "regex" not in text
     expect(page).to_have_url(re.compile(r"/signup"))
 
@@ -100,7 +101,7 @@ def test_time_until_interactive(page: Page, api, servers: Servers) -> None:  # t
     timings = {}
     started = time.monotonic()
     page.goto("/login")
-    expect(page.get_by_test_id("sign-in-submit")).to_be_enabled()
+    expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
     timings["/login"] = round(time.monotonic() - started, 3)
     creator = new_creator()
     register(api, creator)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -18,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from e2e import axe
-from e2e.conftest import Creator, new_creator, register, shot, sign_in, token_for
+from e2e.conftest import Creator, mail_link, new_creator, register, shot, sign_in, token_for
 from e2e.servers import Servers
 
 WIDTHS = (1366, 768, 390)
@@ -129,6 +130,10 @@ SIGNED_OUT = [
     ("login", "/login"),
     ("signup", "/signup"),
     ("accept-invitation", "/accept-invitation?token=not-a-real-token"),
+    ("forgot-password", "/forgot-password"),
+    ("reset-password", "/reset-password?token=emailed-token"),
+    ("reset-password-incomplete", "/reset-password"),
+    ("verify-email", "/verify-email?token=not-a-real-token"),
 ]
 
 
@@ -148,6 +153,24 @@ def test_trainer_tab(signed_in: Page) -> None:
 @pytest.mark.parametrize(("name", "path"), SIGNED_OUT, ids=[n for n, _ in SIGNED_OUT])
 def test_signed_out_page(signed_out: Page, name: str, path: str) -> None:
     sweep(signed_out, path, name)
+
+
+def test_email_pages_in_their_other_states(signed_out: Page, showcase: dict[str, Any]) -> None:
+    """The answer after asking for a reset link, and a live invitation (workspace, role, the account form)."""
+
+    def ask(page: Page) -> None:
+        page.get_by_label("Email").fill("someone@example.com")
+        page.get_by_role("button", name="Email me a link").click()
+        expect(page.get_by_role("status")).to_contain_text("If an account uses")
+
+    sweep(signed_out, "/forgot-password", "forgot-password-sent", ask)
+    link = urlsplit(mail_link(f"colleague-{showcase['creator'].email}", "/accept-invitation"))
+    sweep(
+        signed_out,
+        f"{link.path}?{link.query}",
+        "invitation",
+        lambda p: expect(p.get_by_label("Your name")).to_be_visible(),
+    )
 
 
 def test_a_visitor_meets_the_product_and_a_wrong_address_leads_back(signed_out: Page) -> None:

@@ -119,18 +119,20 @@ def test_build_publish_simulate_enroll(page: Page, api: httpx.Client, servers: S
 
     # Enroll a member: the welcome is sent at once and the check-in waits for their answer.
     page.get_by_role("radio", name="Enrollments").click()
-    page.get_by_test_id("member-external").fill("ana@example.com")
-    page.get_by_test_id("member-name").fill("Ana Lima")
-    page.get_by_test_id("member-add").click()
-    page.get_by_test_id("enroll").click()
-    card = page.get_by_test_id("enrollment")
+    page.get_by_label("Email or id").fill("ana@example.com")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ana Lima")
+    page.get_by_role("button", name="Add member").click()
+    page.get_by_role("button", name="Enroll", exact=True).click()
+    card = page.get_by_role("group", name="Ana Lima")
     expect(card).to_have_count(1)
-    expect(card.get_by_test_id("enrollment-status")).to_have_text("active")
-    expect(card).to_contain_text("checkin_1")
-    card.get_by_test_id("enrollment-pause").click()
-    expect(card.get_by_test_id("enrollment-status")).to_have_text("paused")
-    card.get_by_test_id("enrollment-resume").click()
-    expect(card.get_by_test_id("enrollment-status")).to_have_text("active")
+    expect(card).to_contain_text("active")
+    # The step by what it says, not its node id.
+    expect(card).to_contain_text("at 'Did you keep your intention today?'")
+    expect(card).not_to_contain_text("checkin_1")
+    card.get_by_role("button", name="Pause Ana Lima").click()
+    expect(card).to_contain_text("paused")
+    card.get_by_role("button", name="Resume Ana Lima").click()
+    expect(card.get_by_role("button", name="Pause Ana Lima")).to_be_visible()
 
     # The member's conversation holds the welcome, with their name filled in.
     headers = {"Authorization": f"Bearer {token_for(api, creator)}"}

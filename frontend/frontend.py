@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.pages.auth import InviteState, accept_page, login_page, signup_page, verify_page
+from frontend.pages.auth import login_page, signup_page, verify_page
 from frontend.pages.channels.page import channels_page
 from frontend.pages.channels.state import ChannelsState
 from frontend.pages.conversation import ThreadState, thread_page
 from frontend.pages.conversations import ConversationsState, conversations_page
 from frontend.pages.engagement import EngagementState, engagement_page
 from frontend.pages.home import HomeState, home_page
+from frontend.pages.invitation import InviteState, invitation_page
 from frontend.pages.knowledge.document import DocumentState, document_page
 from frontend.pages.knowledge.page import knowledge_page
 from frontend.pages.knowledge.state import KnowledgeState
 from frontend.pages.landing import not_found_page
+from frontend.pages.password import PasswordState, forgot_page, reset_page
 from frontend.pages.persona.page import persona_page
 from frontend.pages.persona.state import PersonaState
 from frontend.pages.programs.builder import builder_page
@@ -30,7 +32,13 @@ app = rx.App()
 app.add_page(login_page, route="/login", title="Sign in · CoachTwin", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title="Sign up · CoachTwin", on_load=AuthState.redirect_if_signed_in)
 app.add_page(verify_page, route="/verify-email", title="Confirm your email · CoachTwin", on_load=AuthState.verify_email)
-app.add_page(accept_page, route="/accept-invitation", title="Join · CoachTwin", on_load=InviteState.reset_invite)
+app.add_page(
+    invitation_page, route="/accept-invitation", title="Join a workspace · CoachTwin", on_load=InviteState.open_invite
+)
+app.add_page(
+    forgot_page, route="/forgot-password", title="Forgot password · CoachTwin", on_load=PasswordState.open_forgot
+)
+app.add_page(reset_page, route="/reset-password", title="New password · CoachTwin", on_load=PasswordState.open_reset)
 app.add_page(home_page, route="/", title="CoachTwin: your coaching twin", on_load=HomeState.load)
 app.add_page(not_found_page, route="404", title="Page not found · CoachTwin")
 app.add_page(knowledge_page, route="/knowledge", title="Knowledge · CoachTwin", on_load=KnowledgeState.load)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -27,6 +27,7 @@ from reflex.event import EventSpec
 from common.enums import Role
 from frontend import api
 from frontend.api.contracts import MeOut, TokenPair
+from frontend.components.passwords import MIN_LENGTH, checks
 
 if TYPE_CHECKING:
     from typing import TypeVarTuple, Unpack
@@ -84,6 +85,9 @@ class AuthState(rx.State):
     form_error: str = ""
     busy: bool = False
     signup_sent_to: str = ""  # a sign-up was asked for: the confirmation link is on its way to this address
+    new_password: str = ""  # as typed into a new-password field, to tick the rules under it
+    mail_captured: bool = False  # dev with no SMTP server: mails land in the API's dev mailbox
+    mailbox_url: str = ""  # that mailbox, filtered to the address just mailed
 
     # --- derived ------------------------------------------------------------------------------------
 
@@ -105,6 +109,10 @@ class AuthState(rx.State):
     def initials(self) -> str:
         parts = [p for p in self.user_name.split() if p]
         return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    @rx.var
+    def password_rules(self) -> list[dict[str, Any]]:
+        return checks(self.new_password)
 
     @rx.var
     def next_param(self) -> str:
@@ -188,6 +196,12 @@ class AuthState(rx.State):
 
     # --- internals ----------------------------------------------------------------------------------
 
+    async def _point_at_mailbox(self, to: str) -> None:
+        """After mailing `to`: in dev (mail captured, not sent) show where the mail can be read."""
+        self.mail_captured = await api.dev.captured()
+        query = urlencode({"to": to})
+        self.mailbox_url = f"{api.base_url()}/api/v1/dev/mailbox?{query}" if self.mail_captured else ""
+
     def _forget(self) -> None:
         self.access_token = ""
         self.refresh_token = ""
@@ -234,8 +248,8 @@ class AuthState(rx.State):
     @event
     async def redirect_if_signed_in(self) -> Redirect:
         """on_load of the sign-in and sign-up pages."""
-        self.form_error = self.signup_sent_to = ""
-        self.busy = False
+        self.form_error = self.signup_sent_to = self.new_password = ""
+        self.busy = self.mail_captured = False
         if (self.access_token or self.refresh_token) and await self._ensure_session():
             return rx.redirect(self.next_param, replace=True)
         return None
@@ -267,8 +281,8 @@ class AuthState(rx.State):
         if not email or not password or not name:
             self.form_error = "Fill in your name, email and a password."
             return
-        if len(password) < 8:
-            self.form_error = "Choose a password of at least 8 characters."
+        if len(password) < MIN_LENGTH:
+            self.form_error = f"Choose a password of at least {MIN_LENGTH} characters."
             return
         self.busy, self.form_error = True, ""
         yield
@@ -280,6 +294,11 @@ class AuthState(rx.State):
         finally:
             self.busy = False
         self.signup_sent_to = email  # no account exists until the emailed link is opened
+        await self._point_at_mailbox(email)
+
+    @event
+    def check_password(self, value: str) -> None:
+        self.new_password = value
 
     @event
     async def verify_email(self) -> Redirect:

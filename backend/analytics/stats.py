@@ -124,16 +124,47 @@ def welch(a: Sequence[float], b: Sequence[float]) -> MeanDiff | None:
     """Difference of two independent means (Welch's t, unequal variances): an A/B on a metric's change."""
     if len(a) < 2 or len(b) < 2:
         return None
-    m1, m2 = statistics.fmean(a), statistics.fmean(b)
-    v1, v2 = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    return welch_moments(
+        len(a), statistics.fmean(a), statistics.variance(a), len(b), statistics.fmean(b), statistics.variance(b)
+    )
+
+
+def welch_moments(n1: int, m1: float, var1: float, n2: int, m2: float, var2: float) -> MeanDiff | None:
+    """Welch's t from each group's size, mean and sample variance (what a rollup's SUMs give)."""
+    if n1 < 2 or n2 < 2:
+        return None
+    v1, v2 = max(0.0, var1) / n1, max(0.0, var2) / n2
     se = math.sqrt(v1 + v2)
     d = m1 - m2
+    small = min(n1, n2) < SMALL_SAMPLE
     if se == 0:
-        return MeanDiff(m1, m2, d, (d, d), 1.0 if d == 0 else 0.0, min(len(a), len(b)) < SMALL_SAMPLE)
-    df = (v1 + v2) ** 2 / (v1 * v1 / (len(a) - 1) + v2 * v2 / (len(b) - 1))
+        return MeanDiff(m1, m2, d, (d, d), 1.0 if d == 0 else 0.0, small)
+    df = (v1 + v2) ** 2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
     t = float(sps.t.ppf(0.975, df))
     p_value = float(2 * sps.t.sf(abs(d / se), df))
-    return MeanDiff(m1, m2, d, (d - t * se, d + t * se), p_value, min(len(a), len(b)) < SMALL_SAMPLE)
+    return MeanDiff(m1, m2, d, (d - t * se, d + t * se), p_value, small)
+
+
+def paired_sums(
+    n: int, sum_first: float, sum_latest: float, sum_change: float, sum_change_sq: float, improved: int
+) -> PairedChange | None:
+    """`paired_change` from the sums a rollup keeps (n, sums of first, latest, change and change squared)."""
+    if n <= 0:
+        return None
+    mean = sum_change / n
+    ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    if n >= 2:
+        var = max(0.0, (sum_change_sq - sum_change * sum_change / n) / (n - 1))
+        sd = math.sqrt(var)
+        if sd < 1e-12:
+            ci, p_value = (mean, mean), (1.0 if abs(mean) < 1e-12 else 0.0)
+        else:
+            se = sd / math.sqrt(n)
+            t = float(sps.t.ppf(0.975, n - 1))
+            ci = (mean - t * se, mean + t * se)
+            p_value = float(2 * sps.t.sf(abs(mean / se), n - 1))
+    return PairedChange(n, sum_first / n, sum_latest / n, mean, ci, improved / n, p_value)
 
 
 def median(values: Sequence[float]) -> float | None:

@@ -22,19 +22,43 @@ def _hours(seconds: int) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}" if hours < 48 else f"{hours // 24} days"
 
 
-def confirm_signup(settings: Settings, to: str, name: str, token: str) -> Mail:
+def _link_mail(
+    settings: Settings,
+    to: str,
+    name: str,
+    token: str,
+    *,
+    subject: str,
+    kind: str,
+    why: str,
+    ttl: int,
+    action: tuple[str, str],
+    footer: str,
+    then: str = "",
+) -> Mail:
+    """A mail whose point is one one-time, expiring link to a hub page (`action`: its label and path)."""
+    label, path = action
     return render(
         to=to,
+        subject=subject,
+        kind=kind,
+        greeting=f"Hello {name},",
+        lines=[why, f"The link works once and for {_hours(ttl)}." + (f" {then}" if then else "")],
+        action=(label, hub_link(settings, path, token=token)),
+        footer=footer,
+    )  # fmt: skip
+
+
+def confirm_signup(settings: Settings, to: str, name: str, token: str) -> Mail:
+    return _link_mail(
+        settings, to, name, token,
         subject="Confirm your email to finish signing up",
         kind="signup_confirm",
-        greeting=f"Hello {name},",
-        lines=[
-            "Confirm this address to create your CoachTwin workspace.",
-            f"The link works once and for {_hours(settings.signup_token_ttl)}.",
-        ],
-        action=("Confirm my email", hub_link(settings, "/verify-email", token=token)),
+        why="Confirm this address to create your CoachTwin workspace.",
+        ttl=settings.signup_token_ttl,
+        action=("Confirm my email", "/verify-email"),
         footer=FOOTER,
-    )
+    )  # fmt: skip
 
 
 def account_exists(settings: Settings, to: str, name: str) -> Mail:
@@ -54,19 +78,16 @@ def account_exists(settings: Settings, to: str, name: str) -> Mail:
 
 
 def password_reset(settings: Settings, to: str, name: str, token: str) -> Mail:
-    return render(
-        to=to,
+    return _link_mail(
+        settings, to, name, token,
         subject="Reset your CoachTwin password",
         kind="password_reset",
-        greeting=f"Hello {name},",
-        lines=[
-            "Someone (probably you) asked to reset the password of this account.",
-            f"The link works once and for {_hours(settings.reset_token_ttl)}. Setting a new password signs "
-            "you out everywhere.",
-        ],
-        action=("Choose a new password", hub_link(settings, "/reset-password", token=token)),
+        why="Someone (probably you) asked to reset the password of this account.",
+        ttl=settings.reset_token_ttl,
+        then="Setting a new password signs you out everywhere.",
+        action=("Choose a new password", "/reset-password"),
         footer="If you did not ask for this, ignore this mail: your password stays as it is.",
-    )
+    )  # fmt: skip
 
 
 def password_changed(settings: Settings, to: str, name: str) -> Mail:

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.analytics import experiments
 from backend.delivery import outbox
 from backend.delivery.frames import check_in_meta
 from backend.lib.errors import Conflict, InvalidInput, NotFound
@@ -165,6 +166,7 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
             }
             for node, name, n in out.goals
         ]
+        _time_steps(e, out, now)
         e.state = dict(out.state)
         e.current_node = out.state.get("node")
         e.steps = step
@@ -192,6 +194,21 @@ async def _apply(db: AsyncSession, steps: list[tuple[Enrollment, Outcome]], now:
     return results
 
 
+def _time_steps(e: Enrollment, out: Outcome, now: datetime) -> None:
+    """How long the member stayed at each step before the next one (first visit; analytics' funnel): the node
+    they waited at until now, and 0 for nodes passed in this same step. A step that moves nowhere changes neither."""
+    if not out.visited:
+        return
+    waits: dict[str, float] = dict(e.state.get("waits") or {})
+    arrived = e.state.get("arrived_at")
+    if e.current_node and arrived and e.current_node not in waits:
+        waits[e.current_node] = max(0.0, (now - datetime.fromisoformat(arrived)).total_seconds())
+    for node in out.visited[:-1]:
+        waits.setdefault(node, 0.0)
+    out.state["waits"] = waits
+    out.state["arrived_at"] = now.isoformat()
+
+
 def _message_meta(graph: Graph, node_id: str, enrollment_id: uuid.UUID) -> dict[str, Any]:
     """A check-in's question carries its answer options, so the member's chat can show them as buttons."""
     node = graph.nodes.get(node_id)
@@ -211,7 +228,9 @@ async def enroll(
     if program.published_version is None:
         raise Conflict("Publish the program before enrolling members")
     member = await repository.member(db, member_id)
-    version_id = await repository.published_version_id(db, program_id, program.published_version)
+    # A running A/B experiment picks one of its two versions for this member (always the same one).
+    number = await experiments.assigned_version(db, program_id, member_id) or program.published_version
+    version_id = await repository.published_version_id(db, program_id, number)
     running = await repository.running_enrollment(db, program_id, member_id)
     if running is not None:
         raise Conflict("This member is already enrolled in this program", extra={"enrollment_id": str(running)})
@@ -233,7 +252,13 @@ async def enroll(
 
 
 async def _record(
-    db: AsyncSession, e: Enrollment, key: str, type_: ProgramEventType, node: str | None, payload: dict[str, Any]
+    db: AsyncSession,
+    e: Enrollment,
+    key: str,
+    type_: ProgramEventType,
+    node: str | None,
+    payload: dict[str, Any],
+    now: datetime,
 ) -> uuid.UUID | None:
     stmt = (
         insert(ProgramEvent)
@@ -246,6 +271,7 @@ async def _record(
             node_id=node,
             payload=payload,
             outcome=StepOutcome.applied,
+            received_at=now,  # the step's clock (a replayed or simulated history keeps its own times)
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "key"])
         .returning(col(ProgramEvent.id))
@@ -274,7 +300,7 @@ async def handle_event(
     )  # lock first: a concurrent duplicate waits, then sees the key
     node = payload.get("node_id")
     node = str(node) if node is not None else None
-    event_id = await _record(db, e, key, type_, node, payload)
+    event_id = await _record(db, e, key, type_, node, payload, now)
     if event_id is None:
         return StepResult(StepOutcome.duplicate, f"event {key!r} was already received", e)
     if e.status != EnrollmentStatus.active:

@@ -43,6 +43,8 @@ class EngineState(TypedDict):
     conversation_id: NotRequired[str]  # the conversation the program talks in
     error: NotRequired[str]  # why the enrollment was paused by an error
     paused_timer: NotRequired[PausedTimer]  # the timer a pause stopped, with the time it had left
+    arrived_at: NotRequired[str]  # ISO 8601: when the enrollment reached its current node
+    waits: NotRequired[dict[str, float]]  # node -> seconds from first reaching it to the next step
 
 
 def as_state(raw: dict[str, Any]) -> EngineState:

@@ -69,6 +69,7 @@ def stoic_morning() -> dict[str, Any]:
             min=1,
             max=5,
             window_minutes=12 * 60,
+            metric=True,  # a self-reported metric: analytics compares each member's first and latest answer
         ),
         _n(
             "low",
@@ -180,6 +181,7 @@ def evening_review() -> dict[str, Any]:
             min=1,
             max=10,
             window_minutes=60,
+            metric=True,
         ),
         _n(
             "judge",

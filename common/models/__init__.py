@@ -1,6 +1,15 @@
 """SQLModel tables shared by backend and frontend. Every tenant table carries `creator_id`."""
 
 from common.models.accounts import AccountToken, Creator, Invitation, Membership, RefreshToken, User
+from common.models.analytics import (
+    AnalyticsActivity,
+    AnalyticsContact,
+    AnalyticsDirty,
+    AnalyticsEnrollment,
+    AnalyticsProgramDay,
+    AnalyticsTwinDay,
+    ProgramExperiment,
+)
 from common.models.base import TenantTable
 from common.models.channels import (
     ChannelEvent,
@@ -19,6 +28,12 @@ from common.models.twin import Conversation, Member, MemberFact, Message, Person
 __all__ = [
     "AccountToken",
     "Achievement",
+    "AnalyticsActivity",
+    "AnalyticsContact",
+    "AnalyticsDirty",
+    "AnalyticsEnrollment",
+    "AnalyticsProgramDay",
+    "AnalyticsTwinDay",
     "ChannelEvent",
     "Chunk",
     "Conversation",
@@ -48,6 +63,7 @@ __all__ = [
     "Persona",
     "Program",
     "ProgramEvent",
+    "ProgramExperiment",
     "ProgramTimer",
     "ProgramVersion",
     "RefreshToken",

@@ -76,6 +76,8 @@ class Message(TenantTable, table=True):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_id"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        # The twin's replies by day (analytics' twin quality rollup).
+        Index("ix_messages_twin_created", "creator_id", "created_at", postgresql_where=text("sender = 'twin'")),
     )
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
     role: MessageRole = Field(sa_column=Column(String(16), nullable=False))  # the model's view of who spoke

@@ -2,7 +2,7 @@
 
 Page states call the API only through these modules, with the signed-in user's access token (through
 `AuthState.call`); the hub never opens a database session. One module per API feature (`auth`, `team`,
-`channels`, `engagement`, `inbox`, `knowledge`, `twin`, `trainer`, `programs`, `members`, `health`), each
+`channels`, `dev`, `engagement`, `inbox`, `knowledge`, `twin`, `trainer`, `programs`, `members`, `health`), each
 function answering with the API's own contract (`frontend.api.contracts`, generated from the OpenAPI schema).
 Every failure is an `ApiError` carrying the API's stable `error` code and its human `detail`, so pages show a
 readable message and never a stack trace.
@@ -14,6 +14,7 @@ from frontend.api import (
     auth,
     channels,
     contracts,
+    dev,
     engagement,
     health,
     inbox,
@@ -32,6 +33,7 @@ __all__ = [
     "base_url",
     "channels",
     "contracts",
+    "dev",
     "engagement",
     "health",
     "inbox",

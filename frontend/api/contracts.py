@@ -7,7 +7,7 @@ tests/hub/test_contracts.py fails when this file no longer matches the API.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -19,6 +19,8 @@ from common.enums import (
     DocumentStatus,
     EnrollmentStatus,
     EvaluationStatus,
+    ExperimentOutcome,
+    ExperimentStatus,
     MessageRole,
     MessageSender,
     PersonaSource,
@@ -49,12 +51,32 @@ class AcceptedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: DocumentStatus
 
 
+class AdherenceDetail(msgspec.Struct, kw_only=True, omit_defaults=True):
+    sent: int | None
+    answered: int | None
+    members: int | None
+    distribution: list[Bucket]
+    streak_current: list[Bucket]
+    streak_longest: list[Bucket]
+
+
+class Arm(msgspec.Struct, kw_only=True, omit_defaults=True):
+    version: int
+    members: int | None
+    value: float | None
+
+
 class BehaviourEventIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str | None = None
     member_id: uuid.UUID | None = None
     name: str
     at: datetime | None = None
     properties: dict[str, Any] = {}
+
+
+class Bucket(msgspec.Struct, kw_only=True, omit_defaults=True):
+    bucket: str
+    members: int | None
 
 
 class ChatIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -92,6 +114,12 @@ class Citation(msgspec.Struct, kw_only=True, omit_defaults=True):
     chunk_id: str | None = None
     source: str = "document"
     correction_id: str | None = None
+
+
+class Cohort(msgspec.Struct, kw_only=True, omit_defaults=True):
+    week: date
+    members: int | None
+    active: list[float | None]
 
 
 class ConversationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -149,6 +177,11 @@ class CreatorMessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversation: ConversationState
     delivery_id: uuid.UUID
     channel: str
+
+
+class DayConsistency(msgspec.Struct, kw_only=True, omit_defaults=True):
+    day: date
+    mean: float
 
 
 class DecisionLog(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -305,11 +338,50 @@ class EventTypeOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: datetime
 
 
+class ExperimentIn(msgspec.Struct, kw_only=True, omit_defaults=True):
+    version_a: int
+    version_b: int
+    outcome: ExperimentOutcome
+    metric_node: str | None = None
+
+
+class ExperimentList(msgspec.Struct, kw_only=True, omit_defaults=True):
+    experiments: list[ExperimentOut]
+
+
+class ExperimentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    version_a: int
+    version_b: int
+    outcome: ExperimentOutcome
+    metric_node: str | None
+    status: ExperimentStatus
+    started_at: datetime
+    stopped_at: datetime | None
+    arms: list[Arm]
+    result: ExperimentResult
+    suppressed: list[str]
+
+
+class ExperimentResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    difference: float | None
+    ci95: list[float] | None
+    p_value: float | None
+    test: str | None
+    warning: str | None
+
+
 class ExportOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     format: str
     name: str
     description: str
     graph: dict[str, Any]
+
+
+class Feedback(msgspec.Struct, kw_only=True, omit_defaults=True):
+    up: int | None
+    down: int | None
 
 
 class FeedbackIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -336,11 +408,28 @@ class FeedbackOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     updated_at: datetime
 
 
+class FunnelStep(msgspec.Struct, kw_only=True, omit_defaults=True):
+    node_id: str
+    title: str
+    type: str
+    reached: int | None
+    dropped: int | None
+    median_time_to_next: float | None = None
+
+
 class Goal(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     source: str
     done: bool
     achieved_at: datetime | None = None
+
+
+class GoalStat(msgspec.Struct, kw_only=True, omit_defaults=True):
+    node_id: str
+    title: str
+    reached: int | None
+    rate: float | None
+    median_time: float | None
 
 
 class GoldIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -522,11 +611,34 @@ class MessagesOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     has_more: bool
 
 
+class MetricChange(msgspec.Struct, kw_only=True, omit_defaults=True):
+    node_id: str
+    title: str
+    n: int | None
+    first_mean: float | None
+    latest_mean: float | None
+    mean_change: float | None
+    ci95: list[float] | None
+    improved_share: float | None
+    p_value: float | None = None
+
+
+class ModeStats(msgspec.Struct, kw_only=True, omit_defaults=True):
+    replies: int | None
+    grounded_rate: float | None
+    refused_rate: float | None
+
+
 class NodeJSON(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     type: str
     position: Position | msgspec.UnsetType = msgspec.UNSET
     data: dict[str, Any] = {}
+
+
+class Overview(msgspec.Struct, kw_only=True, omit_defaults=True):
+    programs: list[ProgramOverview]
+    suppressed: list[str]
 
 
 class PassOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -612,6 +724,22 @@ class PreviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     suppressed: dict[str, list[uuid.UUID]]
 
 
+class ProgramAnalytics(msgspec.Struct, kw_only=True, omit_defaults=True):
+    program_id: uuid.UUID
+    name: str
+    version: int | None
+    versions: list[int]
+    enrolled: int | None
+    completed: int | None
+    completion_rate: float | None
+    adherence: float | None
+    funnel: list[FunnelStep]
+    metrics: list[MetricChange]
+    suppressed: list[str]
+    adherence_detail: AdherenceDetail
+    goals: list[GoalStat]
+
+
 class ProgramIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     description: str = ""
@@ -630,6 +758,15 @@ class ProgramOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: datetime
     updated_at: datetime
     warnings: list[IssueOut] = []
+
+
+class ProgramOverview(msgspec.Struct, kw_only=True, omit_defaults=True):
+    program_id: uuid.UUID
+    name: str
+    enrolled: int | None
+    completion_rate: float | None
+    adherence: float | None
+    experiment: bool
 
 
 class ProgramStep(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -689,6 +826,14 @@ class RefreshIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     refresh_token: str
 
 
+class RefreshOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    marks: int
+    enrollments: int
+    days: int
+    twin_days: int
+    contacts: int
+
+
 class RegisterIn(msgspec.Struct, kw_only=True, omit_defaults=True):
     email: str
     password: str
@@ -707,6 +852,12 @@ class ResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     reply: str
     mode: str
     citations: list[dict[str, Any]]
+
+
+class Retention(msgspec.Struct, kw_only=True, omit_defaults=True):
+    program_id: uuid.UUID
+    cohorts: list[Cohort]
+    suppressed: list[str]
 
 
 class RoleIn(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -906,9 +1057,35 @@ class TriggerOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     updated_at: datetime
 
 
+class TwinQuality(msgspec.Struct, kw_only=True, omit_defaults=True):
+    replies: int
+    grounded_rate: float | None
+    refused_rate: float | None
+    by_mode: dict[str, ModeStats]
+    feedback: Feedback
+    handoffs: int | None
+    flagged: int | None
+    consistency: list[DayConsistency]
+    suppressed: list[str]
+
+
 class TwinRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     avatar_url: str | None = None
+
+
+class Uplift(msgspec.Struct, kw_only=True, omit_defaults=True):
+    trigger_id: uuid.UUID
+    contacted: int | None
+    holdout: int | None
+    reactivated_rate: float | None
+    holdout_reactivated_rate: float | None
+    uplift: float | None
+    ci95: list[float] | None
+    p_value: float | None
+    test: str | None
+    small_sample: bool
+    suppressed: list[str]
 
 
 class UploadForm(msgspec.Struct, kw_only=True, omit_defaults=True):

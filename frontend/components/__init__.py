@@ -16,7 +16,7 @@ def card(*children: rx.Component, **props: Any) -> rx.Component:
 def section_title(text: str, icon: str | None = None) -> rx.Component:
     return rx.hstack(
         rx.icon(icon, size=18, color=rx.color("accent", 10)) if icon else rx.fragment(),
-        rx.heading(text, size="4"),
+        rx.heading(text, size="4", as_="h2"),  # the page title is the one h1
         align="center",
         spacing="2",
     )
@@ -55,7 +55,7 @@ def empty_state(icon: str, title: str, text: str, action: Any = None) -> rx.Comp
                 border_radius="50%",
                 bg=rx.color("gray", 3),
             ),
-            rx.heading(title, size="4"),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(text, color_scheme="gray", text_align="center", max_width="420px"),
             action if action is not None else rx.fragment(),
             align="center",

@@ -1,4 +1,4 @@
-"""Sign in, sign up and accept an invitation."""
+"""Sign in, sign up and confirm the address (the forms and fields the other signed-out pages share)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import api
-from frontend.components import callout, error_callout, labeled, link_button
+from frontend.components import callout, error_callout, labeled
 from frontend.components.frame import auth_frame
-from frontend.state import AuthState, event
+from frontend.components.passwords import rules_list
+from frontend.state import AuthState
 
 
-def _submit(label: str, testid: str) -> rx.Component:
+def submit_button(label: str, testid: str) -> rx.Component:
     return rx.button(
         rx.cond(AuthState.busy, rx.spinner(size="2"), rx.fragment()),
         label,
@@ -25,20 +25,45 @@ def _submit(label: str, testid: str) -> rx.Component:
     )
 
 
-def _field(label: str, name: str, **props: Any) -> rx.Component:
+def auth_form(on_submit: Any, *fields: rx.Component) -> rx.Component:
+    """A signed-out page's form: its fields stacked, full width."""
+    return rx.form(rx.vstack(*fields, spacing="3", width="100%"), on_submit=on_submit, width="100%")
+
+
+def field(label: str, name: str, **props: Any) -> rx.Component:
     """A labelled, full-width, large text input of the auth forms."""
     return labeled(label, rx.input(name=name, id=name, size="3", width="100%", **props), html_for=name)
 
 
-def _email_field(auto_focus: bool = False) -> rx.Component:
+def email_field(auto_focus: bool = False) -> rx.Component:
     extra: dict[str, Any] = {"auto_focus": True} if auto_focus else {}
-    return _field(
+    return field(
         "Email", "email", type="email", placeholder="you@example.com", auto_complete="username", required=True, **extra
     )
 
 
-def _new_password_field(**props: Any) -> rx.Component:
-    return _field("Password", "password", type="password", required=True, placeholder="At least 8 characters", **props)
+def new_password_field(label: str = "Password", **props: Any) -> rx.Component:
+    """A new password, with the rules under it ticked as they are met."""
+    return rx.vstack(
+        field(label, "password", type="password", required=True, auto_complete="new-password",
+              on_change=AuthState.check_password, aria_describedby="password-rules", **props),
+        rules_list(AuthState.password_rules),
+        spacing="2",
+        width="100%",
+    )  # fmt: skip
+
+
+def dev_mailbox_pointer() -> rx.Component:
+    """In development no mail leaves the machine: point at where it was kept instead (shown only then)."""
+    return rx.cond(
+        AuthState.mail_captured,
+        rx.text(
+            "Development: mail is not sent but kept in the ",
+            rx.link("dev mailbox", href=AuthState.mailbox_url, is_external=True, underline="always"),
+            " (opens the API's list of captured mails, with their links).",
+            size="2",
+        ),
+    )
 
 
 def login_page() -> rx.Component:
@@ -55,16 +80,12 @@ def login_page() -> rx.Component:
             ),
         ),
         error_callout(AuthState.form_error),
-        rx.form(
-            rx.vstack(
-                _email_field(auto_focus=True),
-                _field("Password", "password", type="password", required=True, auto_complete="current-password"),
-                _submit("Sign in", "sign-in-submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=AuthState.sign_in,
-            width="100%",
+        auth_form(
+            AuthState.sign_in,
+            email_field(auto_focus=True),
+            field("Password", "password", type="password", required=True, auto_complete="current-password"),
+            rx.link("Forgot password?", href="/forgot-password", size="2", underline="always"),
+            submit_button("Sign in", "sign-in-submit"),
         ),
         rx.text(
             "New here? ", rx.link("Create your workspace", href="/signup", underline="always"), size="2", align="center"
@@ -91,18 +112,14 @@ def signup_page() -> rx.Component:
                 data_testid="signup-sent",
             ),
         ),
-        rx.form(
-            rx.vstack(
-                _field("Your name", "full_name", placeholder="Marcus Aurelius", required=True, auto_focus=True),
-                _email_field(),
-                _new_password_field(auto_complete="new-password"),
-                _field("Workspace name (optional)", "workspace_name", placeholder="Stoic Coaching"),
-                _submit("Create workspace", "sign-up-submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=AuthState.sign_up,
-            width="100%",
+        rx.cond(AuthState.signup_sent_to != "", dev_mailbox_pointer()),
+        auth_form(
+            AuthState.sign_up,
+            field("Your name", "full_name", placeholder="Marcus Aurelius", required=True, auto_focus=True),
+            email_field(),
+            new_password_field(),
+            field("Workspace name (optional)", "workspace_name", placeholder="Stoic Coaching"),
+            submit_button("Create workspace", "sign-up-submit"),
         ),
         rx.text(
             "Already have an account? ", rx.link("Sign in", href="/login", underline="always"), size="2", align="center"
@@ -119,81 +136,14 @@ def verify_page() -> rx.Component:
                 error_callout(AuthState.form_error),
                 rx.text(
                     "Links work once and for a day. ",
-                    rx.link("Sign up again", href="/signup"),
+                    rx.link("Sign up again", href="/signup", underline="always"),
                     " or ",
-                    rx.link("sign in", href="/login"),
+                    rx.link("sign in", href="/login", underline="always"),
                     ".",
                     size="2",
                 ),
                 width="100%",
             ),
             rx.hstack(rx.spinner(size="2"), rx.text("One moment…", color_scheme="gray"), align="center"),
-        ),
-    )
-
-
-class InviteState(AuthState):
-    invite_done: bool = False
-    invite_error: str = ""
-
-    @event
-    def reset_invite(self) -> None:
-        self.invite_done, self.invite_error = False, ""
-
-    @event
-    async def accept(self, form: dict[str, Any]) -> Any:
-        token = self.router.url.query_parameters.get("token", "")
-        if not token:
-            self.invite_error = "This invitation link is incomplete. Ask for a new one."
-            return None
-        password = str(form.get("password", ""))
-        if len(password) < 8:
-            self.invite_error = "Choose a password of at least 8 characters."
-            return None
-        try:
-            await api.auth.accept_invitation(token, password, str(form.get("full_name", "")).strip() or None)
-        except api.ApiError as exc:
-            self.invite_error = exc.detail
-            return None
-        self.invite_done, self.invite_error = True, ""
-        return None
-
-
-def accept_page() -> rx.Component:
-    return auth_frame(
-        rx.heading("Join the workspace", size="6"),
-        rx.cond(
-            InviteState.invite_done,
-            rx.vstack(
-                callout(
-                    "You have joined. Sign in with your email and new password.",
-                    icon="check",
-                    color_scheme="green",
-                    width="100%",
-                ),
-                link_button("Sign in", "/login", size="3", width="100%"),
-                width="100%",
-            ),
-            rx.vstack(
-                rx.text(
-                    "You were invited to a CoachTwin workspace. Choose your password to join.", color_scheme="gray"
-                ),
-                error_callout(InviteState.invite_error),
-                rx.form(
-                    rx.vstack(
-                        _field("Your name", "full_name"),
-                        _new_password_field(),
-                        rx.button(
-                            "Join workspace", type="submit", size="3", width="100%", disabled=~InviteState.is_hydrated
-                        ),
-                        spacing="3",
-                        width="100%",
-                    ),
-                    on_submit=InviteState.accept,
-                    width="100%",
-                ),
-                width="100%",
-                spacing="3",
-            ),
         ),
     )

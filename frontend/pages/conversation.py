@@ -180,7 +180,7 @@ def thread_page() -> rx.Component:
             ThreadState.thread_error,
             "message-square-x",
             "Conversation not found",
-            rx.heading(ThreadState.thread_title, size="4", data_testid="thread-title"),
+            rx.heading(ThreadState.thread_title, size="4", as_="h2", data_testid="thread-title"),
             rx.text(ThreadState.thread_meta, " · started ", when(ThreadState.thread_started), size="2",
                     color=rx.color("gray", 11)),
             rx.text(CONSISTENCY, size="1", color=rx.color("gray", 11)),

@@ -193,17 +193,17 @@ def signed_in_home() -> rx.Component:
         rx.grid(
             card(
                 rx.text("Documents", color_scheme="gray", size="2"),
-                rx.heading(HomeState.docs_ready, " / ", HomeState.docs_total, size="7"),
+                rx.text(HomeState.docs_ready, " / ", HomeState.docs_total, size="7", weight="bold"),
                 rx.text("ready / uploaded", size="1", color_scheme="gray"),
             ),
             card(
                 rx.text("Team", color_scheme="gray", size="2"),
-                rx.heading(HomeState.team_size, size="7"),
+                rx.text(HomeState.team_size, size="7", weight="bold"),
                 rx.text("people in this workspace", size="1", color_scheme="gray"),
             ),
             card(
                 rx.text("Your role", color_scheme="gray", size="2"),
-                rx.heading(HomeState.role, size="7"),
+                rx.text(HomeState.role, size="7", weight="bold"),
                 rx.text(HomeState.workspace_name, size="1", color_scheme="gray"),
             ),
             columns=rx.breakpoints(initial="1", sm="3"),

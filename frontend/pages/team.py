@@ -9,7 +9,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from common.enums import Role
-from frontend import api, format
+from frontend import api
 from frontend.components import (
     callout,
     card,
@@ -19,9 +19,11 @@ from frontend.components import (
     notice_callout,
     role_badge,
     section_title,
+    when,
 )
 from frontend.components.dialogs import confirm_dialog
 from frontend.components.frame import layout
+from frontend.pages.auth import dev_mailbox_pointer
 from frontend.state import AuthState, PageState, Redirect, event
 
 ROLES = [r.value for r in sorted(Role, key=lambda r: r.rank)]
@@ -47,7 +49,7 @@ class TeamState(PageState, AuthState):
                 "email": m.email,
                 "full_name": m.full_name,
                 "role": m.role.value,
-                "joined": format.day(m.joined_at),
+                "joined": m.joined_at.isoformat(),  # shown in the viewer's time zone
                 "is_me": "yes" if str(m.user_id) == self.user_id else "",
                 # what this viewer may do to that member
                 "editable": "yes"
@@ -58,7 +60,7 @@ class TeamState(PageState, AuthState):
         ]
         invitations = await self._call(api.team.invitations) if self.is_admin else []
         self.invitations = [
-            {"id": str(i.id), "email": i.email, "role": i.role.value, "expires": format.day(i.expires_at)}
+            {"id": str(i.id), "email": i.email, "role": i.role.value, "expires": i.expires_at.isoformat()}
             for i in invitations
         ]
 
@@ -85,6 +87,7 @@ class TeamState(PageState, AuthState):
             # The link goes to the invitee by email only (never shown here: whoever holds it could take it).
             await self._call(api.team.invite, email, Role(self.invite_role))
             self.invite_email = email
+            await self._point_at_mailbox(email)
             await self._reload()
             return rx.set_value("invite-email", "")
 
@@ -226,6 +229,7 @@ def invite_card() -> rx.Component:
                 data_testid="invite-sent",
             ),
         ),
+        rx.cond(TeamState.invite_email != "", dev_mailbox_pointer()),
         data_testid="invite-card",
     )
 
@@ -246,7 +250,7 @@ def member_row(m: ObjectVar[dict[str, str]]) -> rx.Component:
                         aria_label="Role of " + m["full_name"], data_testid="member-role-select"),
             role_badge(m["role"]),
         ),
-        rx.text("joined ", m["joined"], size="2", color=rx.color("gray", 11), min_width="120px"),
+        rx.text("joined ", when(m["joined"]), size="2", color=rx.color("gray", 11), min_width="120px"),
         rx.cond(
             m["editable"] != "",
             rx.icon_button(rx.icon("user-minus", size=16), color_scheme="red", variant="soft", size="2",
@@ -268,7 +272,7 @@ def invitation_row(i: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.flex(
         rx.text(i["email"], flex="1", min_width="180px", word_break="break-all"),
         role_badge(i["role"]),
-        rx.text("until ", i["expires"], size="2", color=rx.color("gray", 11)),
+        rx.text("until ", when(i["expires"]), size="2", color=rx.color("gray", 11)),
         rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=TeamState.revoke(i["id"]),
                   aria_label="Revoke the invitation of " + i["email"]),
         role="listitem",

@@ -125,9 +125,16 @@ def test_scripted_answers_and_enrollment_line() -> None:
     assert parse_answer("4; 2.5; no") == [4, 2.5, "no"]
     assert parse_answer(" ; ") is None
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    line = enrollment_where(EnrollmentOut(
+    enrollment = EnrollmentOut(
         id=uuid.uuid4(), program_id=uuid.uuid4(), member_id=uuid.uuid4(), version=2, current_node="ask", steps=3,
         waiting="answer", next_due_at="2026-01-02T07:00:00+00:00", status="active", path=[], enrolled_at=at,
         updated_at=at, completed_at=None,
-    ))  # fmt: skip
-    assert line == "v2 · at ask · 3 steps · waiting for answer"  # the next time is shown in the viewer's time zone
+    )  # fmt: skip
+    # The step by what people call it (the next time is shown in the viewer's time zone, not here).
+    assert enrollment_where(enrollment, graph()) == "v2 · at 'Calm?' · 3 steps · waiting for answer"
+    titled = graph()
+    titled["nodes"][1]["data"]["title"] = "Morning check-in"
+    assert enrollment_where(enrollment, titled) == "v2 · at 'Morning check-in' · 3 steps · waiting for answer"
+    # A step removed from the draft since keeps its id; steps that say nothing go by their kind.
+    assert enrollment_where(enrollment, {"nodes": [], "edges": []}).startswith("v2 · at ask ·")
+    assert editing.step_name(graph(), "split") == "Condition"

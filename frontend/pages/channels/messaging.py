@@ -1,11 +1,13 @@
-"""The Channels page's Telegram and WhatsApp sections: status, connect, disconnect."""
+"""The Channels page's Telegram and WhatsApp sections: status, connect, disconnect (one card shape for both)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 from reflex.event import EventCallback
 
-from frontend.components import card, labeled, section_title
+from frontend.components import card, labeled, section_title, when
 from frontend.pages.channels.state import ChannelsState
 
 
@@ -19,49 +21,86 @@ def _plain(name: str, label: str, placeholder: str = "") -> rx.Component:
     return labeled(label, control, html_for=f"ch-{name}")
 
 
-def _connected(lines: list[rx.Component], disconnect: EventCallback[()], label: str) -> rx.Component:
-    return rx.vstack(
-        *lines,
-        rx.cond(ChannelsState.is_admin, rx.button(label, color_scheme="red", variant="soft", on_click=disconnect)),
+def _last_update(last: Any, note: Any) -> rx.Component:
+    """When the last update came, in the viewer's time zone, and what else is worth knowing."""
+    return rx.text(
+        "Last update: ", rx.cond(last != "", when(last), "none yet"), rx.cond(note != "", rx.text.span(". ", note)),
+        size="2", color_scheme="gray",
+    )  # fmt: skip
+
+
+def _channel_card(
+    title: str,
+    icon: str,
+    intro: str,
+    connected: Any,
+    status: list[rx.Component],
+    disconnect: EventCallback[()],
+    fields: list[rx.Component],
+    connect: EventCallback[dict[str, Any]],
+    admins_do: str,
+) -> rx.Component:
+    """A messaging channel: its status and a disconnect button once connected, else the form to connect it
+    (admins only)."""
+    connected_view = rx.vstack(
+        *status,
+        rx.cond(
+            ChannelsState.is_admin,
+            rx.button(f"Disconnect {title}", color_scheme="red", variant="soft", on_click=disconnect),
+        ),
         spacing="2",
+    )
+    form = rx.form(
+        rx.vstack(*fields, rx.button(f"Connect {title}", type="submit"), spacing="3", width="100%"),
+        on_submit=connect,
+        width="100%",
+    )
+    return card(
+        section_title(title, icon),
+        rx.text(intro, size="2"),
+        rx.cond(
+            connected,
+            connected_view,
+            rx.cond(ChannelsState.is_admin, form, rx.text(admins_do, size="2", color_scheme="gray")),
+        ),
     )
 
 
 def telegram_card() -> rx.Component:
-    form = rx.form(
-        rx.vstack(
-            _secret("bot_token", "Bot token"),
-            _plain("api_base", "Bot API address (optional)", "https://api.telegram.org"),
-            rx.button("Connect Telegram", type="submit"),
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=ChannelsState.connect_telegram,
-        width="100%",
-    )
-    status = _connected(
+    return _channel_card(
+        "Telegram",
+        "send",
+        "Create a bot with @BotFather and paste its token: the webhook is set for you.",
+        ChannelsState.tg_connected,
         [
             rx.text("Connected: @", ChannelsState.tg_bot, size="2", weight="bold"),
             rx.text("Webhook: ", rx.code(ChannelsState.tg_webhook), size="2"),
-            rx.text(ChannelsState.tg_status, size="2", color_scheme="gray"),
+            _last_update(ChannelsState.tg_last, ChannelsState.tg_note),
         ],
         ChannelsState.disconnect_telegram,
-        "Disconnect Telegram",
-    )
-    return card(
-        section_title("Telegram", "send"),
-        rx.text("Create a bot with @BotFather and paste its token: the webhook is set for you.", size="2"),
-        rx.cond(
-            ChannelsState.tg_connected,
-            status,
-            rx.cond(ChannelsState.is_admin, form, rx.text("Admins connect a bot.", size="2", color_scheme="gray")),
-        ),
+        [
+            _secret("bot_token", "Bot token"),
+            _plain("api_base", "Bot API address (optional)", "https://api.telegram.org"),
+        ],
+        ChannelsState.connect_telegram,
+        "Admins connect a bot.",
     )
 
 
 def whatsapp_card() -> rx.Component:
-    form = rx.form(
-        rx.vstack(
+    return _channel_card(
+        "WhatsApp",
+        "message-circle",
+        "A WhatsApp Cloud API number. Outside the 24-hour window only your approved template is sent.",
+        ChannelsState.wa_connected,
+        [
+            rx.text("Connected: number ", ChannelsState.wa_number, size="2", weight="bold"),
+            rx.text("Webhook for your Meta app: ", rx.code(ChannelsState.wa_webhook), size="2"),
+            rx.text("Template: ", ChannelsState.wa_template, size="2"),
+            _last_update(ChannelsState.wa_last, ChannelsState.wa_note),
+        ],
+        ChannelsState.disconnect_whatsapp,
+        [
             rx.grid(
                 _plain("phone_number_id", "Phone number ID"),
                 _secret("access_token", "Access token"),
@@ -74,31 +113,7 @@ def whatsapp_card() -> rx.Component:
                 width="100%",
             ),
             _plain("wa_api_base", "Graph API address (optional)", "https://graph.facebook.com"),
-            rx.button("Connect WhatsApp", type="submit"),
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=ChannelsState.connect_whatsapp,
-        width="100%",
-    )
-    status = _connected(
-        [
-            rx.text("Connected: number ", ChannelsState.wa_number, size="2", weight="bold"),
-            rx.text("Webhook for your Meta app: ", rx.code(ChannelsState.wa_webhook), size="2"),
-            rx.text("Template: ", ChannelsState.wa_template, size="2"),
-            rx.text(ChannelsState.wa_status, size="2", color_scheme="gray"),
         ],
-        ChannelsState.disconnect_whatsapp,
-        "Disconnect WhatsApp",
-    )
-    return card(
-        section_title("WhatsApp", "message-circle"),
-        rx.text(
-            "A WhatsApp Cloud API number. Outside the 24-hour window only your approved template is sent.", size="2"
-        ),
-        rx.cond(
-            ChannelsState.wa_connected,
-            status,
-            rx.cond(ChannelsState.is_admin, form, rx.text("Admins connect a number.", size="2", color_scheme="gray")),
-        ),
+        ChannelsState.connect_whatsapp,
+        "Admins connect a number.",
     )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import reflex as rx
 
-from frontend import api, format
+from frontend import api
 from frontend.api.contracts import TelegramIn, TelegramOut, Theme, WebChannelIn, WebChannelOut, WhatsAppIn, WhatsAppOut
 from frontend.state import AuthState, PageState, Redirect, event
 
@@ -52,12 +52,14 @@ class ChannelsState(PageState, AuthState):
     tg_connected: bool = False
     tg_bot: str = ""
     tg_webhook: str = ""
-    tg_status: str = ""
+    tg_last: str = ""  # ISO time of the last update received ("" for none), shown in the viewer's time zone
+    tg_note: str = ""
     wa_connected: bool = False
     wa_number: str = ""
     wa_webhook: str = ""
     wa_template: str = ""
-    wa_status: str = ""
+    wa_last: str = ""
+    wa_note: str = ""
 
     def _apply(self, web: WebChannelOut) -> None:
         self.public_key, self.snippet, self.companion_url = web.public_key, web.snippet, web.companion_url
@@ -162,9 +164,9 @@ class ChannelsState(PageState, AuthState):
 
     def _apply_telegram(self, tg: TelegramOut) -> None:
         self.tg_connected, self.tg_bot, self.tg_webhook = tg.connected, tg.bot_username or "", tg.webhook_url or ""
-        last = format.minute(tg.last_update_at) if tg.last_update_at else "none yet"
-        webhook = "webhook set" if tg.webhook_set else "webhook not set"
-        self.tg_status = f"{webhook}; last update: {last}" + (f"; error: {tg.last_error}" if tg.last_error else "")
+        self.tg_last = tg.last_update_at.isoformat() if tg.last_update_at else ""
+        webhook = "Webhook set" if tg.webhook_set else "Webhook not set"
+        self.tg_note = webhook + (f"; error: {tg.last_error}" if tg.last_error else "")
 
     def _apply_whatsapp(self, wa: WhatsAppOut) -> None:
         self.wa_connected, self.wa_number, self.wa_webhook = (
@@ -173,8 +175,8 @@ class ChannelsState(PageState, AuthState):
             wa.webhook_url or "",
         )
         self.wa_template = f"{wa.template_name} ({wa.template_language})" if wa.template_name else "none"
-        last = format.minute(wa.last_update_at) if wa.last_update_at else "none yet"
-        self.wa_status = f"last update: {last}" + (f"; error: {wa.last_error}" if wa.last_error else "")
+        self.wa_last = wa.last_update_at.isoformat() if wa.last_update_at else ""
+        self.wa_note = f"Error: {wa.last_error}" if wa.last_error else ""
 
     async def _fetch_messaging(self) -> None:
         self._apply_telegram(await self._call(api.channels.telegram))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from frontend.components import card, empty_state, error_callout, labeled, notice_callout, section_title
+from frontend.components import card, empty_state, error_callout, labeled, notice_callout, section_title, when
 from frontend.components.chat import MARKDOWN
 from frontend.pages.persona.trainer_state import NO_DOCUMENT, TrainerState
 
@@ -96,7 +96,7 @@ def scorecard_chart() -> rx.Component:
 
 def run_row(r: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(r["when"]),
+        rx.table.cell(r["number"], " · ", when(r["when"])),
         rx.table.cell(rx.badge(r["status"], color_scheme=rx.match(r["status"], ("done", "green"), ("failed", "red"),
                                                                   "amber"))),
         rx.table.cell(r["version"]),
@@ -104,7 +104,7 @@ def run_row(r: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.table.cell(r["cited"]),
         rx.table.cell(r["similarity"]),
         rx.table.cell(rx.button("Open", size="1", variant="ghost", on_click=TrainerState.open_run(r["id"]),
-                                aria_label="Open run of " + r["when"])),
+                                aria_label="Open run " + r["number"])),
     )  # fmt: skip
 
 
@@ -162,7 +162,7 @@ def results_card() -> rx.Component:
         TrainerState.results.length() > 0,
         card(
             section_title("Results per question", "list-checks"),
-            rx.text("Run of ", TrainerState.run_when, " · persona v", TrainerState.run_version, " · ",
+            rx.text("Run of ", when(TrainerState.run_when), " · persona v", TrainerState.run_version, " · ",
                     TrainerState.run_mode, size="2", color_scheme="gray"),
             rx.cond(TrainerState.run_error != "", error_callout(TrainerState.run_error)),
             rx.vstack(rx.foreach(TrainerState.results, result_row), spacing="2", width="100%"),

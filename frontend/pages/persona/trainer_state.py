@@ -20,7 +20,7 @@ def _run_row(r: EvaluationRef | EvaluationOut) -> dict[str, str]:
     s = r.summary
     return {
         "id": str(r.id),
-        "when": format.minute(r.created_at),
+        "when": r.created_at.isoformat(),  # shown in the viewer's time zone (components.when)
         "status": str(r.status),
         "progress": str(format.percent(r.progress)),
         "version": str(r.evaluated_version or r.persona_version or ""),
@@ -65,12 +65,13 @@ class TrainerState(AuthState):
             for g in await self._call(api.trainer.gold)
         ]  # fmt: skip
         runs = await self._call(api.trainer.evaluations)
-        self.runs = [_run_row(r) for r in runs]
-        finished = [r for r in reversed(runs) if str(r.status) == "done"]
+        # Runs are numbered from the first (the table and the chart name them alike, in no time zone).
+        self.runs = [{**_run_row(r), "number": f"#{len(runs) - i}"} for i, r in enumerate(runs)]
+        finished = [(n, r) for n, r in enumerate(reversed(runs), start=1) if str(r.status) == "done"]
         self.chart = [
-            {"when": format.minute(r.created_at)[5:], "answered": format.percent(r.summary.answered_rate),
+            {"when": f"#{n}", "answered": format.percent(r.summary.answered_rate),
              "cited": format.percent(r.summary.cited_rate), "similarity": format.percent(r.summary.mean_similarity)}
-            for r in finished
+            for n, r in finished
         ]  # fmt: skip
         self.corrections = [
             {"id": str(c.id), "question": c.question, "answer": c.answer, "approved": "yes" if c.approved else ""}

@@ -43,6 +43,26 @@ def find(graph: Graph, node_id: str) -> dict[str, Any] | None:
     return next((n for n in graph["nodes"] if n.get("id") == node_id), None)
 
 
+KIND_NAMES = {"start": "Start", "message": "Message", "checkin": "Check-in", "wait": "Wait",
+              "condition": "Condition", "goal": "Goal", "twin": "Twin chat", "end": "End"}  # fmt: skip
+SAYS = {"message": "text", "checkin": "question", "goal": "name", "twin": "topic"}
+
+
+def step_name(graph: Graph, node_id: str) -> str:
+    """What people call a step, as the canvas shows it: its title, else what it says, else its kind. A step no
+    longer in the graph (removed since) keeps its id."""
+    node = find(graph, node_id)
+    if node is None:
+        return node_id
+    data = node.get("data") or {}
+    kind = str(node.get("type") or "")
+    said = data.get("title") or data.get(SAYS.get(kind, ""), "")
+    text = " ".join(str(said).split())
+    if not text:
+        return KIND_NAMES.get(kind, node_id)
+    return f"'{text}'" if len(text) <= 40 else f"'{text[:39].rsplit(' ', 1)[0]}…'"
+
+
 def _new_id(graph: Graph, node_type: str) -> str:
     taken = {str(n.get("id")) for n in graph["nodes"]}
     i = 1

@@ -13,14 +13,16 @@ from frontend import api
 from frontend.api.contracts import EnrollmentOut
 from frontend.api.programs import EnrollmentAction
 from frontend.components import callout, error_callout, labeled, notice_callout, when
+from frontend.pages.programs import editing
 from frontend.pages.programs.builder_state import BuilderState
 from frontend.state import AuthState, Redirect, event
 
 
-def enrollment_where(e: EnrollmentOut) -> str:
-    """Where a member is in the program, in one line: version, step, what it waits for (the time of the next
-    step is the row's `next`, shown in the viewer's time zone)."""
-    parts = [f"v{e.version or '?'}", f"at {e.current_node or '-'}", f"{e.steps or 0} steps"]
+def enrollment_where(e: EnrollmentOut, graph: editing.Graph) -> str:
+    """Where a member is in the program, in one line: version, the step by its name in `graph`, what it waits
+    for (the time of the next step is the row's `next`, shown in the viewer's time zone)."""
+    at = editing.step_name(graph, e.current_node) if e.current_node else "-"
+    parts = [f"v{e.version or '?'}", f"at {at}", f"{e.steps or 0} steps"]
     if e.waiting:
         parts.append(f"waiting for {e.waiting}")
     if e.error:
@@ -40,10 +42,11 @@ class EnrollmentsState(AuthState):
 
     async def _fetch(self) -> None:
         names = await self._call(api.members.names)
+        graph = (await self.get_state(BuilderState))._graph  # the steps' names as the canvas shows them
         self.members = [{"id": k, "label": v} for k, v in names.items()]
         self.enrollments = [
             {"id": str(e.id), "member": names.get(str(e.member_id), str(e.member_id)[:8]), "status": e.status,
-             "where": enrollment_where(e), "next": e.next_due_at or ""}
+             "where": enrollment_where(e, graph), "next": e.next_due_at or ""}
             for e in await self._call(api.programs.enrollments, self._route_param("program_id"))
         ]  # fmt: skip
 
@@ -111,9 +114,10 @@ S = EnrollmentsState
 B = BuilderState
 
 
-def action_button(label: str, enrollment_id: rx.Var[str], action: EnrollmentAction, **props: str) -> rx.Component:
-    return rx.button(label, size="1", variant="soft", on_click=S.enrollment_action(enrollment_id, action),
-                     data_testid=f"enrollment-{action}", **props)  # fmt: skip
+def action_button(label: str, e: ObjectVar[dict[str, str]], action: EnrollmentAction, **props: str) -> rx.Component:
+    """One member's action, named with the member ("Pause Ana Lima"): several cards each have one."""
+    return rx.button(label, size="1", variant="soft", on_click=S.enrollment_action(e["id"], action),
+                     aria_label=f"{label} " + e["member"], data_testid=f"enrollment-{action}", **props)  # fmt: skip
 
 
 def enrollment_card(e: ObjectVar[dict[str, str]]) -> rx.Component:
@@ -130,10 +134,10 @@ def enrollment_card(e: ObjectVar[dict[str, str]]) -> rx.Component:
             rx.cond(
                 B.can_edit,
                 rx.hstack(
-                    rx.cond(status == "active", action_button("Pause", e["id"], "pause")),
-                    rx.cond(status == "paused", action_button("Resume", e["id"], "resume")),
+                    rx.cond(status == "active", action_button("Pause", e, "pause")),
+                    rx.cond(status == "paused", action_button("Resume", e, "resume")),
                     rx.cond((status == "active") | (status == "paused"),
-                            action_button("Unenroll", e["id"], "unenroll", color_scheme="red")),
+                            action_button("Unenroll", e, "unenroll", color_scheme="red")),
                     spacing="2",
                 ),
             ),
@@ -141,6 +145,8 @@ def enrollment_card(e: ObjectVar[dict[str, str]]) -> rx.Component:
             width="100%",
         ),
         width="100%",
+        role="group",
+        aria_label=e["member"],
         data_testid="enrollment",
     )  # fmt: skip
 
