@@ -6,6 +6,8 @@ set dotenv-load := false
 
 venv := justfile_directory() / ".venv"
 py := venv / "bin/python"
+# xdist workers each build their own database and take their own Redis database (tests/conftest.py).
+pytest_args := "-q -p no:cacheprovider"
 export PATH := venv / "bin" + ":" + justfile_directory() / ".tools/node_modules/.bin" + ":" + env_var("PATH")
 export HF_HUB_OFFLINE := "1"
 export TRANSFORMERS_OFFLINE := "1"
@@ -39,13 +41,24 @@ worker: setup
 migrate: setup
     {{venv}}/bin/coachtwin migrate
 
-# Every suite: fast, slow (models, corpora) and end-to-end in a real browser.
+# Every suite: lint, API tests (fast and slow) on two workers, then the browser suite; fails if any did.
 test: setup lint
-    {{py}} -m pytest -q -p no:cacheprovider tests e2e
+    status=0; \
+    {{py}} -m pytest {{pytest_args}} -n 2 --dist loadfile tests || status=1; \
+    {{py}} -m pytest {{pytest_args}} e2e || status=1; \
+    exit $status
 
 # Unit and integration tests that need no model or browser.
 test-fast: setup
-    {{py}} -m pytest -q -p no:cacheprovider -m "not slow" tests
+    {{py}} -m pytest {{pytest_args}} -n 2 --dist loadfile -m "not slow" tests
+
+# The slow API tests alone (embedding model, corpora, schemathesis).
+test-slow: setup
+    {{py}} -m pytest {{pytest_args}} -n 2 --dist loadfile -m slow tests
+
+# The browser suite alone (builds and starts the hub).
+test-e2e: setup
+    {{py}} -m pytest {{pytest_args}} e2e
 
 # Benchmarks: JSON results and a short report under tests/bench/results/.
 bench: setup

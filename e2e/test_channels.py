@@ -17,7 +17,7 @@ def test_channels_page_snippet_settings_and_secret(page: Page, api: httpx.Client
     register(api, creator)
     sign_in(page, creator)
     page.get_by_role("link", name="Channels").first.click()
-    expect(page.get_by_test_id("page-title")).to_have_text("Channels")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Channels")
     expect(page.get_by_label("Embed snippet")).to_have_value(re.compile(r'<script src=".+/widget\.js" data-key="pk_'))
     expect(page.get_by_role("button", name="Copy snippet")).to_be_visible()
 
@@ -101,7 +101,7 @@ def test_channels_page_connects_telegram_and_whatsapp(page: Page, api: httpx.Cli
     register(api, creator)
     sign_in(page, creator)
     page.get_by_role("link", name="Channels").first.click()
-    expect(page.get_by_test_id("page-title")).to_have_text("Channels")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Channels")
     with FakeTelegram() as tg:
         page.get_by_label("Bot token").fill(tg.token)
         page.get_by_label("Bot API address (optional)").fill(tg.url)

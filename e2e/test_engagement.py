@@ -33,7 +33,7 @@ def test_save_preview_switch_on_and_read_the_log(page: Page, api: httpx.Client) 
 
     sign_in(page, creator)
     page.get_by_role("link", name="Engagement").first.click()
-    expect(page.get_by_test_id("page-title")).to_have_text("Engagement")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Engagement")
     expect(page.get_by_text("No triggers yet")).to_be_visible()
     page.get_by_label("Trigger name").fill("Congratulate runs")
     page.get_by_role("combobox", name="When").click()

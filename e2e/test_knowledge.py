@@ -33,7 +33,7 @@ def test_upload_search_persona_playground(page: Page, api: httpx.Client, servers
     creator = new_creator("seneca")
     register(api, creator)
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     page.goto("/knowledge")
     expect(page.get_by_test_id("empty-state")).to_be_visible()
 
@@ -57,7 +57,7 @@ def test_upload_search_persona_playground(page: Page, api: httpx.Client, servers
 
     # Persona studio: synthesize, then approve.
     page.goto("/persona")
-    expect(page.get_by_test_id("page-title")).to_have_text("Persona & playground")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Persona & playground")
     page.get_by_test_id("persona-synthesize").click()
     expect(page.get_by_test_id("persona-card")).to_be_visible(timeout=120_000)
     approve = page.get_by_test_id("persona-approve")
@@ -118,7 +118,7 @@ def test_knowledge_page_interactive_with_50_documents(page: Page, api: httpx.Cli
             break
         time.sleep(1)
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     started = time.monotonic()
     page.goto("/knowledge")
     expect(page.get_by_test_id("doc-row")).to_have_count(50)

@@ -38,7 +38,7 @@ def test_uploads_ask_name_and_explain(page: Page, api: httpx.Client, servers: Se
     copy.write_text(LETTER)
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     page.goto("/knowledge")
     drop_zone = page.get_by_label("Files to add to your knowledge")
 
@@ -87,7 +87,7 @@ def test_conversations_name_the_member_and_explain(page: Page, api: httpx.Client
     assert r.status_code == 200, r.text
 
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     page.goto("/conversations")
     row = page.get_by_test_id("conversation-row").first
     expect(row).to_contain_text("Ana Lima")

@@ -75,7 +75,7 @@ def signed_in(browser: Browser, browser_context_args: dict[str, Any], showcase: 
     page = context.new_page()
     creator: Creator = showcase["creator"]
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     yield page
     context.close()
 
@@ -224,7 +224,7 @@ def test_dates_read_as_people_say_them_in_the_viewers_time_zone(
     try:
         page = context.new_page()
         sign_in(page, creator)
-        expect(page.get_by_test_id("page-title")).to_have_text("Home")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Home")
         page.goto("/knowledge")
         expect(page.get_by_role("row").filter(has_text="On Anger and Time")).to_contain_text(said)
         page.goto(f"/knowledge/{showcase['doc']}")

@@ -38,7 +38,7 @@ def test_card_trainer_and_a_correction_used_in_the_playground(page: Page, api: h
     register(api, creator)
     _ready_book(api, token_for(api, creator))
     sign_in(page, creator)
-    expect(page.get_by_test_id("page-title")).to_have_text("Home")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
     page.goto("/persona")
 
     # Synthesize, then read the card: the voice in words, themes with passages, principles.

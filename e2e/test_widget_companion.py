@@ -110,3 +110,50 @@ def test_chat_ui_and_companion_pass_axe(
                 shot(page, f"widget-{scheme}")
         finally:
             context.close()
+
+
+def test_a_member_sets_their_reminders_on_the_companion_page(
+    phone: BrowserContext, coach: Coach, servers: Servers
+) -> None:
+    page = phone.new_page()
+    page.goto(f"{servers.api_url}/m/{coach.key}")
+    box = page.get_by_role("textbox", name=re.compile("^Message to"))
+    box.fill(f"Hello {unique('r')}")
+    page.get_by_role("button", name="Send message").tap()
+    page.locator("#log .msg--twin").last.wait_for(timeout=30_000)
+    page.locator("#progress summary").tap()
+    reminders = page.get_by_role("form", name="Reminders")
+    expect(reminders).to_be_visible(timeout=15_000)
+
+    reminders.get_by_label("Pause reminders").select_option(label="For a week")
+    reminders.get_by_label("Quiet hours (your time)").check()
+    reminders.get_by_label("From").fill("21:30")
+    reminders.get_by_label("to", exact=True).fill("06:45")
+    reminders.get_by_role("button", name="Save reminder settings").tap()
+    expect(reminders.get_by_role("status")).to_have_text("Saved.")
+    expect(reminders).to_contain_text("Paused until")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+        assert_accessible(page, f"the companion page's reminder settings ({scheme})")
+
+    # What the member chose is what the server keeps: a new visit shows it.
+    page.reload()
+    page.locator("#progress summary").tap()
+    reminders = page.get_by_role("form", name="Reminders")
+    expect(reminders).to_contain_text("Paused until")
+    expect(reminders.get_by_label("Quiet hours (your time)")).to_be_checked()
+    expect(reminders.get_by_label("From")).to_have_value("21:30")
+    expect(reminders.get_by_label("to", exact=True)).to_have_value("06:45")
+
+    reminders.get_by_role("button", name="Resume reminders").tap()
+    expect(reminders.get_by_role("status")).to_have_text("Reminders are back on.")
+    expect(reminders.get_by_label("Pause reminders")).to_be_visible()
+    reminders.get_by_label("Quiet hours (your time)").uncheck()
+    reminders.get_by_label("Stop all reminders").check()
+    reminders.get_by_role("button", name="Save reminder settings").tap()
+    expect(reminders.get_by_role("status")).to_have_text("Saved.")
+    page.reload()
+    page.locator("#progress summary").tap()
+    reminders = page.get_by_role("form", name="Reminders")
+    expect(reminders.get_by_label("Stop all reminders")).to_be_checked()
+    expect(reminders.get_by_label("Quiet hours (your time)")).not_to_be_checked()

@@ -23,6 +23,27 @@ SMTP = SmtpServer()
 OPS_TOKEN = f"ops-{uuid.uuid4().hex}"
 OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
+
+def _redis_url_of_this_run() -> str:
+    """A Redis database of this process's own (each run flushes its database at the start).
+
+    TEST_REDIS_URL picks one; xdist workers take the next ones after it (gw0 +0, gw1 +1, ...), so workers of
+    one run never share. Without it, a database from the process id spreads concurrent runs over 1..15.
+    """
+    chosen = os.environ.get("TEST_REDIS_URL")
+    base = chosen or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    prefix, _, db = base.rpartition("/")
+    if WORKER.startswith("gw"):
+        run_id = int(os.environ.get("PYTEST_XDIST_TESTRUNUID", "0")[:6] or "0", 16)
+        start = int(db) if chosen and db.isdigit() else 1 + run_id % 15
+        return f"{prefix}/{1 + (start - 1 + int(WORKER[2:])) % 15}"
+    return chosen or f"{prefix}/{1 + os.getpid() % 15}"
+
+
+# The server to build test databases on, kept for xdist workers: they inherit this process's environment,
+# in which DATABASE_URL is already the app role's.
+os.environ.setdefault("TEST_DATABASE_ADMIN_URL", database.server_url())
+
 # Settings are read once per process: set them before anything imports them.
 os.environ.update(
     {
@@ -30,8 +51,7 @@ os.environ.update(
         "DATABASE_URL": APP_URL,
         "DATABASE_ADMIN_URL": ADMIN_URL,
         # A Redis database and a job queue of this run's own (15 databases to spread concurrent runs).
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL")
-        or (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}",
+        "REDIS_URL": _redis_url_of_this_run(),
         "JOB_QUEUE": f"coachtwin-test-{RUN}",
         "LOGIN_LIMIT_PER_IP": "100",  # every test signs in from 127.0.0.1
         "WIDGET_LIMIT_PER_IP": "1000",  # and opens its widget sessions from there (tests/widget lowers it)
@@ -49,7 +69,7 @@ os.environ.update(
         "OPS_TOKEN": OPS_TOKEN,  # /metrics and /health/ready's details
     }
 )
-os.environ.setdefault("DATA_DIR", f"/tmp/coachtwin-test-{RUN}")
+os.environ["DATA_DIR"] = os.environ.get("TEST_DATA_DIR") or f"/tmp/coachtwin-test-{RUN}"
 
 
 @pytest.fixture(scope="session", autouse=True)

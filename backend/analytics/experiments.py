@@ -54,8 +54,14 @@ async def assigned_version(db: AsyncSession, program_id: uuid.UUID, member_id: u
 
 
 async def start(
-    db: AsyncSession, creator_id: uuid.UUID, user_id: uuid.UUID | None, program_id: uuid.UUID, data: ExperimentIn
+    db: AsyncSession,
+    creator_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    program_id: uuid.UUID,
+    data: ExperimentIn,
+    now: datetime | None = None,
 ) -> ProgramExperiment:
+    """Start an A/B; members enrolled from `now` on (a simulated clock may pass its own) are compared."""
     await repository.program(db, program_id, lock=True)  # 404; and two starts at once queue here
     versions = {v for v, _ in await repository.published_versions(db, program_id)}
     if data.version_a == data.version_b:
@@ -83,7 +89,7 @@ async def start(
         outcome=data.outcome,
         metric_node=data.metric_node,
         status=ExperimentStatus.running,
-        started_at=datetime.now(UTC),
+        started_at=now or datetime.now(UTC),
         created_by=user_id,
     )
     db.add(x)
@@ -91,12 +97,12 @@ async def start(
     return x
 
 
-async def stop(db: AsyncSession, program_id: uuid.UUID) -> ProgramExperiment:
+async def stop(db: AsyncSession, program_id: uuid.UUID, now: datetime | None = None) -> ProgramExperiment:
     await repository.program(db, program_id)
     x = await running(db, program_id)
     if x is None:
         raise Conflict("No experiment is running on this program")
-    x.status, x.stopped_at = ExperimentStatus.stopped, datetime.now(UTC)
+    x.status, x.stopped_at = ExperimentStatus.stopped, now or datetime.now(UTC)
     await db.flush()
     return x
 

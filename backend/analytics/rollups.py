@@ -128,7 +128,7 @@ async def _refresh_enrollments(
     answers: dict[uuid.UUID, list[Answer]] = defaultdict(list)
     for eid, node, value, at in await db.execute(
         text(
-            "SELECT enrollment_id, node_id, payload->'value', received_at FROM program_events"
+            "SELECT enrollment_id, node_id, payload->>'value', received_at FROM program_events"
             " WHERE enrollment_id = ANY(:ids) AND type = 'answer' AND outcome = 'applied' AND node_id IS NOT NULL"
             " ORDER BY received_at, id"
         ),
@@ -189,7 +189,7 @@ async def _refresh_enrollments(
             }
         )
         changes[(r.program_id, r.version, day)][1].append(values[-1])
-    stmt = insert(AnalyticsEnrollment)
+    stmt = insert(AnalyticsEnrollment.__table__)  # type: ignore[attr-defined]  # Core: no ORM bulk bookkeeping
     skip = {"id", "creator_id", "enrollment_id"}
     await db.execute(
         stmt.on_conflict_do_update(

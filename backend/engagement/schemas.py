@@ -154,7 +154,8 @@ class DecisionLog(msgspec.Struct, kw_only=True):
 
 
 class PreferencesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    quiet_hours: QuietHours | None = None
+    # Left out: kept as stored; null: cleared (no quiet hours).
+    quiet_hours: QuietHours | None | msgspec.UnsetType = msgspec.UNSET
     paused_until: Moment | None = None
     opt_out_channels: (
         Annotated[list[Annotated[str, msgspec.Meta(max_length=16)]], msgspec.Meta(max_length=8)] | None

@@ -317,8 +317,9 @@ async def set_preferences(db: AsyncSession, principal: Principal, data: Preferen
         if unknown:
             raise InvalidInput(f"opt_out_channels: unknown channel {unknown[0]!r}")
     row = await engagement_of(db, principal.creator_id, principal.subject_id)
-    fields = msgspec.structs.asdict(data)
-    if "quiet_hours" in fields and data.quiet_hours is not None:
+    if data.quiet_hours is None:
+        row.quiet_start = row.quiet_end = None
+    elif data.quiet_hours is not msgspec.UNSET:
         if data.quiet_hours.start == data.quiet_hours.end:
             raise InvalidInput("quiet_hours: start and end are the same time")
         row.quiet_start, row.quiet_end = data.quiet_hours.start, data.quiet_hours.end

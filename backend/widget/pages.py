@@ -70,6 +70,7 @@ ASIDE = """<aside class="progress" id="progress" aria-labelledby="progress-title
           <h2 id="progress-title">Your progress</h2><span id="progress-summary" class="summary-line"></span>
         </summary>
         <div id="progress-body"><p>Say hello to start. Your program, streak and goals show here.</p></div>
+        <div id="reminders" hidden></div>
         <div id="page-tools" class="page-tools" hidden></div>
       </details>
     </aside>"""
@@ -85,6 +86,7 @@ def _page(b: Bundle, s: PageSettings, layout: str) -> str:
             f'<link rel="icon" href="/m/{e(s.key)}/icon/192" type="image/png">\n'
             f'<link rel="apple-touch-icon" href="/m/{e(s.key)}/icon/192">\n'
             f'<link rel="modulepreload" href="/widget/assets/{b.version}/companion.js">'
+            f'<link rel="modulepreload" href="/widget/assets/{b.version}/reminders.js">'
         )
     avatar = f'<img src="{e(theme.avatar_url)}" alt="">' if theme.avatar_url else e(_initials(s.twin_name))
     config = {

@@ -28,13 +28,12 @@ def _json() -> Any:
 
 
 class AnalyticsDirty(TenantTable, table=True):
-    """Something the next refresh recomputes (written by row triggers, so no write path can forget it)."""
+    """Something the next refresh recomputes (written by row triggers, so no write path can forget it), one row per
+    change."""
 
     __tablename__ = "analytics_dirty"
-    __table_args__ = (
-        UniqueConstraint("creator_id", "kind", "ref"),
-        Index("ix_analytics_dirty_due", "due_at"),
-    )
+    # No unique key: a writer never waits on a refresh that took an equal mark (migration 0014); duplicates fold.
+    __table_args__ = (Index("ix_analytics_dirty_due", "due_at"),)
     kind: str = Field(max_length=16)  # enrollment | member | twin_day | decision
     ref: str = Field(max_length=64)  # an id, or a day (YYYY-MM-DD)
     due_at: datetime = created_at_field()  # a decision is judged 48 h after it

@@ -4,13 +4,17 @@ member re-enrolls; the comparison reads the rollups; stopping gives new members 
 
 from __future__ import annotations
 
+import statistics
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.analytics.experiments import arm_of
-from tests.analytics.conftest import add_member, metric_graph, publish, refresh
+from backend.analytics.stats import welch
+from tests.analytics.conftest import Script, add_member, drive, metric_graph, publish, refresh, stop_app_worker
 from tests.auth.test_team import join
 from tests.conftest import register_and_login
 
@@ -79,3 +83,37 @@ async def test_experiment_assigns_sticky_balanced_versions(client: AsyncTestClie
     rival = await register_and_login(client, "rivalab")
     assert (await client.get(url, headers=rival["headers"])).status_code == 404
     assert (await client.post(url, headers=rival["headers"], json=body)).status_code == 404
+
+
+async def test_metric_and_adherence_outcomes_compare_per_member(client: AsyncTestClient[Any]) -> None:
+    """Members driven through both versions: each arm's mean change of the metric and Welch's t, by hand."""
+    owner = await register_and_login(client, "abm")
+    await stop_app_worker(client)
+    pid = await publish(client, owner, metric_graph(times=3))
+    await publish(client, owner, metric_graph(times=2), pid)
+    url = f"/api/v1/analytics/programs/{pid}/experiments"
+    body: dict[str, Any] = {"version_a": 1, "version_b": 2, "outcome": "metric", "metric_node": "mood"}
+    r = await client.post(url, headers=owner["headers"], json=body)
+    assert r.status_code == 201, r.text
+    xid = uuid.UUID(r.json()["id"])
+    start = datetime.now(UTC)
+    changes: dict[int, list[float]] = {1: [], 2: []}
+    for i in range(24):
+        m = await add_member(client, owner, f"abm{i}")
+        await drive(client, owner["workspace_id"], pid, m["id"], start, Script([1 + i % 3, 3 + i % 2, None]))
+        changes[2 if arm_of(xid, uuid.UUID(m["id"])) else 1].append(2 + i % 2 - i % 3)
+    await refresh(client, owner["workspace_id"])
+    [x] = (await client.get(url, headers=owner["headers"])).json()["experiments"]
+    assert all(len(c) >= 5 for c in changes.values()), changes
+    arms = {a["version"]: a for a in x["arms"]}
+    for v in (1, 2):
+        assert arms[v]["members"] == len(changes[v]) and arms[v]["value"] == pytest.approx(statistics.fmean(changes[v]))
+    expected = welch(changes[2], changes[1])
+    assert expected is not None and x["result"]["test"] == "Welch t" and x["result"]["warning"]
+    assert x["result"]["difference"] == pytest.approx(expected.diff)
+    assert x["result"]["ci95"] == pytest.approx(list(expected.ci95))
+    assert (await client.post(f"{url}/stop", headers=owner["headers"])).status_code == 200
+    body.update(outcome="adherence", metric_node=None)
+    r = await client.post(url, headers=owner["headers"], json=body)
+    assert r.status_code == 201, r.text
+    assert [a["members"] for a in r.json()["arms"]] == [0, 0]  # nobody enrolled since this one started

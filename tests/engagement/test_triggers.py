@@ -99,6 +99,13 @@ async def test_member_preferences(client: AsyncTestClient[Any], workspace: dict[
     assert r.status_code == 200, r.text
     assert r.json()["quiet_hours"] == {"start": "22:00", "end": "06:00"}
     assert r.json()["opt_out_channels"] == ["telegram"]
+    # A field left out is kept; quiet hours sent as null are cleared.
+    kept = await client.put("/api/v1/me/preferences", headers=m["headers"], json={"opt_out_channels": []})
+    assert kept.json()["quiet_hours"] == {"start": "22:00", "end": "06:00"} and kept.json()["opt_out_channels"] == []
+    cleared = await client.put("/api/v1/me/preferences", headers=m["headers"], json={"quiet_hours": None})
+    assert cleared.status_code == 200 and cleared.json()["quiet_hours"] is None
+    stored = (await client.get("/api/v1/me/preferences", headers=m["headers"])).json()
+    assert stored["quiet_hours"] is None
     bad = await client.put("/api/v1/me/preferences", headers=m["headers"], json={"opt_out_channels": ["pigeon"]})
     assert bad.status_code == 422
     staff = await client.put("/api/v1/me/preferences", headers=workspace["headers"], json=body)

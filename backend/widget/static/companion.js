@@ -1,7 +1,8 @@
 // The companion page's extras: the member's program step, streak and goals beside the chat; installing it
 // as an app (its service worker is registered only once the member has interacted: nothing on the device
-// before that); a link to continue on another device; forgetting this device.
+// before that); a link to continue on another device; forgetting this device; the member's reminder settings.
 
+import { drawReminders } from "./reminders.js";
 import { el } from "./view.js";
 
 const VIEW_PATH = "/api/v1/me";
@@ -34,6 +35,7 @@ export function start(ctx) {
     if ("serviceWorker" in navigator) navigator.serviceWorker.register("/m/sw.js", { scope: "/m/" }).catch(() => {});
     refresh();
     drawTools();
+    drawReminders(document.getElementById("reminders"), ctx);
   };
 
   function drawTools() {
