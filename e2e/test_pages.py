@@ -120,6 +120,7 @@ SIGNED_IN = [
     ("conversations", "/conversations"),
     ("conversation", "/conversations/{conversation}"),
     ("member-conversation", "/conversations/{member_conversation}"),
+    ("analytics", "/analytics"),
     ("channels", "/channels"),
     ("team", "/team"),
     ("settings", "/settings"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
 
@@ -112,16 +113,22 @@ def test_chat_ui_and_companion_pass_axe(
             context.close()
 
 
-def test_a_member_sets_their_reminders_on_the_companion_page(
-    phone: BrowserContext, coach: Coach, servers: Servers
-) -> None:
+def said_hello_on_the_companion(phone: BrowserContext, coach: Coach, servers: Servers) -> Page:
+    """A member's first visit on a phone: says hello (consent), gets a reply, opens the progress panel."""
     page = phone.new_page()
     page.goto(f"{servers.api_url}/m/{coach.key}")
     box = page.get_by_role("textbox", name=re.compile("^Message to"))
-    box.fill(f"Hello {unique('r')}")
+    box.fill(f"Hello {unique('hi')}")
     page.get_by_role("button", name="Send message").tap()
     page.locator("#log .msg--twin").last.wait_for(timeout=30_000)
     page.locator("#progress summary").tap()
+    return page
+
+
+def test_a_member_sets_their_reminders_on_the_companion_page(
+    phone: BrowserContext, coach: Coach, servers: Servers
+) -> None:
+    page = said_hello_on_the_companion(phone, coach, servers)
     reminders = page.get_by_role("form", name="Reminders")
     expect(reminders).to_be_visible(timeout=15_000)
 
@@ -157,3 +164,49 @@ def test_a_member_sets_their_reminders_on_the_companion_page(
     reminders = page.get_by_role("form", name="Reminders")
     expect(reminders.get_by_label("Stop all reminders")).to_be_checked()
     expect(reminders.get_by_label("Quiet hours (your time)")).not_to_be_checked()
+
+
+def test_a_member_continues_on_telegram(phone: BrowserContext, coach: Coach, servers: Servers) -> None:
+    from tests.fakes.fake_telegram import FakeTelegram
+
+    page = said_hello_on_the_companion(phone, coach, servers)
+    expect(page.get_by_role("button", name="Copy link for another device")).to_be_visible()
+    # No bot connected: nothing offered.
+    expect(page.get_by_role("button", name="Continue on Telegram")).to_have_count(0)
+
+    with FakeTelegram() as tg:
+        headers = {"Authorization": f"Bearer {coach.token}"}
+        body = {"bot_token": "123456:TEST-token", "api_base": tg.url}
+        with httpx.Client(base_url=servers.api_url, timeout=30) as api:
+            assert api.put("/api/v1/channels/telegram", headers=headers, json=body).status_code == 200
+        phone.route("https://t.me/**", lambda route: route.fulfill(body="Telegram", content_type="text/plain"))
+        page.reload()
+        page.locator("#progress summary").tap()
+        offer = page.get_by_role("button", name="Continue on Telegram")
+        with phone.expect_page() as opened:
+            offer.tap()
+        popup = opened.value
+        popup.wait_for_url(re.compile(r"^https://t\.me/coach_twin_bot\?start=[\w-]{20,}$"))
+        expect(page.get_by_role("button", name="Telegram opened: press Start there")).to_be_visible()
+
+
+def test_a_long_history_loads_earlier_messages_on_demand(phone: BrowserContext, coach: Coach, servers: Servers) -> None:
+    page = said_hello_on_the_companion(phone, coach, servers)
+    member_id = page.evaluate("(k) => JSON.parse(localStorage.getItem('coachtwin:' + k)).m", coach.key)
+    # 120 program messages after the hello and its reply: more than the first page of 100 holds.
+    steps = [(f"s{n}", "message", {"text": f"Note number {n} of the long program."}) for n in range(1, 121)]
+    enroll(coach, member_id, "Long program", program(*steps))
+    expect(page.locator("#log .msg").last).to_contain_text("Note number 120", timeout=60_000)
+
+    page.reload()
+    log = page.get_by_role("list", name="Conversation")
+    expect(log.get_by_role("listitem").last).to_contain_text("Note number 120")
+    expect(log.get_by_role("listitem")).to_have_count(100)
+    expect(log.get_by_text("Note number 1 of", exact=False)).to_have_count(0)
+    page.get_by_role("button", name="Show earlier messages").tap()
+    expect(log.get_by_role("listitem")).to_have_count(122)  # hello, its reply, 120 notes
+    expect(log.get_by_role("listitem").first).to_contain_text("Hello")
+    expect(log.get_by_role("listitem").nth(2)).to_contain_text("Note number 1 of")
+    expect(page.get_by_role("button", name="Show earlier messages")).to_be_hidden()
+    # Still in order: nothing shown twice, the newest last.
+    expect(log.get_by_role("listitem").last).to_contain_text("Note number 120")

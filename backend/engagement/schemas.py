@@ -155,7 +155,7 @@ class DecisionLog(msgspec.Struct, kw_only=True):
 
 class PreferencesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Left out: kept as stored; null: cleared (no quiet hours).
-    quiet_hours: QuietHours | None | msgspec.UnsetType = msgspec.UNSET
+    quiet_hours: QuietHours | msgspec.UnsetType | None = msgspec.UNSET
     paused_until: Moment | None = None
     opt_out_channels: (
         Annotated[list[Annotated[str, msgspec.Meta(max_length=16)]], msgspec.Meta(max_length=8)] | None

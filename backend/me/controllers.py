@@ -8,6 +8,8 @@ from typing import Annotated
 from litestar import Controller, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
+from backend.channels.schemas import TelegramLinkOut
+from backend.channels.telegram import service as telegram
 from backend.engagement import service as engagement
 from backend.engagement.schemas import PreferencesIn, PreferencesOut
 from backend.lib.deps import Caller, Db, Plat
@@ -24,9 +26,10 @@ class MeController(Controller):
     guards = [member_only]
 
     @get("/")
-    async def me(self, db: Db, principal: Caller) -> MemberView:
-        """The member's view: the twin, welcome and starters, takeover, current program step, streak, goals."""
-        return await view.view(db, principal)
+    async def me(self, db: Db, platform: Plat, principal: Caller) -> MemberView:
+        """The member's view: the twin, welcome and starters, takeover, current program step, streak, goals, and
+        the messaging apps they can continue in."""
+        return await view.view(platform, db, principal)
 
     @get("/messages", responses=errors(404, s404="`after`/`before` names no message of this member"))
     async def messages(
@@ -54,6 +57,15 @@ class MeController(Controller):
         name = await twin_name(db, principal.creator_id)
         coach = await service.workspace_person(db, principal.creator_id)
         return await service.handoff(platform, db, principal, data.reason if data else None, name, coach)
+
+    @post(
+        "/telegram-link",
+        status_code=201,
+        responses=errors(404, s404="This coach has no Telegram bot connected"),
+    )
+    async def telegram_link(self, db: Db, platform: Plat, principal: Caller) -> TelegramLinkOut:
+        """The member's own one-time link (24 hours) to continue in Telegram: opening it joins that chat to them."""
+        return await telegram.link(platform, db, principal.creator_id, principal.subject_id)
 
     @get("/preferences")
     async def preferences(self, db: Db, principal: Caller) -> PreferencesOut:

@@ -106,3 +106,5 @@ class MemberView(msgspec.Struct, kw_only=True):
     program: ProgramView | None
     streak: Streak
     goals: list[Goal]
+    # Messaging apps where the member can continue with the twin (linked with POST /me/telegram-link).
+    channels: list[str] = msgspec.field(default_factory=list)

@@ -15,10 +15,12 @@ from sqlalchemy import Date, cast, func, literal, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from backend.channels import messaging
 from backend.channels.schemas import Theme
 from backend.channels.service import theme_of
 from backend.delivery.frames import CheckIn, check_in_meta
 from backend.lib.errors import NotAuthenticated
+from backend.lib.platform import Platform
 from backend.lib.principal import Principal
 from backend.lib.streaks import streaks
 from backend.me.schemas import (
@@ -38,7 +40,7 @@ from backend.takeover.service import staff_name
 from backend.twin.repository import latest_member_conversation
 from backend.widget.schemas import AI_DISCLOSURE
 from backend.widget.service import twin_name
-from common.enums import EnrollmentStatus, MessageSender, ProgramEventType, StepOutcome, WaitingFor
+from common.enums import Channel, EnrollmentStatus, MessageSender, ProgramEventType, StepOutcome, WaitingFor
 from common.models import (
     Achievement,
     Conversation,
@@ -164,7 +166,7 @@ async def _goals(db: AsyncSession, principal: Principal, enrollment: Enrollment 
     return goals
 
 
-async def view(db: AsyncSession, principal: Principal) -> MemberView:
+async def view(platform: Platform, db: AsyncSession, principal: Principal) -> MemberView:
     member = await db.get(Member, principal.subject_id)
     if member is None:  # merged into another member, or removed: the token outlived it
         raise NotAuthenticated("This member session has ended; open a new one")
@@ -196,4 +198,5 @@ async def view(db: AsyncSession, principal: Principal) -> MemberView:
         program=program,
         streak=await _streak(db, principal, member.timezone),
         goals=await _goals(db, principal, enrollment, graph),
+        channels=["telegram"] if await messaging.connection(platform, principal.creator_id, Channel.telegram) else [],
     )

@@ -589,6 +589,7 @@ class MemberView(msgspec.Struct, kw_only=True, omit_defaults=True):
     program: ProgramView | None
     streak: Streak
     goals: list[Goal]
+    channels: list[str] = []
 
 
 class MessageOut(msgspec.Struct, kw_only=True, omit_defaults=True):

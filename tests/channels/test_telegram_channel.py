@@ -235,3 +235,36 @@ async def test_a_program_check_in_is_answered_with_a_button(
     )
     assert events, "the answer reached the program"
     assert any(r.path.endswith("/answerCallbackQuery") for r in tg.requests)
+
+
+async def test_a_member_links_their_own_telegram_chat(
+    client: AsyncTestClient[Any], tg: FakeTelegram, admin_conn: asyncpg.Connection
+) -> None:
+    from tests.chat.conftest import member_token
+
+    staff = await register_and_login(client, "tgself")
+    elsewhere = await register_and_login(client, "tgnone")
+    member = await member_token(client, staff, "sam")
+    stranger = await member_token(client, elsewhere, "sam")
+    # No bot yet: nothing to offer, and no link.
+    assert (await client.get("/api/v1/me", headers=member["headers"])).json()["channels"] == []
+    assert (await client.post("/api/v1/me/telegram-link", headers=member["headers"])).status_code == 404
+
+    await connect_telegram(client, staff, tg, ALPHA)
+    assert (await client.get("/api/v1/me", headers=member["headers"])).json()["channels"] == ["telegram"]
+    r = await client.post("/api/v1/me/telegram-link", headers=member["headers"])
+    assert r.status_code == 201, r.text
+    link = r.json()
+    assert link["url"] == f"https://t.me/alpha_bot?start={link['token']}"
+    await tg.deliver(client.post, tg.text_update(8101, f"/start {link['token']}"), token=ALPHA)
+    assert await eventually(lambda: LINKED in tg.texts_to(8101))
+    owner = await admin_conn.fetchval(
+        "SELECT member_id::text FROM member_identities WHERE creator_id = $1::uuid AND value = '8101'",
+        staff["workspace_id"],
+    )
+    assert owner == member["id"]
+    # Another workspace's member sees neither the bot nor a link of this workspace's.
+    assert (await client.get("/api/v1/me", headers=stranger["headers"])).json()["channels"] == []
+    assert (await client.post("/api/v1/me/telegram-link", headers=stranger["headers"])).status_code == 404
+    # Staff tokens are not members.
+    assert (await client.post("/api/v1/me/telegram-link", headers=staff["headers"])).status_code == 403

@@ -15,6 +15,7 @@ export function start(ctx) {
   const panel = document.getElementById("progress");
   const tools = document.getElementById("page-tools");
   let installPrompt = null;
+  let channels = []; // messaging apps this coach's twin is on (the member's view says)
 
   const refresh = async () => {
     let token;
@@ -25,7 +26,12 @@ export function start(ctx) {
     }
     try {
       const r = await fetch(new URL(VIEW_PATH, ctx.API), { headers: { authorization: `Bearer ${token}` }, cache: "no-store" });
-      if (r.ok) drawProgress(panel, await r.json());
+      if (r.ok) {
+        const data = await r.json();
+        drawProgress(panel, data);
+        channels = Array.isArray(data.channels) ? data.channels : [];
+        drawTools();
+      }
     } catch {
       /* offline: the panel keeps what it showed */
     }
@@ -55,6 +61,7 @@ export function start(ctx) {
         }),
       );
     }
+    if (sessions.consented && channels.includes("telegram")) buttons.push(telegramButton(ctx));
     if (sessions.consented) {
       const copy = el("button", {
         type: "button",
@@ -112,6 +119,35 @@ export function start(ctx) {
     soon = setTimeout(refresh, 300);
   });
   drawTools();
+}
+
+// A one-time link that joins the Telegram chat opening it to this member (the twin continues there).
+function telegramButton(ctx) {
+  const button = el("button", {
+    type: "button",
+    text: "Continue on Telegram",
+    onclick: async () => {
+      const opened = window.open("", "_blank"); // opened in the click, or a popup blocker stops it
+      try {
+        const token = await ctx.sessions.obtain();
+        const r = await fetch(new URL("/api/v1/me/telegram-link", ctx.API), {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}` },
+        });
+        if (!r.ok) throw new Error(String(r.status));
+        const { url } = await r.json();
+        if (opened) {
+          opened.opener = null;
+          opened.location.href = url;
+        } else location.href = url;
+        button.textContent = "Telegram opened: press Start there";
+      } catch {
+        opened?.close();
+        button.textContent = "Telegram is not available right now";
+      }
+    },
+  });
+  return button;
 }
 
 function drawProgress(panel, data) {
