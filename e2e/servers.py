@@ -113,6 +113,8 @@ class Servers:
     metrics: dict[str, Any] = field(default_factory=dict)
     # The loopback SMTP server the API sends to (None for servers started by hand: use their dev mailbox).
     mail: SmtpSink | None = None
+    # The API's environment, for a command run against the same services (None for servers started by hand).
+    env: dict[str, str] | None = None
 
     def record(self, name: str, value: Any) -> None:
         self.metrics[name] = value
@@ -177,7 +179,7 @@ def running_servers() -> Iterator[Servers]:
         wait_http(f"{api_url}/health", procs[0], 120, api_log)
         wait_http(f"{hub_url}/ping", procs[1], 300, hub_log)
         wait_http(f"{hub_url}/login", procs[1], 60, hub_log)
-        result = Servers(api_url, hub_url, mail=smtp.sink)
+        result = Servers(api_url, hub_url, mail=smtp.sink, env=api_env)
         result.record("hub_build_and_start_seconds", round(time.monotonic() - started, 1))
         yield result
     finally:

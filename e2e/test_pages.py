@@ -124,6 +124,7 @@ SIGNED_IN = [
     ("conversations", "/conversations"),
     ("conversation", "/conversations/{conversation}"),
     ("member-conversation", "/conversations/{member_conversation}"),
+    ("analytics", "/analytics"),
     ("channels", "/channels"),
     ("engagement", "/engagement"),
     ("team", "/team"),

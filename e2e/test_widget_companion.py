@@ -188,3 +188,25 @@ def test_a_member_continues_on_telegram(phone: BrowserContext, coach: Coach, ser
         popup = opened.value
         popup.wait_for_url(re.compile(r"^https://t\.me/coach_twin_bot\?start=[\w-]{20,}$"))
         expect(page.get_by_role("button", name="Telegram opened: press Start there")).to_be_visible()
+
+
+def test_a_long_history_loads_earlier_messages_on_demand(phone: BrowserContext, coach: Coach, servers: Servers) -> None:
+    page = said_hello_on_the_companion(phone, coach, servers)
+    member_id = page.evaluate("(k) => JSON.parse(localStorage.getItem('coachtwin:' + k)).m", coach.key)
+    # 120 program messages after the hello and its reply: more than the first page of 100 holds.
+    steps = [(f"s{n}", "message", {"text": f"Note number {n} of the long program."}) for n in range(1, 121)]
+    enroll(coach, member_id, "Long program", program(*steps))
+    expect(page.locator("#log .msg").last).to_contain_text("Note number 120", timeout=60_000)
+
+    page.reload()
+    log = page.get_by_role("list", name="Conversation")
+    expect(log.get_by_role("listitem").last).to_contain_text("Note number 120")
+    expect(log.get_by_role("listitem")).to_have_count(100)
+    expect(log.get_by_text("Note number 1 of", exact=False)).to_have_count(0)
+    page.get_by_role("button", name="Show earlier messages").tap()
+    expect(log.get_by_role("listitem")).to_have_count(122)  # hello, its reply, 120 notes
+    expect(log.get_by_role("listitem").first).to_contain_text("Hello")
+    expect(log.get_by_role("listitem").nth(2)).to_contain_text("Note number 1 of")
+    expect(page.get_by_role("button", name="Show earlier messages")).to_be_hidden()
+    # Still in order: nothing shown twice, the newest last.
+    expect(log.get_by_role("listitem").last).to_contain_text("Note number 120")

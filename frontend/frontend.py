@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from frontend.pages.analytics.page import analytics_page
+from frontend.pages.analytics.state import AnalyticsState
 from frontend.pages.auth import login_page, signup_page, verify_page
 from frontend.pages.channels.page import channels_page
 from frontend.pages.channels.state import ChannelsState
@@ -56,6 +58,7 @@ app.add_page(
     on_load=[BuilderState.load, SimulatorState.reset_run],
 )
 app.add_page(engagement_page, route="/engagement", title="Engagement · CoachTwin", on_load=EngagementState.load)
+app.add_page(analytics_page, route="/analytics", title="Analytics · CoachTwin", on_load=AnalyticsState.load)
 app.add_page(channels_page, route="/channels", title="Channels · CoachTwin", on_load=ChannelsState.load)
 app.add_page(team_page, route="/team", title="Team · CoachTwin", on_load=TeamState.load)
 app.add_page(settings_page, route="/settings", title="Settings · CoachTwin", on_load=SettingsState.load)

@@ -21,6 +21,7 @@ read, failed) move a row forward only (`record_status`).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ log = structlog.get_logger()
 STAGED = "outbox_staged"
 MAX_ATTEMPTS = 8
 LEASE_SECONDS = 60  # a claimed row another worker may retake after this (its sender died)
+SEND_CONCURRENCY = 32  # members served at once by one delivery job
 SWEEP_GRACE_SECONDS = 5  # a row younger than this is still on its way through its own job
 
 
@@ -195,11 +197,54 @@ async def deliver(
     taken = await _claim(platform, creator_id, ids)
     if not taken:
         return {}, None
-    results: list[tuple[OutboxMessage, SendResult]] = []
-    waiting: dict[uuid.UUID, float] = {}  # members whose earlier message must go first (kept in order)
+    # Members are served side by side (a batch of a program step's messages is one per member: sent one
+    # after another, each waited for its Redis round trip); one member's messages stay in their order.
+    by_member: dict[uuid.UUID, list[tuple[OutboxMessage, Message]]] = {}
     for row, message in taken:
-        if row.member_id in waiting:
-            after = waiting[row.member_id]
+        by_member.setdefault(row.member_id, []).append((row, message))
+    gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    async def one_member(pairs: list[tuple[OutboxMessage, Message]]) -> list[tuple[OutboxMessage, SendResult]]:
+        async with gate:
+            return await _send_in_order(platform, creator_id, pairs)
+
+    results = [r for done in await asyncio.gather(*map(one_member, by_member.values())) for r in done]
+    counts: dict[str, int] = {}
+    retry_at: datetime | None = None
+    async with platform.db.session(TenantContext(creator_id)) as db:
+        now = utcnow()
+        current_rows = {
+            r.id: r
+            for r in (
+                await db.execute(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.id) == _ids([row.id for row, _ in results]))
+                    .order_by(col(OutboxMessage.id))
+                    .with_for_update()
+                )
+            ).scalars()
+        }
+        for row, result in results:
+            current = current_rows.get(row.id)
+            if current is None or current.status != DeliveryStatus.queued.value:
+                continue  # a status report got there first
+            current.attempts = row.attempts
+            _finish(current, result, now)
+            counts[current.status] = counts.get(current.status, 0) + 1
+            if current.status == DeliveryStatus.queued.value:
+                retry_at = min(retry_at or current.next_attempt_at, current.next_attempt_at)
+        await db.commit()
+    return counts, retry_at
+
+
+async def _send_in_order(
+    platform: Platform, creator_id: uuid.UUID, pairs: list[tuple[OutboxMessage, Message]]
+) -> list[tuple[OutboxMessage, SendResult]]:
+    """One member's rows, oldest first: once one must wait, the later ones wait after it (kept in order)."""
+    results: list[tuple[OutboxMessage, SendResult]] = []
+    after: float | None = None
+    for row, message in pairs:
+        if after is not None:
             held = SendResult(DeliveryStatus.queued, error="after an earlier message", retry_after=after, attempt=False)
             results.append((row, held))
             continue
@@ -214,23 +259,9 @@ async def deliver(
             log.exception("outbox_send_failed", outbox_id=str(row.id), channel=row.channel)
             result = SendResult(DeliveryStatus.queued, error=f"{type(exc).__name__}: {exc}"[:500])
         if result.status is DeliveryStatus.queued:
-            waiting[row.member_id] = result.retry_after or _backoff(row.attempts).total_seconds()
+            after = result.retry_after or _backoff(row.attempts).total_seconds()
         results.append((row, result))
-    counts: dict[str, int] = {}
-    retry_at: datetime | None = None
-    async with platform.db.session(TenantContext(creator_id)) as db:
-        now = utcnow()
-        for row, result in results:
-            current = await db.get(OutboxMessage, row.id, with_for_update=True)
-            if current is None or current.status != DeliveryStatus.queued.value:
-                continue  # a status report got there first
-            current.attempts = row.attempts
-            _finish(current, result, now)
-            counts[current.status] = counts.get(current.status, 0) + 1
-            if current.status == DeliveryStatus.queued.value:
-                retry_at = min(retry_at or current.next_attempt_at, current.next_attempt_at)
-        await db.commit()
-    return counts, retry_at
+    return results
 
 
 async def _by_provider_id(db: AsyncSession, channel: Channel, provider_message_id: str) -> OutboxMessage | None:

@@ -3,7 +3,8 @@
 Four kinds of member, in shares a coaching program sees: the committed answer nearly every morning and their
 readiness (the 1-5 intention check-in) climbs; the steady answer most mornings and stay where they started; the
 faders answer the first few mornings, then go quiet and half of them leave the program; the silent never answer.
-A nudge from the engagement trigger makes a member likelier to answer the next two mornings (its uplift), and
+A nudge from the engagement trigger makes a member who has answered before likelier to answer the next two mornings
+(its uplift; the silent stay silent), and
 the program's second version (in an A/B experiment) is answered a little more often.
 """
 
@@ -109,7 +110,7 @@ class Script:
             rate = 0.0
         if p.version >= 2 and rate > 0:
             rate = min(0.97, rate + VERSION_B_BONUS)
-        if p.nudged_until is not None and asked_at <= p.nudged_until:
+        if p.nudged_until is not None and asked_at <= p.nudged_until and p.kind != Kind.silent:
             rate = max(rate, NUDGED_RATE)
         if self.rng.random() >= rate:
             return None

@@ -1,8 +1,9 @@
 """`coachtwin demo`: a workspace with weeks of simulated history a creator can explore.
 
-The "Stoic morning" template, published, runs for a cohort of members over the last `days` days through the
-real runtime (backend/demo/simulation.py), with an engagement trigger that nudges members who missed two
-mornings (a fifth held out), and some members' questions to the twin with their thumbs (backend/demo/twin.py).
+The "Stoic morning" template, published in two versions under an A/B experiment (backend/demo/outcomes.py), runs
+for a cohort of members over the last `days` days through the real runtime (backend/demo/simulation.py), with an
+engagement trigger that nudges members who missed two mornings (a fifth held out), and some members' questions to
+the twin with their thumbs (backend/demo/twin.py); the analytics rollups are refreshed at the end.
 Refuses, changing nothing, when the account or the workspace already holds the demo.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend.demo import material, simulation, twin, workspace
+from backend.demo import material, outcomes, simulation, twin, workspace
 from backend.demo.cohort import Person, Script
 from backend.engagement import service as engagement
 from backend.engagement.schemas import TriggerIn
@@ -71,6 +72,7 @@ async def _program(platform: Platform, target: workspace.Target, start: datetime
         flag_modified(p, "draft")
         await db.flush()
         v = await programs.publish(db, target.owner, p.id)
+        await outcomes.experiment(db, target.owner, p, simulation.CHECKIN, start)
         p.created_at = p.updated_at = v.published_at = start
         await db.commit()
         return p.id
@@ -127,6 +129,7 @@ _SETTLE = [
 
 async def _settle(platform: Platform, creator_id: uuid.UUID) -> None:
     async with platform.db.session(TenantContext(creator_id)) as db:
+        await outcomes.hold_refresh(db, creator_id)
         for statement in _SETTLE:
             await db.execute(text(statement))
         await db.commit()
@@ -156,7 +159,9 @@ async def fill(platform: Platform, options: Options, say: Callable[[str], None])
             say(f"  day {(at - start).days:>3}: {c.enrolled} enrolled, {c.answers}/{c.questions} check-ins "
                 f"answered, {c.left} left, {c.nudged} nudged, {c.held_out} held out")  # fmt: skip
 
-    counts = await simulation.run(platform, creator_id, cohort, start, end, daily)
+    counts = await simulation.run(
+        platform, creator_id, cohort, start, end, daily, lambda db: outcomes.hold_refresh(db, creator_id)
+    )
     report = Report(creator_id, program_id, trigger_id, target.email, target.password, counts)
     if options.twin and counts.chats:
         member_of = {id(p): m for m, p in people.items()}
@@ -168,6 +173,7 @@ async def fill(platform: Platform, options: Options, say: Callable[[str], None])
             platform, creator_id, script, chats, lambda n: say(f"  {n}/{len(chats)} questions")
         )
     await _settle(platform, creator_id)
+    say(f"analytics: rollups refreshed ({await outcomes.refresh(platform, creator_id, end)} changes)")
     report.seconds = time.perf_counter() - began
     return report
 

@@ -16,6 +16,7 @@ NAV = [
     ("Programs", "/programs", "route"),
     ("Conversations", "/conversations", "messages-square"),
     ("Engagement", "/engagement", "bell-ring"),
+    ("Analytics", "/analytics", "chart-line"),
     ("Channels", "/channels", "radio-tower"),
     ("Team", "/team", "users"),
     ("Settings", "/settings", "settings"),

@@ -36,12 +36,12 @@ COHORT = {  # name: (time zone, script)
 }
 
 
-@pytest.fixture
-async def cohort(client: AsyncTestClient[Any]) -> dict[str, Any]:
+async def build_cohort(client: AsyncTestClient[Any], team: bool = False) -> dict[str, Any]:
     # Accounts first: sign-up and invitations send mail through the app's worker, stopped before the clock moves.
+    # (Only the isolation test makes a viewer and a rival: each sign-in counts against the suite's login limit.)
     owner = await register_and_login(client, "coach")
-    viewer = await join(client, owner, "viewer")
-    other = await register_and_login(client, "rival")
+    viewer = await join(client, owner, "viewer") if team else None
+    other = await register_and_login(client, "rival") if team else None
     await stop_app_worker(client)
     pid = await publish(client, owner, metric_graph())
     members = {}
@@ -50,6 +50,11 @@ async def cohort(client: AsyncTestClient[Any]) -> dict[str, Any]:
         members[name] = await drive(client, owner["workspace_id"], pid, m["id"], START, script)
     await refresh(client, owner["workspace_id"], datetime(2026, 4, 1, 12, tzinfo=UTC))
     return {"owner": owner, "viewer": viewer, "other": other, "program_id": pid, "enrollments": members}
+
+
+@pytest.fixture
+async def cohort(client: AsyncTestClient[Any]) -> dict[str, Any]:
+    return await build_cohort(client)
 
 
 async def test_definitions_match_the_hand_computed_cohort(client: AsyncTestClient[Any], cohort: dict[str, Any]) -> None:
@@ -138,9 +143,8 @@ async def test_csv_has_the_same_cells_and_hides_small_ones(
     assert dropped["value"] == "" and dropped["suppressed"] == "yes"
 
 
-async def test_viewers_read_and_other_workspaces_see_nothing(
-    client: AsyncTestClient[Any], cohort: dict[str, Any]
-) -> None:
+async def test_viewers_read_and_other_workspaces_see_nothing(client: AsyncTestClient[Any]) -> None:
+    cohort = await build_cohort(client, team=True)
     owner, pid = cohort["owner"], cohort["program_id"]
     viewer = cohort["viewer"]
     r = await client.get(f"/api/v1/analytics/programs/{pid}", headers=viewer["headers"])

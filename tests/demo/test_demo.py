@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from backend.analytics import service as analytics
 from backend.demo import seed, workspace
 from backend.lib.tenancy import TenantContext
 
@@ -101,6 +102,16 @@ async def test_fresh_workspace_holds_weeks_of_real_history(platform: Any) -> Non
     assert cited > 0
     votes = await scalar(platform, ws, "SELECT count(*) FROM message_feedback WHERE updated_at <= :end", end=END)
     assert votes == report.twin["up"] + report.twin["down"]
+
+    # An A/B of two versions ran from the first day (members on both), and the dashboards read the weeks at once.
+    assert await scalar(platform, ws, "SELECT count(DISTINCT version_id) FROM program_enrollments") == 2
+    async with platform.db.session(TenantContext(ws)) as db:
+        view = await analytics.program_view(db, report.program_id, None, None, None)
+        await db.commit()
+    assert view.enrolled == 60 and view.versions == [1, 2]
+    assert [s.title for s in view.funnel][:3] == ["Start", "Welcome", "First morning"]
+    metric = next(m for m in view.metrics if m.node_id == "intention")
+    assert metric.mean_change is not None and metric.mean_change > 0
 
     # From now on the workers take over: future timers are theirs, the trigger is on.
     assert await scalar(platform, ws, "SELECT count(*) FROM program_timers WHERE claimed_at = 'infinity'") == 0
