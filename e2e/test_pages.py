@@ -53,6 +53,7 @@ def showcase(servers: Servers) -> dict[str, Any]:
         doc_id = str(r.json()["id"])
         r = api.post("/api/v1/programs/import", headers=headers, json={"template": "stoic-morning"})
         program_id = str(r.json()["id"])
+        assert api.post(f"/api/v1/programs/{program_id}/publish", headers=headers).status_code == 201
         _wait_indexed(api, headers, doc_id)
         card = "I speak plainly and briefly, as a Stoic teacher would: patience first, then action."
         api.put("/api/v1/twin/persona", headers=headers, json={"card": card, "approve": True})
@@ -65,6 +66,9 @@ def showcase(servers: Servers) -> dict[str, Any]:
         member = {"Authorization": f"Bearer {api.post('/api/v1/widget/sessions', json=visitor).json()['token']}"}
         r = api.post("/api/v1/me/handoff", headers=member, json={"reason": "I would like to talk to you"})
         member_conversation = str(r.json()["conversation_id"])
+        trigger = {"name": "Quiet for 3 days", "kind": "inactivity", "params": {"days": 3},
+                   "action": {"type": "twin_nudge", "topic": "patience"}}  # fmt: skip
+        assert api.post("/api/v1/engagement/triggers", headers=headers, json=trigger).status_code == 201
     return {"creator": creator, "doc": doc_id, "program": program_id, "conversation": conversation_id,
             "member_conversation": member_conversation}  # fmt: skip
 
@@ -122,6 +126,7 @@ SIGNED_IN = [
     ("member-conversation", "/conversations/{member_conversation}"),
     ("analytics", "/analytics"),
     ("channels", "/channels"),
+    ("engagement", "/engagement"),
     ("team", "/team"),
     ("settings", "/settings"),
 ]
@@ -232,5 +237,13 @@ def test_dates_read_as_people_say_them_in_the_viewers_time_zone(
         expect(page.get_by_text(re.compile("^added "))).to_contain_text(said)
         page.goto("/programs")
         expect(page.get_by_role("row").filter(has_text="Stoic morning")).to_contain_text(re.compile(r"Today|Yesterday"))
+        with httpx.Client(base_url=servers.api_url, timeout=30) as api:
+            headers = {"Authorization": f"Bearer {token_for(api, creator)}"}
+            program = api.get(f"/api/v1/programs/{showcase['program']}", headers=headers).json()
+        published = datetime.fromisoformat(program["versions"][0]["published_at"]).astimezone(ZoneInfo("Asia/Kolkata"))
+        page.goto(f"/programs/{showcase['program']}")
+        expect(page.get_by_text(re.compile(r"^Versions: "))).to_contain_text(
+            re.compile(rf"v1 \((Today|Yesterday) at {published.strftime('%-I:%M %p')}\)")
+        )
     finally:
         context.close()

@@ -98,6 +98,14 @@ def test_markdown_renders_emphasis_lists_quotes_links_and_citations(blank: Page)
     assert '<a href="https://example.org/x" target="_blank" rel="noopener noreferrer nofollow ugc">' in html
 
 
+def test_escaped_marks_in_quoted_sentences_show_as_plain_characters(blank: Page) -> None:
+    # Offline replies escape markdown marks inside the creator's sentences: shown as the characters, never
+    # as a backslash, and never turned into emphasis.
+    r = render(blank, "> Say \\_this\\_ and 2 \\* 3 \\* 4, not \\*that\\*. [1]")
+    assert r["text"] == "Say _this_ and 2 * 3 * 4, not *that*. 1"
+    assert "<em>" not in r["html"] and "\\" not in r["text"]
+
+
 def test_timeline_shows_each_message_once_in_order(blank: Page) -> None:
     r = blank.evaluate(
         """async () => {

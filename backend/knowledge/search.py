@@ -85,16 +85,17 @@ class Hit:
     similarity: float = 0.0  # cosine similarity to the query (0 when only full text found it)
     sources: list[str] = field(default_factory=list)
     focus: tuple[int, int] | None = None  # character range of the sentence closest to the query
+    sentences: list[tuple[float, tuple[int, int]]] = field(default_factory=list)  # each one's cosine and range
 
 
-def closest_sentence(query: np.ndarray, text: str, packed: bytes | None) -> tuple[int, int] | None:
-    """The character range of the passage's sentence closest to the query (its stored sentence vectors
-    follow `spans.sentence_ranges(text)` one for one); None for a passage stored without them."""
+def scored_sentences(query: np.ndarray, text: str, packed: bytes | None) -> list[tuple[float, tuple[int, int]]]:
+    """Each of the passage's sentences as (cosine to the query, character range); its stored sentence vectors
+    follow `spans.sentence_ranges(text)` one for one. Empty for a passage stored without them."""
     vectors = spans.unpack(packed)
     ranges = spans.sentence_ranges(text)
     if not len(vectors) or len(vectors) != len(ranges):
-        return None
-    return ranges[int(np.argmax(vectors @ query))]
+        return []
+    return [(round(float(s), 6), r) for s, r in zip((vectors @ query).tolist(), ranges, strict=True)]
 
 
 def span_score(query: np.ndarray, sentence_vectors: np.ndarray, fallback: float) -> float:
@@ -232,6 +233,7 @@ async def search(
     chosen = diversify(hits, k)
     if qvec is not None:
         for hit in chosen:
-            hit.focus = closest_sentence(qvec, hit.text, rows[hit.chunk_id].spans)
+            hit.sentences = scored_sentences(qvec, hit.text, rows[hit.chunk_id].spans)
+            hit.focus = max(hit.sentences)[1] if hit.sentences else None
     clock.stop("rerank")
     return chosen

@@ -104,6 +104,7 @@ def _passages(hits: list[Hit]) -> list[Passage]:
             document_title=h.document_title,
             location=h.location,
             focus=h.focus,
+            sentences=h.sentences,
         )
         for i, h in enumerate(hits, 1)
     ]

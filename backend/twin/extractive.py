@@ -27,6 +27,7 @@ class Passage:
     document_title: str = ""
     location: dict[str, Any] = field(default_factory=dict)
     focus: tuple[int, int] | None = None  # the sentence closest to the question (character range in `text`)
+    sentences: list[tuple[float, tuple[int, int]]] = field(default_factory=list)  # each sentence's cosine, range
 
 
 def _stem(w: str) -> str:
@@ -119,13 +120,22 @@ def _lexical_best(question: str, text: str) -> str:
     return best[2]
 
 
+# How much a sentence's share of the question's topic words adds to its cosine when choosing what to quote:
+# fitted leave-one-creator-out on tests/bench/retrieval (each fold chose 0.2); quotes of an answering sentence
+# 0.151 -> 0.176 in the replay (tests/bench/retrieval/README.md).
+TOPIC_WEIGHT = 0.2
+
+
 def choose(
     question: str, passages: list[Passage], max_quotes: int = 3, close: float = 0.05
 ) -> list[tuple[Passage, str]]:
-    """The sentences to quote, in retrieval order (`passages` best first): each passage's sentence closest to
-    the question, one per passage; the first two passages always (retrieval's two views of the question: the
-    closest sentence and the closest passage), later ones only when they score nearly as well (within `close`
-    of the best)."""
+    """The sentences to quote, best first, one per passage. With the passages' scored sentences (search gives
+    each one's cosine to the question): the whole sentences of all the passages ranked by cosine plus
+    `TOPIC_WEIGHT` x the share of the question's topic words they use. Without them (passages indexed before
+    sentence vectors): each passage's focus or most on-topic sentence, in retrieval order, the first two
+    always, later ones only within `close` of the best score."""
+    if any(p.sentences for p in passages):
+        return _by_sentence(question, passages, max_quotes)
     best = max((p.score for p in passages), default=0.0)
     out: list[tuple[Passage, str]] = []
     seen: set[str] = set()
@@ -141,9 +151,43 @@ def choose(
     return out
 
 
+def _by_sentence(question: str, passages: list[Passage], max_quotes: int) -> list[tuple[Passage, str]]:
+    ranked: list[tuple[float, int, Passage, str]] = []
+    for i, p in enumerate(passages):
+        quotes = [(cos, sentence_around(p.text, r)) for cos, r in p.sentences]
+        if not p.sentences:
+            quotes = [(p.score, _lexical_best(question, p.text))]
+        for cos, quote in quotes:
+            if quote:
+                ranked.append((cos + TOPIC_WEIGHT * lexical_overlap(question, quote), -i, p, quote))
+    ranked.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    out: list[tuple[Passage, str]] = []
+    used: set[str] = set()
+    seen: set[str] = set()
+    for _, _, p, quote in ranked:
+        if p.id in used or quote.lower() in seen:
+            continue
+        out.append((p, quote))
+        used.add(p.id)
+        seen.add(quote.lower())
+        if len(out) == max_quotes:
+            break
+    return out
+
+
+_ITALICS = re.compile(r"(?<![\w*_\\])_([^\s_](?:[^_]*?[^\s_])?)_(?![\w*_])")
+
+
 def _md(text: str) -> str:
-    """Quoted text is plain: markdown's emphasis marks in it are escaped."""
-    return re.sub(r"([*_`\\])", r"\\\1", text)
+    """Quoted text as markdown that shows what the edition shows: its `_italics_` (plain-text editions' mark)
+    as emphasis, every other mark escaped, so no reader ever sees a stray underscore or asterisk turn into
+    formatting or a backslash."""
+    parts = _ITALICS.split(text)  # even: plain text, odd: an italic span
+    return "".join(_escape(p) if i % 2 == 0 else f"*{_escape(p)}*" for i, p in enumerate(parts))
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([*_`\\\[\]])", r"\\\1", text)
 
 
 FRAMES = {

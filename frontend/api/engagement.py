@@ -1,4 +1,4 @@
-"""Engagement: the creator's triggers (list, create, switch on/off, delete, preview) and the decision log."""
+"""Engagement: the creator's triggers (list, create, edit, switch on/off, delete, preview) and the decision log."""
 
 from __future__ import annotations
 
@@ -38,3 +38,11 @@ async def preview(token: str, trigger_id: str) -> PreviewOut:
 async def log(token: str, outcome: str | None = None) -> DecisionLog:
     params = {"outcome": outcome} if outcome else None
     return await send("GET", f"{BASE}/log", token, params=params, into=DecisionLog)
+
+
+async def update_trigger(token: str, trigger_id: str, body: TriggerIn) -> TriggerOut:
+    return await send("PUT", f"{BASE}/triggers/{trigger_id}", token, body=body, into=TriggerOut)
+
+
+async def trigger(token: str, trigger_id: str) -> TriggerOut:
+    return await send("GET", f"{BASE}/triggers/{trigger_id}", token, into=TriggerOut)

@@ -10,6 +10,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from backend.channels.telegram.inbound import GOODBYE, LINKED, WELCOME
+from backend.lib.plaintext import plain_text
 from tests.channels.conftest import connect_telegram, eventually
 from tests.conftest import register_and_login
 from tests.fakes.fake_telegram import FakeTelegram
@@ -65,7 +66,9 @@ async def test_a_member_writes_and_gets_the_cited_reply_once(
         seneca["workspace_id"],
     )
     assert stored["grounded"] is True and stored["citations"] != "[]"
-    assert replies[0] == stored["content"]  # the cited reply, as the twin wrote it
+    # the cited reply as the twin wrote it, its markdown as plain text (Telegram shows text as typed)
+    assert replies[0] == plain_text(stored["content"]) and "\n> " in stored["content"]
+    assert "\n“" in replies[0] and "\n>" not in replies[0] and "\\" not in replies[0]
     asked = await admin_conn.fetchval(
         "SELECT count(*) FROM messages WHERE creator_id = $1::uuid AND sender = 'member' AND channel = 'telegram'"
         " AND client_id = $2",

@@ -103,7 +103,12 @@ def test_sentences_are_whole_and_free_of_edition_marks() -> None:
     reply, _ = compose_extractive(
         "q", [Passage("a", "Use *this* and that_one well, friend.", 0.5, focus=(0, 10))], None
     )
-    assert r"\*this\*" in reply and r"that\_one" in reply  # the edition's marks never become formatting
+    assert r"\*this\*" in reply and r"that\_one" in reply  # stray marks never become formatting
+    reply, _ = compose_extractive(
+        "q", [Passage("a", "Remember _this_ above all, and [sic] is not a link.", 0.5, focus=(0, 10))], None
+    )
+    # a plain-text edition's _italics_ are shown as italics (never as raw underscores); brackets are text
+    assert "Remember *this* above all, and \\[sic\\] is not a link. [1]" in reply
 
 
 def test_address_form_frames_the_reply() -> None:

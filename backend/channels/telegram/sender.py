@@ -23,6 +23,7 @@ from backend.channels.telegram.api import (
 from backend.channels.telegram.inbound import ANSWER_PREFIX
 from backend.channels.telegram.service import bot_for
 from backend.delivery.senders import SendResult
+from backend.lib.plaintext import plain_text
 from backend.lib.platform import Platform
 from backend.lib.tenancy import TenantContext
 from common.enums import Channel, DeliveryStatus, IdentityKind
@@ -51,7 +52,8 @@ class TelegramSender:
             return found
         conn, chat = found.conn, found.address
         receipts = messaging.Receipts(platform, row.creator_id, row.id)
-        parts = split_message(message.content) or [message.content or "…"]
+        text = plain_text(message.content)  # Telegram shows the text as typed (no parse mode)
+        parts = split_message(text) or [text or "…"]
         done = [await receipts.taken(str(i)) for i in range(len(parts))]
         if all(done):  # an earlier try got every part through before its worker died
             return SendResult(DeliveryStatus.sent, provider_message_id=done[-1])

@@ -25,6 +25,7 @@ from backend.channels.whatsapp.api import (
 from backend.channels.whatsapp.inbound import ANSWER_PREFIX
 from backend.channels.whatsapp.service import cloud_for
 from backend.delivery.senders import SendResult
+from backend.lib.plaintext import plain_text
 from backend.lib.platform import Platform
 from common.enums import Channel, DeliveryStatus, IdentityKind
 from common.models import Message, OutboxMessage
@@ -54,7 +55,7 @@ class WhatsAppSender:
         conn, to, last_inbound = found.conn, found.address, found.last_inbound
         receipts = messaging.Receipts(platform, row.creator_id, row.id)
         in_window = not row.template_only and datetime.now(UTC) - last_inbound < WINDOW
-        parts = (split_message(message.content, TEXT_LIMIT) or ["…"]) if in_window else []
+        parts = (split_message(plain_text(message.content), TEXT_LIMIT) or ["…"]) if in_window else []
         names = [str(i) for i in range(len(parts))] if in_window else ["t"]  # "t": the template
         done = [await receipts.taken(n) for n in names]
         if all(done):
@@ -110,7 +111,7 @@ class WhatsAppSender:
             )
         taken = await receipts.taken("t")
         if taken is None:
-            param = message.content[:TEMPLATE_PARAM_LIMIT]
+            param = plain_text(message.content)[:TEMPLATE_PARAM_LIMIT]
             taken = await cloud.send_template(to, str(name), str(language), [param], callback_data=key)
             await receipts.keep("t", taken)
         note = f"outside the 24-hour window: sent as the template {name!r}"

@@ -1,12 +1,14 @@
 // Safe markdown for chat bubbles: DOM nodes built with createElement/textContent only, never innerHTML,
 // so no text from anyone (twin, creator, member, a stored message) can inject markup or script.
 // Blocks: paragraphs, line breaks, bullet and numbered lists, quotes, fenced code; headings become bold lines.
-// Inline: **strong**, *em*, `code`, [links](https://...), bare https:// links, and citation markers [n].
+// Inline: backslash escapes, **strong**, *em*, `code`, [links](https://...), bare https:// links, and citation markers [n].
 
 const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
 const MAX_DEPTH = 4;
 const INLINE = new RegExp(
   [
+    // a backslash-escaped mark is that character as text (replies escape the marks in quoted sentences)
+    "\\\\(?<escaped>[\\\\`*_\\[\\]{}()#+\\-.!>~|])",
     "(?<code>`+)(?<codeText>[^`]|[^`][\\s\\S]*?[^`])\\k<code>(?!`)",
     "\\[(?<linkText>[^\\[\\]\\n]{1,300})\\]\\((?<href>[^\\s()<>]{1,2000})\\)",
     "\\[(?<cite>\\d{1,2})\\]",
@@ -49,7 +51,9 @@ export function renderInline(text, parent, opts = {}, depth = 0) {
     }
     if (m.index > 0) appendText(parent, rest.slice(0, m.index));
     const g = m.groups;
-    if (g.code !== undefined) {
+    if (g.escaped !== undefined) {
+      appendText(parent, g.escaped);
+    } else if (g.code !== undefined) {
       const code = document.createElement("code");
       code.textContent = g.codeText;
       parent.append(code);

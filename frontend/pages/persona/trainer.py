@@ -10,6 +10,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from frontend.components import card, empty_state, error_callout, labeled, notice_callout, section_title, when
+from frontend.components.chat import MARKDOWN
 from frontend.pages.persona.trainer_state import NO_DOCUMENT, TrainerState
 
 
@@ -151,7 +152,7 @@ def result_row(r: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.text("Your answer", size="1", weight="medium"),
         rx.text(r["expected"], size="1", color_scheme="gray"),
         rx.text("Your twin", size="1", weight="medium", margin_top="4px"),
-        rx.text(r["reply"], size="1", white_space="pre-wrap"),
+        rx.box(rx.markdown(r["reply"].to(str), component_map=MARKDOWN), class_name="ct-reply"),
         padding="10px", border_radius="8px", bg=rx.color("gray", 2), width="100%",
     )  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventType
 
-from frontend.components import callout, error_callout, notice_callout
+from frontend.components import callout, error_callout, notice_callout, when
 from frontend.components.frame import layout
 from frontend.components.gates import back_link
 from frontend.pages.programs.builder_state import BuilderState
@@ -25,12 +25,25 @@ def tool(icon: str, label: str, on_click: EventType[()], testid: str, **props: o
     )  # fmt: skip
 
 
+def versions() -> rx.Component:
+    """The published versions, each with when it was published in the viewer's own time zone."""
+    return rx.text(
+        "Versions: ",
+        rx.foreach(S.versions, lambda v: rx.text.span("v", v["version"], " (", when(v["at"]), ") ")),
+        size="1",
+        color_scheme="gray",
+        data_testid="versions",
+    )
+
+
 def toolbar() -> rx.Component:
     return rx.flex(
         rx.input(value=S.name, on_change=S.set_name, size="3", font_weight="bold", width="280px", max_width="100%",
                  read_only=~S.can_edit, aria_label="Program name", data_testid="program-name"),
         rx.badge(rx.cond(S.published_version > 0, "published v" + S.published_version.to(str), "draft"),
-                 color_scheme=rx.cond(S.published_version > 0, "green", "gray"), data_testid="program-status"),
+                 color_scheme=rx.cond(S.published_version > 0, "green", "gray"), high_contrast=True,
+                 data_testid="program-status"),
+        rx.cond(S.versions.length() > 0, versions()),
         rx.cond(S.dirty, rx.badge("unsaved changes", color_scheme="amber", variant="soft", data_testid="dirty")),
         rx.spacer(),
         rx.cond(

@@ -17,7 +17,7 @@ import msgspec
 import reflex as rx
 from reflex.event import EventCallback
 
-from frontend import api, format
+from frontend import api
 from frontend.api.contracts import IssueOut, ProgramOut, ProgramUpdate
 from frontend.pages.programs import editing
 from frontend.state import AuthState, PageState, Redirect, event
@@ -59,7 +59,7 @@ class BuilderState(PageState, AuthState):
     description: str = ""
     revision: int = 0
     published_version: rx.Field[int] = rx.field(0)
-    versions: list[dict[str, str]] = []
+    versions: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     issues: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     warnings: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     checked_unsaved: bool = False  # the problems shown are of the graph on the canvas, not of the saved draft
@@ -107,7 +107,8 @@ class BuilderState(PageState, AuthState):
         self.name, self.description = p.name, p.description
         self.revision = p.revision
         self.published_version = p.published_version or 0
-        self.versions = [{"version": str(v.version), "at": format.minute(v.published_at)} for v in p.versions]
+        # `at` is shown by `when`, in the viewer's time zone
+        self.versions = [{"version": str(v.version), "at": v.published_at.isoformat()} for v in p.versions]
         self._problems(p.issues, p.warnings)
         if not keep_graph:
             self._history = editing.History()

@@ -109,7 +109,7 @@ async def run_all(
     }
 
     # The chat turn as shipped: screen, search, decide with the production constants, compose offline.
-    answered = quoted = on_n = off_refused = off_n = 0
+    answered = quoted = quoted_before = on_n = off_refused = off_n = 0
     by_id = {(q["id"], q["author"]): q for q in on}
     samples: list[dict[str, str]] = []
     for t in base:
@@ -121,10 +121,18 @@ async def run_all(
             on_n += 1
             if d.grounded:
                 answered += 1
-                passages = [Passage(f"S{i}", h.text, h.score, focus=h.focus) for i, h in enumerate(hits, 1)]
+                passages = [
+                    Passage(f"S{i}", h.text, h.score, focus=h.focus, sentences=h.sentences)
+                    for i, h in enumerate(hits, 1)
+                ]
                 reply, _ = compose_extractive(texts[key], passages, None)
                 hit = quotes_answer(reply, by_id[key]["answer_quote"])
                 quoted += hit
+                # before issue 18's sentence ranking: each passage's closest sentence, in retrieval order
+                for p in passages:
+                    p.sentences = []
+                before, _ = compose_extractive(texts[key], passages, None)
+                quoted_before += quotes_answer(before, by_id[key]["answer_quote"])
                 if hit and len(samples) < 4 and all(x["author"] != t.author for x in samples):
                     samples.append({"author": t.author, "question": texts[key], "reply": reply})
         else:
@@ -135,6 +143,7 @@ async def run_all(
         "answered": round(answered / max(1, on_n), 3),
         "refused": round(off_refused / max(1, off_n), 3),
         "quotes": round(quoted / max(1, on_n), 3),
+        "quotes_before": round(quoted_before / max(1, on_n), 3),
         "quotes_answered": round(quoted / max(1, answered), 3),
         "domain_min": DOMAIN_MIN,
         "samples": samples,

@@ -257,6 +257,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"| off-topic refused or handled as small talk | {p['refused']:.3f} | >= {TARGETS['refused']} |",
         f"| reply quotes an answering sentence (all on-topic) | {p['quotes']:.3f} | >= {TARGETS['quotes']} |",
         f"| the same, among answered questions | {p['quotes_answered']:.3f} | - |",
+        f"| the same with the quote choice before (each passage's closest sentence, in order) | "
+        f"{p.get('quotes_before', 0):.3f} | - |",
     ]
     best = next((g for name, g in result["gates"].items() if "shipped" in name), None)
     if best and best.get("curve"):
