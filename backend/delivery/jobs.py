@@ -21,7 +21,6 @@ from backend.lib.platform import Platform
 
 SWEEP_SECONDS = 15
 CONCURRENCY = 8
-JOB_BATCH = 100  # outbox rows per delivery job
 
 
 async def deliver_outbox(ctx: dict[str, Any], *, creator_id: str, ids: list[str], **_: Any) -> dict[str, int]:
@@ -58,10 +57,9 @@ class Delivery:
         for creator_id, outbox_id in staged:
             by_tenant.setdefault(creator_id, []).append(outbox_id)
         for creator_id, ids in by_tenant.items():
-            # A large batch (a program step due for thousands of members) goes out as several jobs, so every
-            # delivery worker takes a share instead of one job sending them all.
-            for start in range(0, len(ids), JOB_BATCH):
-                await self.enqueue(creator_id, ids[start : start + JOB_BATCH])
+            # One job per commit: a member's messages must not be split across jobs that run side by side
+            # (they would arrive out of order); inside the job members are served side by side.
+            await self.enqueue(creator_id, ids)
 
     async def enqueue(self, creator_id: uuid.UUID, ids: Sequence[uuid.UUID], at: datetime | None = None) -> None:
         scheduled = int(at.timestamp()) if at is not None else 0
