@@ -69,6 +69,8 @@ def test_takeover_from_a_handoff_request(page: Page, api: httpx.Client) -> None:
     as_member = {"Authorization": f"Bearer {member['token']}"}
     asked = api.post("/api/v1/me/handoff", headers=as_member, json={"reason": "I would like to talk to you"})
     assert asked.status_code == 200, asked.text
+    prefs = {"quiet_hours": {"start": "21:30", "end": "06:45"}, "opt_out_channels": ["telegram"]}
+    assert api.put("/api/v1/me/preferences", headers=as_member, json=prefs).status_code == 200
 
     sign_in(page, creator)
     page.get_by_role("link", name="Conversations").first.click()
@@ -77,6 +79,9 @@ def test_takeover_from_a_handoff_request(page: Page, api: httpx.Client) -> None:
     expect(page.get_by_text("asked for a person").first).to_be_visible()
     page.get_by_test_id("conversation-row").first.click()
     expect(page.get_by_test_id("handoff")).to_contain_text("I would like to talk to you")
+    # Why a nudge might not reach them: their own reminder choices, read-only.
+    reminders = page.get_by_text(re.compile(r"^Reminders: \S"))  # the line, not its bold label
+    expect(reminders).to_have_text("Reminders: quiet hours 21:30-06:45 (their time); no reminders on telegram")
 
     page.get_by_role("button", name="Take over").click()
     expect(page.get_by_text("You hold this conversation")).to_be_visible()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontend.api.contracts import MemberIn, MemberOut
+from frontend.api.contracts import MemberIn, MemberOut, PreferencesOut
 from frontend.api.transport import send
 
 BASE = "/api/v1/members"
@@ -21,3 +21,8 @@ async def upsert_member(token: str, external_id: str, display_name: str, timezon
 async def names(token: str) -> dict[str, str]:
     """Each member's id -> the name the hub shows (display name, else external id, else "Visitor")."""
     return {str(m.id): m.display_name or m.external_id or "Visitor" for m in await members(token)}
+
+
+async def preferences(token: str, member_id: str) -> PreferencesOut:
+    """The member's own reminder choices (read-only here: only the member changes them)."""
+    return await send("GET", f"{BASE}/{member_id}/preferences", token, into=PreferencesOut)

@@ -5,6 +5,7 @@ hand back to the twin."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -30,6 +31,8 @@ class ThreadState(AuthState):
     held: bool = False
     held_by_me: bool = False
     handoff: str = ""  # "" when the member has not asked for a person, else what they said
+    reminders: str = ""  # the member's reminder choices in words ("" for the playground)
+    paused_until: str = ""  # ISO time while the member has paused reminders
     takeover_error: str = ""
     draft: str = ""
 
@@ -46,6 +49,7 @@ class ThreadState(AuthState):
         if conv.member_id is not None:
             names = await self._call(api.members.names)
             who = names.get(str(conv.member_id), "A member")
+            await self._show_reminders(str(conv.member_id))
         self.thread_meta = who
         self.thread_started = conv.created_at.isoformat()
         self.thread = with_questions([stored_message(m) for m in conv.messages or []])
@@ -54,6 +58,21 @@ class ThreadState(AuthState):
         self.held_by_me = self.held and str(conv.taken_over_by) == self.user_id
         asked = conv.handoff_requested_at is not None
         self.handoff = (conv.handoff_reason or "(no reason given)") if asked else ""
+
+    async def _show_reminders(self, member_id: str) -> None:
+        """Why a nudge may not reach this member: their own pause, quiet hours and opt-outs."""
+        prefs = await self._call(api.members.preferences, member_id)
+        now = datetime.now(UTC)
+        paused = prefs.paused_until is not None and prefs.paused_until > now
+        self.paused_until = prefs.paused_until.isoformat() if paused and prefs.paused_until else ""
+        parts = []
+        if prefs.quiet_hours is not None:
+            parts.append(f"quiet hours {prefs.quiet_hours.start}-{prefs.quiet_hours.end} (their time)")
+        if "all" in prefs.opt_out_channels:
+            parts.append("stopped all reminders")
+        elif prefs.opt_out_channels:
+            parts.append("no reminders on " + ", ".join(sorted(prefs.opt_out_channels)))
+        self.reminders = "; ".join(parts) if parts else ("" if paused else "on, no limits set")
 
     async def _fetch_thread(self) -> None:
         await self._show(await self._call(api.twin.conversation, self._route_param("conv_id")))
@@ -172,6 +191,18 @@ def reply_box() -> rx.Component:
     )  # fmt: skip
 
 
+def reminders_line() -> rx.Component:
+    """The member's reminder choices, as they set them on their companion page (read-only here)."""
+    return rx.text(
+        rx.text.strong("Reminders: "),
+        rx.cond(ThreadState.paused_until != "", rx.fragment("paused until ", when(ThreadState.paused_until))),
+        rx.cond((ThreadState.paused_until != "") & (ThreadState.reminders != ""), "; ", ""),
+        ThreadState.reminders,
+        size="2",
+        color=rx.color("gray", 11),
+    )
+
+
 def thread_page() -> rx.Component:
     return layout(
         back_link("All conversations", "/conversations"),
@@ -183,6 +214,7 @@ def thread_page() -> rx.Component:
             rx.heading(ThreadState.thread_title, size="4", as_="h2", data_testid="thread-title"),
             rx.text(ThreadState.thread_meta, " · started ", when(ThreadState.thread_started), size="2",
                     color=rx.color("gray", 11)),
+            rx.cond(ThreadState.is_member_thread, reminders_line()),
             rx.text(CONSISTENCY, size="1", color=rx.color("gray", 11)),
             rx.cond(ThreadState.is_member_thread, takeover_bar()),
             correction_dialog(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
@@ -110,3 +111,24 @@ async def test_member_preferences(client: AsyncTestClient[Any], workspace: dict[
     assert bad.status_code == 422
     staff = await client.put("/api/v1/me/preferences", headers=workspace["headers"], json=body)
     assert staff.status_code == 403
+
+
+async def test_staff_read_a_members_preferences_but_not_another_workspaces(
+    client: AsyncTestClient[Any], workspace: dict[str, Any]
+) -> None:
+    m = await add_member(client, workspace, "ida")
+    url = f"/api/v1/members/{m['id']}/preferences"
+    none_yet = await client.get(url, headers=workspace["headers"])
+    assert none_yet.status_code == 200
+    assert none_yet.json() == {"quiet_hours": None, "paused_until": None, "opt_out_channels": []}
+    body = {"quiet_hours": {"start": "21:00", "end": "07:00"}, "opt_out_channels": ["all"]}
+    assert (await client.put("/api/v1/me/preferences", headers=m["headers"], json=body)).status_code == 200
+    seen = (await client.get(url, headers=workspace["headers"])).json()
+    assert seen["quiet_hours"] == {"start": "21:00", "end": "07:00"} and seen["opt_out_channels"] == ["all"]
+    # Read-only for staff; another workspace's staff and the member's own token get nothing of it.
+    assert (await client.put(url, headers=workspace["headers"], json=body)).status_code == 405
+    other = workspace["rival"]
+    assert (await client.get(url, headers=other["headers"])).status_code == 404
+    assert (await client.get(url, headers=m["headers"])).status_code == 403
+    unknown = await client.get(f"/api/v1/members/{uuid.uuid4()}/preferences", headers=workspace["headers"])
+    assert unknown.status_code == 404
