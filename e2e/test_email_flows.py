@@ -48,6 +48,9 @@ def test_forgot_password_resets_once_with_the_emailed_link(page: Page, api: http
     unknown_text = unknown_answer.inner_text().replace(stranger, "X")
     # No dev mailbox pointer: this API sends over SMTP.
     expect(page.get_by_role("link", name="dev mailbox")).to_have_count(0)
+    # The account's owner asks in a tab of their own (this tab's hub state still holds the first answer, and
+    # the page's on-load reset could land after the typing).
+    page = page.context.new_page()
     page.goto("/forgot-password")
     page.get_by_label("Email").fill(creator.email)
     page.get_by_role("button", name="Email me a link").click()
