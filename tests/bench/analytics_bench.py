@@ -23,6 +23,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.fixtures import database
+
 NAME = "analytics"
 TITLE = "Analytics: dashboard API latency and the incremental rollup refresh"
 DB_NAME = "coachtwin_bench_analytics"
@@ -31,23 +33,6 @@ EVENTS_PER_MEMBER = 5
 NEW_EVENTS = 10_000
 ROUNDS, QUICK_ROUNDS = 30, 10
 TARGET_P95_MS = 200.0
-
-
-def _admin_dsn() -> str:
-    from sqlalchemy.engine import make_url
-
-    from tests.fixtures import database
-
-    admin, _ = database.urls_for(DB_NAME)
-    return make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _setup_env() -> None:
-    from tests.fixtures import database
-
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/12"
-    os.environ.update({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "OLLAMA_URL": "http://127.0.0.1:9"})
-    database.build_and_use(DB_NAME)
 
 
 def _graph() -> dict[str, Any]:
@@ -186,7 +171,7 @@ async def _main(quick: bool) -> dict[str, Any]:
 
     members = QUICK_MEMBERS if quick else MEMBERS
     platform = Platform.open(get_settings())
-    admin = await asyncpg.connect(_admin_dsn())
+    admin = await asyncpg.connect(database.admin_dsn(DB_NAME))
     try:
         started = time.perf_counter()
         cid, pid, user_id = await _seed(platform, admin, members)
@@ -237,7 +222,7 @@ async def _main(quick: bool) -> dict[str, Any]:
 
 
 def run(options: Any) -> dict[str, Any]:
-    _setup_env()
+    database.use_for_bench(DB_NAME)
     return asyncio.run(_main(bool(getattr(options, "quick", False))))
 
 

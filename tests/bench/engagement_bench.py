@@ -20,11 +20,12 @@ INSERT ... SELECT (as the superuser); the passes are the scheduler's own `evalua
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from tests.fixtures import database
 
 NAME = "engagement"
 TITLE = "Engagement: trigger evaluation passes"
@@ -35,23 +36,6 @@ EVENTS_PER_MEMBER = 10
 BURST, QUICK_BURST = 10_000, 2_000
 TARGET_FULL_S = 5.0
 NO_QUIET = {"start": "00:00", "end": "00:00"}
-
-
-def _admin_dsn() -> str:
-    from sqlalchemy.engine import make_url
-
-    from tests.fixtures import database
-
-    admin, _ = database.urls_for(DB_NAME)
-    return make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _setup_env() -> None:
-    from tests.fixtures import database
-
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/12"
-    os.environ.update({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "OLLAMA_URL": "http://127.0.0.1:9"})
-    database.build_and_use(DB_NAME)
 
 
 async def _triggers(platform: Any, cid: uuid.UUID, kinds: list[tuple[str, dict[str, Any]]]) -> None:
@@ -152,7 +136,7 @@ async def _main(quick: bool) -> dict[str, Any]:
 
     members, burst = (QUICK_MEMBERS, QUICK_BURST) if quick else (MEMBERS, BURST)
     platform = Platform.open(get_settings())
-    admin = await asyncpg.connect(_admin_dsn())
+    admin = await asyncpg.connect(database.admin_dsn(DB_NAME))
     try:
         started = time.perf_counter()
         workspaces = await _seed(platform, admin, members)
@@ -204,7 +188,7 @@ async def _main(quick: bool) -> dict[str, Any]:
 
 
 def run(options: Any) -> dict[str, Any]:
-    _setup_env()
+    database.use_for_bench(DB_NAME)
     return asyncio.run(_main(bool(getattr(options, "quick", False))))
 
 

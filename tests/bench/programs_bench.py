@@ -26,6 +26,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures import database
+
 NAME = "programs"
 TITLE = "Programs: due-timer throughput (two workers)"
 DB_NAME = "coachtwin_bench_programs"
@@ -57,23 +59,6 @@ the messages insert 0.04 ms."""
 
 
 # ---- set-up ------------------------------------------------------------------------------------------
-
-
-def _admin_dsn() -> str:
-    from sqlalchemy.engine import make_url
-
-    from tests.fixtures import database
-
-    admin, _ = database.urls_for(DB_NAME)
-    return make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _setup_env() -> None:
-    from tests.fixtures import database
-
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/12"
-    os.environ.update({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "OLLAMA_URL": "http://127.0.0.1:9"})
-    database.build_and_use(DB_NAME)
 
 
 async def _publish(platform: Any, cid: uuid.UUID, graph: dict[str, Any]) -> uuid.UUID:
@@ -142,7 +127,7 @@ async def _seed(total: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     platform = Platform.open(get_settings())
-    admin = await asyncpg.connect(_admin_dsn())
+    admin = await asyncpg.connect(database.admin_dsn(DB_NAME))
     try:
         workspaces = [await _seed_workspace(platform, admin, i, total // WORKSPACES) for i in range(WORKSPACES)]
         for table in ("members", "program_enrollments", "program_timers"):
@@ -267,7 +252,7 @@ async def _verify(workspaces: list[str]) -> dict[str, int]:
     """Every enrollment advanced exactly once, in its own workspace; no timer left or taken twice."""
     import asyncpg
 
-    admin = await asyncpg.connect(_admin_dsn())
+    admin = await asyncpg.connect(database.admin_dsn(DB_NAME))
     try:
         timers = await admin.fetchrow(
             "SELECT count(*) AS timers, count(*) FILTER (WHERE fired_at IS NULL) AS unfired,"
@@ -327,7 +312,7 @@ def knobs() -> dict[str, int]:
 
 def run(options: Any) -> dict[str, Any]:
     total = QUICK_MEMBERS if getattr(options, "quick", False) else MEMBERS
-    _setup_env()
+    database.use_for_bench(DB_NAME)
     print(f"  seeding {total:,} due enrollments in {WORKSPACES} workspaces", flush=True)
     seeded = asyncio.run(_seed(total))
     print(f"  racing {WORKERS} workers", flush=True)
