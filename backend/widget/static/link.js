@@ -120,12 +120,15 @@ export class ChatLink {
       this.again = true;
       return this.catching;
     }
+    const token = this.token;
     this.catching = (async () => {
       do {
         this.again = false;
         const after = this.lastId();
         let body = await this._messages(after);
         if (body === "gone") body = await this._messages(null); // our last message is gone (reset, merge)
+        // Signed out (reset) or another member while this was on its way: not theirs to show.
+        if (this.stopped || this.token !== token) return;
         if (!body || body === "gone") return;
         const messages = Array.isArray(body.messages) ? body.messages : [];
         this.onMissed(messages, { initial: !after, hasMore: Boolean(body.has_more) });
